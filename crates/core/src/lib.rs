@@ -1,0 +1,41 @@
+//! Domain types of dailypapers, free of I/O.
+//!
+//! * [`ArxivId`]: a validated, normalised arXiv identifier.
+//! * [`Paper`]: arXiv metadata of one paper, with the rules for merging a newer record into an older one.
+//! * [`FeedEntry`]: a paper placed on the daily list of one day.
+//! * [`day`]: strict parsing of list days (`YYYY-MM-DD`).
+//! * [`text`]: display normalisation of titles and abstracts.
+
+pub mod arxiv_id;
+pub mod day;
+pub mod feed;
+pub mod paper;
+pub mod text;
+
+pub use arxiv_id::{ArxivId, ArxivIdError};
+pub use day::{parse_day, DayError};
+pub use feed::{order_key, FeedEntry, FeedItem};
+pub use paper::{Paper, PaperError};
+
+/// What an upsert did to a stored row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The row did not exist and was created.
+    Inserted,
+    /// The row existed and changed.
+    Updated,
+    /// The row existed and the incoming record changed nothing.
+    Unchanged,
+}
+
+impl Outcome {
+    /// Combines the outcomes of two rows written for one record: the strongest effect wins.
+    pub fn combine(self, other: Outcome) -> Outcome {
+        use Outcome::*;
+        match (self, other) {
+            (Inserted, _) | (_, Inserted) => Inserted,
+            (Updated, _) | (_, Updated) => Updated,
+            _ => Unchanged,
+        }
+    }
+}

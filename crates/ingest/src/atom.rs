@@ -1,0 +1,1 @@
+//! arXiv API Atom responses (to be written).

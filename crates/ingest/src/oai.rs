@@ -1,0 +1,1 @@
+//! OAI-PMH responses in the `arXiv` metadata format (to be written).
