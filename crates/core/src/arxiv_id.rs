@@ -143,7 +143,8 @@ fn split_version(s: &str) -> Option<(&str, Option<u32>)> {
     match s.rfind('v') {
         Some(pos) if pos > 0 && s[..pos].ends_with(|c: char| c.is_ascii_digit()) => {
             let digits = &s[pos + 1..];
-            if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
                 return None;
             }
             let v: u32 = digits.parse().ok()?;
@@ -261,14 +262,26 @@ mod tests {
         ok("https://arxiv.org/abs/2401.12345v2", "2401.12345", Some(2));
         ok("http://arxiv.org/abs/2401.12345", "2401.12345", None);
         ok("https://arxiv.org/pdf/2401.12345v2", "2401.12345", Some(2));
-        ok("https://arxiv.org/pdf/2401.12345v2.pdf", "2401.12345", Some(2));
-        ok("https://export.arxiv.org/abs/2401.12345/", "2401.12345", None);
+        ok(
+            "https://arxiv.org/pdf/2401.12345v2.pdf",
+            "2401.12345",
+            Some(2),
+        );
+        ok(
+            "https://export.arxiv.org/abs/2401.12345/",
+            "2401.12345",
+            None,
+        );
         ok("oai:arXiv.org:0804.2273", "0804.2273", None);
         ok("  1111.2011v2 ", "1111.2011", Some(2));
         ok("hep-th/9901001", "hep-th/9901001", None);
         ok("hep-th/9901001v2", "hep-th/9901001", Some(2));
         ok("math.GT/0309136", "math.GT/0309136", None);
-        ok("http://arxiv.org/abs/astro-ph/0601001v1", "astro-ph/0601001", Some(1));
+        ok(
+            "http://arxiv.org/abs/astro-ph/0601001v1",
+            "astro-ph/0601001",
+            Some(1),
+        );
     }
 
     #[test]
@@ -303,7 +316,12 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in ["2401.12345", "2401.12345v3", "hep-th/9901001v1", "math.GT/0309136"] {
+        for s in [
+            "2401.12345",
+            "2401.12345v3",
+            "hep-th/9901001v1",
+            "math.GT/0309136",
+        ] {
             let id = ArxivId::parse(s).unwrap();
             assert_eq!(id.to_string(), s);
             assert_eq!(ArxivId::parse(&id.to_string()).unwrap(), id);

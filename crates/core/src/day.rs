@@ -48,7 +48,16 @@ mod tests {
             parse_day("2025-03-17").unwrap(),
             NaiveDate::from_ymd_opt(2025, 3, 17).unwrap()
         );
-        for bad in ["2025-13-40", "2025-02-30", "2026-07", "20250317", "2025-3-17", "", "2025-03-17T00:00:00Z", "２０２５-03-17"] {
+        for bad in [
+            "2025-13-40",
+            "2025-02-30",
+            "2026-07",
+            "20250317",
+            "2025-3-17",
+            "",
+            "2025-03-17T00:00:00Z",
+            "２０２５-03-17",
+        ] {
             assert!(parse_day(bad).is_err(), "{bad}");
         }
     }
@@ -59,7 +68,10 @@ mod tests {
             day_from_file_name("2025-03-17.json.gz"),
             NaiveDate::from_ymd_opt(2025, 3, 17)
         );
-        assert_eq!(day_from_file_name("2025-03-17"), NaiveDate::from_ymd_opt(2025, 3, 17));
+        assert_eq!(
+            day_from_file_name("2025-03-17"),
+            NaiveDate::from_ymd_opt(2025, 3, 17)
+        );
         assert_eq!(day_from_file_name("daily_papers.jsonl.gz"), None);
         assert_eq!(day_from_file_name("2025-03-17x.json"), None);
     }

@@ -17,6 +17,21 @@ pub use day::{parse_day, DayError};
 pub use feed::{order_key, FeedEntry, FeedItem};
 pub use paper::{Paper, PaperError};
 
+/// One imported record: a paper and, for daily-list sources, its place on a day's list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The paper's metadata.
+    pub paper: Paper,
+    /// The paper's place on a daily list, when the source is a daily list.
+    pub entry: Option<FeedEntry>,
+}
+
+impl From<Paper> for Record {
+    fn from(paper: Paper) -> Self {
+        Record { paper, entry: None }
+    }
+}
+
 /// What an upsert did to a stored row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {

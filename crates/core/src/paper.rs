@@ -156,7 +156,11 @@ impl Paper {
             replace_vec(&mut m.categories, &incoming.categories);
             m.published = incoming.published.or(m.published);
             m.updated = incoming.updated.or(m.updated);
-            for (mine, theirs) in m.optional_fields_mut().into_iter().zip(incoming.optional_fields()) {
+            for (mine, theirs) in m
+                .optional_fields_mut()
+                .into_iter()
+                .zip(incoming.optional_fields())
+            {
                 if theirs.is_some() {
                     mine.clone_from(theirs);
                 }
@@ -175,7 +179,11 @@ impl Paper {
                 (a, b) => a.or(b),
             };
             m.updated = m.updated.or(incoming.updated);
-            for (mine, theirs) in m.optional_fields_mut().into_iter().zip(incoming.optional_fields()) {
+            for (mine, theirs) in m
+                .optional_fields_mut()
+                .into_iter()
+                .zip(incoming.optional_fields())
+            {
                 if mine.is_none() {
                     mine.clone_from(theirs);
                 }
@@ -185,7 +193,13 @@ impl Paper {
     }
 
     fn optional_fields(&self) -> [&Option<String>; 5] {
-        [&self.comment, &self.doi, &self.journal_ref, &self.github_repo, &self.project_page]
+        [
+            &self.comment,
+            &self.doi,
+            &self.journal_ref,
+            &self.github_repo,
+            &self.project_page,
+        ]
     }
 
     fn optional_fields_mut(&mut self) -> [&mut Option<String>; 5] {
@@ -245,7 +259,11 @@ mod tests {
 
     #[test]
     fn new_normalises_and_drops_the_version_from_the_id() {
-        let p = Paper::new(&ArxivId::parse("2401.12345v2").unwrap(), "A\n  title", " x ");
+        let p = Paper::new(
+            &ArxivId::parse("2401.12345v2").unwrap(),
+            "A\n  title",
+            " x ",
+        );
         assert_eq!(p.id.to_string(), "2401.12345");
         assert_eq!(p.version, Some(2));
         assert_eq!(p.title, "A title");
@@ -300,7 +318,11 @@ mod tests {
     fn validation_names_the_field() {
         let mut p = paper("2401.12345", "T");
         p.title = "x".repeat(MAX_TITLE_CHARS + 1);
-        assert!(p.validate().unwrap_err().to_string().contains("title is too long"));
+        assert!(p
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("title is too long"));
         p.title.clear();
         assert_eq!(p.validate(), Err(PaperError::Missing("title")));
     }

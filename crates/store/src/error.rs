@@ -1,0 +1,31 @@
+//! Errors of the storage layer.
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored row could not be read back (a bug or a hand-edited database).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The URL names a database this build cannot use.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl StoreError {
+    /// Whether the database is unreachable (as opposed to a bad query or bad data), so that a
+    /// server can answer 503 and retry later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}

@@ -1,0 +1,484 @@
+//! The embedded store: one SQLite file in WAL mode.
+
+use crate::rows::{
+    to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS, PAPER_COLUMNS,
+};
+use crate::{millis, now_millis, Job, NewJob, Stats, Store, StoreError};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use dp_core::{ArxivId, FeedEntry, FeedItem, Outcome, Paper, Record};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Rows per multi-row statement; keeps bound parameters far below SQLite's limit.
+const CHUNK: usize = 400;
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file at `path` and runs the migrations.
+    pub async fn open(path: &str) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("cannot create {}: {e}", parent.display()),
+                    )))
+                })?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-16000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The connection pool, for consistent backups and maintenance.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Per-id state while a batch is merged.
+struct Slot {
+    paper: Paper,
+    existed: bool,
+    dirty: bool,
+}
+
+async fn load_papers(
+    tx: &mut Transaction<'_, Sqlite>,
+    ids: &[&str],
+) -> Result<HashMap<String, Slot>, StoreError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {PAPER_COLUMNS} FROM papers WHERE id IN ("
+        ));
+        let mut sep = q.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+        let rows: Vec<PaperRow> = q.build_query_as().fetch_all(&mut **tx).await?;
+        for row in rows {
+            let paper = row.into_paper()?;
+            out.insert(
+                paper.id.base().to_string(),
+                Slot {
+                    paper,
+                    existed: true,
+                    dirty: false,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+async fn load_entries(
+    tx: &mut Transaction<'_, Sqlite>,
+    ids: &[&str],
+) -> Result<HashMap<(NaiveDate, String), FeedEntry>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {ENTRY_COLUMNS} FROM feed_entries WHERE paper_id IN ("
+        ));
+        let mut sep = q.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+        let rows: Vec<EntryRow> = q.build_query_as().fetch_all(&mut **tx).await?;
+        for row in rows {
+            let e = row.into_entry()?;
+            out.insert((e.day, e.paper_id.base().to_string()), e);
+        }
+    }
+    Ok(out)
+}
+
+async fn write_papers(
+    tx: &mut Transaction<'_, Sqlite>,
+    papers: &[&Paper],
+    first_seq: i64,
+) -> Result<(), StoreError> {
+    let mut seq = first_seq;
+    for chunk in papers.chunks(CHUNK) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO papers ({PAPER_COLUMNS}, seq) "));
+        q.push_values(chunk, |mut b, p| {
+            seq += 1;
+            b.push_bind(p.id.base().to_string())
+                .push_bind(p.version.map(i64::from))
+                .push_bind(p.title.clone())
+                .push_bind(p.abstract_text.clone())
+                .push_bind(to_json_list(&p.authors))
+                .push_bind(to_json_list(&p.categories))
+                .push_bind(p.published.map(millis))
+                .push_bind(p.updated.map(millis))
+                .push_bind(p.comment.clone())
+                .push_bind(p.doi.clone())
+                .push_bind(p.journal_ref.clone())
+                .push_bind(p.github_repo.clone())
+                .push_bind(p.project_page.clone())
+                .push_bind(seq);
+        });
+        q.push(
+            " ON CONFLICT (id) DO UPDATE SET version = excluded.version, title = excluded.title, \
+             abstract = excluded.abstract, authors = excluded.authors, \
+             categories = excluded.categories, published_at = excluded.published_at, \
+             updated_at = excluded.updated_at, comment = excluded.comment, doi = excluded.doi, \
+             journal_ref = excluded.journal_ref, github_repo = excluded.github_repo, \
+             project_page = excluded.project_page, seq = excluded.seq",
+        );
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn write_entries(
+    tx: &mut Transaction<'_, Sqlite>,
+    entries: &[&FeedEntry],
+) -> Result<(), StoreError> {
+    for chunk in entries.chunks(CHUNK) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO feed_entries ({ENTRY_COLUMNS}) "));
+        q.push_values(chunk, |mut b, e| {
+            b.push_bind(e.day.format("%Y-%m-%d").to_string())
+                .push_bind(e.paper_id.base().to_string())
+                .push_bind(e.position)
+                .push_bind(millis(e.published_at))
+                .push_bind(e.submitted_at.map(millis))
+                .push_bind(e.submitted_by.clone())
+                .push_bind(e.upvotes)
+                .push_bind(e.num_comments)
+                .push_bind(e.ai_summary.clone())
+                .push_bind(to_json_list(&e.ai_keywords))
+                .push_bind(e.github_repo.clone())
+                .push_bind(e.github_stars)
+                .push_bind(e.project_page.clone())
+                .push_bind(e.organization.clone())
+                .push_bind(e.source_json.clone());
+        });
+        q.push(
+            " ON CONFLICT (day, paper_id) DO UPDATE SET position = excluded.position, \
+             published_at = excluded.published_at, submitted_at = excluded.submitted_at, \
+             submitted_by = excluded.submitted_by, upvotes = excluded.upvotes, \
+             num_comments = excluded.num_comments, ai_summary = excluded.ai_summary, \
+             ai_keywords = excluded.ai_keywords, github_repo = excluded.github_repo, \
+             github_stars = excluded.github_stars, project_page = excluded.project_page, \
+             organization = excluded.organization, source_json = excluded.source_json",
+        );
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+fn parse_day_text(s: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("day {s:?}: {e}")))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert_records(&self, records: &[Record]) -> Result<Vec<Outcome>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut ids: Vec<&str> = records.iter().map(|r| r.paper.id.base()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+
+        let mut tx = self.pool.begin().await?;
+        let mut papers = load_papers(&mut tx, &ids).await?;
+        let has_entries = records.iter().any(|r| r.entry.is_some());
+        let mut entries = if has_entries {
+            load_entries(&mut tx, &ids).await?
+        } else {
+            HashMap::new()
+        };
+        let mut dirty_entries: Vec<(NaiveDate, String)> = Vec::new();
+        let mut outcomes = Vec::with_capacity(records.len());
+
+        for r in records {
+            let key = r.paper.id.base();
+            let paper_outcome = match papers.get_mut(key) {
+                None => {
+                    let mut paper = r.paper.clone();
+                    paper.id = paper.id.unversioned();
+                    papers.insert(
+                        key.to_string(),
+                        Slot {
+                            paper,
+                            existed: false,
+                            dirty: true,
+                        },
+                    );
+                    Outcome::Inserted
+                }
+                Some(slot) => match slot.paper.merged_with(&r.paper) {
+                    Some(merged) => {
+                        slot.paper = merged;
+                        slot.dirty = true;
+                        if slot.existed {
+                            Outcome::Updated
+                        } else {
+                            Outcome::Inserted
+                        }
+                    }
+                    None if !slot.existed => Outcome::Inserted,
+                    None => Outcome::Unchanged,
+                },
+            };
+            let entry_outcome = match &r.entry {
+                None => Outcome::Unchanged,
+                Some(e) => {
+                    let mut e = e.clone();
+                    e.paper_id = e.paper_id.unversioned();
+                    let k = (e.day, e.paper_id.base().to_string());
+                    match entries.get(&k) {
+                        Some(old) if *old == e => Outcome::Unchanged,
+                        old => {
+                            let outcome = if old.is_some() {
+                                Outcome::Updated
+                            } else {
+                                Outcome::Inserted
+                            };
+                            entries.insert(k.clone(), e);
+                            dirty_entries.push(k);
+                            outcome
+                        }
+                    }
+                }
+            };
+            outcomes.push(paper_outcome.combine(entry_outcome));
+        }
+
+        let mut dirty: Vec<&Paper> = papers
+            .values()
+            .filter(|s| s.dirty)
+            .map(|s| &s.paper)
+            .collect();
+        dirty.sort_by(|a, b| a.id.cmp(&b.id));
+        if !dirty.is_empty() {
+            let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM papers")
+                .fetch_one(&mut *tx)
+                .await?;
+            write_papers(&mut tx, &dirty, max_seq).await?;
+        }
+        dirty_entries.sort();
+        dirty_entries.dedup();
+        let dirty_entries: Vec<&FeedEntry> = dirty_entries
+            .iter()
+            .filter_map(|k| entries.get(k))
+            .collect();
+        write_entries(&mut tx, &dirty_entries).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError> {
+        let row: Option<PaperRow> =
+            sqlx::query_as(&format!("SELECT {PAPER_COLUMNS} FROM papers WHERE id = ?"))
+                .bind(id.base())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(PaperRow::into_paper).transpose()
+    }
+
+    async fn day_feed(&self, day: NaiveDate) -> Result<Vec<FeedItem>, StoreError> {
+        let cols = ENTRY_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id \
+             WHERE e.day = ? \
+             ORDER BY e.upvotes + p.local_upvotes DESC, e.published_at DESC, e.position ASC"
+        );
+        let rows: Vec<FeedRow> = sqlx::query_as(&sql)
+            .bind(day.format("%Y-%m-%d").to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(FeedRow::into_item).collect()
+    }
+
+    async fn latest_day(&self) -> Result<Option<NaiveDate>, StoreError> {
+        let d: Option<String> = sqlx::query_scalar("SELECT MAX(day) FROM feed_entries")
+            .fetch_one(&self.pool)
+            .await?;
+        d.as_deref().map(parse_day_text).transpose()
+    }
+
+    async fn adjacent_days(
+        &self,
+        day: NaiveDate,
+    ) -> Result<(Option<NaiveDate>, Option<NaiveDate>), StoreError> {
+        let d = day.format("%Y-%m-%d").to_string();
+        let prev: Option<String> =
+            sqlx::query_scalar("SELECT MAX(day) FROM feed_entries WHERE day < ?")
+                .bind(&d)
+                .fetch_one(&self.pool)
+                .await?;
+        let next: Option<String> =
+            sqlx::query_scalar("SELECT MIN(day) FROM feed_entries WHERE day > ?")
+                .bind(&d)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((
+            prev.as_deref().map(parse_day_text).transpose()?,
+            next.as_deref().map(parse_day_text).transpose()?,
+        ))
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        let papers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM papers")
+            .fetch_one(&self.pool)
+            .await?;
+        let (feed_entries, days, first, last): (i64, i64, Option<String>, Option<String>) =
+            sqlx::query_as(
+                "SELECT COUNT(*), COUNT(DISTINCT day), MIN(day), MAX(day) FROM feed_entries",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+        let (jobs_queued, jobs_failed): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'failed'), 0) FROM jobs",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Stats {
+            papers,
+            feed_entries,
+            days,
+            first_day: first.as_deref().map(parse_day_text).transpose()?,
+            latest_day: last.as_deref().map(parse_day_text).transpose()?,
+            jobs_queued,
+            jobs_failed,
+        })
+    }
+
+    async fn watermark(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM watermarks WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_watermark(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO watermarks (name, value, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn enqueue_job(&self, job: &NewJob) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO jobs (kind, dedup_key, payload, run_after, max_attempts, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        )
+        .bind(&job.kind)
+        .bind(&job.dedup_key)
+        .bind(&job.payload)
+        .bind(millis(job.run_after))
+        .bind(job.max_attempts)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+        let now = now_millis();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        // One statement, so the claim is atomic: SQLite has one writer at a time.
+        let row: Option<(i64, String, String, String, i64)> = sqlx::query_as(
+            "UPDATE jobs SET state = 'running', locked_by = ?, lease_until = ?, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM jobs \
+                         WHERE (state = 'queued' AND run_after <= ?) \
+                            OR (state = 'running' AND lease_until < ?) \
+                         ORDER BY run_after, id LIMIT 1) \
+             RETURNING id, kind, dedup_key, payload, attempts",
+        )
+        .bind(worker)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, kind, dedup_key, payload, attempts)| Job {
+            id,
+            kind,
+            dedup_key,
+            payload,
+            attempts,
+        }))
+    }
+
+    async fn finish_job(&self, job: &Job, result: Result<(), String>) -> Result<(), StoreError> {
+        let now = now_millis();
+        match result {
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE jobs SET state = 'done', finished_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
+                )
+                .bind(now)
+                .bind(job.id)
+                .execute(&self.pool)
+                .await?;
+            }
+            Err(message) => {
+                // Exponential backoff: 30 s, 1 min, 2 min, ... capped at one hour.
+                let backoff = 30_000i64
+                    .saturating_mul(1 << job.attempts.clamp(0, 7))
+                    .min(3_600_000);
+                sqlx::query(
+                    "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
+                     run_after = ?, lease_until = NULL, last_error = ?, \
+                     finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END WHERE id = ?",
+                )
+                .bind(now + backoff)
+                .bind(message)
+                .bind(now)
+                .bind(job.id)
+                .execute(&self.pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

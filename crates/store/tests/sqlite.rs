@@ -1,0 +1,37 @@
+//! The store test-suite on the embedded SQLite backend, one fresh database file per test.
+
+mod common;
+
+use dp_store::Store;
+use std::sync::Arc;
+
+async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    let store = dp_store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+store_suite!(sqlite_store);
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.sqlite").display());
+    {
+        let s = dp_store::open(&url).await.unwrap();
+        s.upsert_records(&[common::rec(common::paper("2501.00001", "kept"), None)])
+            .await
+            .unwrap();
+    }
+    let s = dp_store::open(&url).await.unwrap();
+    assert_eq!(s.stats().await.unwrap().papers, 1);
+}
+
+#[tokio::test]
+async fn unknown_urls_are_refused_clearly() {
+    let e = dp_store::open("mysql://x").await.err().unwrap().to_string();
+    assert!(e.contains("sqlite://"), "{e}");
+}
