@@ -103,7 +103,7 @@ impl Paper {
             check_len("author name", a, MAX_FIELD_CHARS)?;
         }
         for c in &self.categories {
-            check_len("category", c, 64)?;
+            check_len("category", c, MAX_FIELD_CHARS)?;
         }
         for (field, v) in [
             ("comment", &self.comment),

@@ -1,1 +1,327 @@
-fn main() {}
+//! `dailypapers`: the self-hosted Daily Papers server and its tools.
+
+mod bench;
+mod config;
+mod progress;
+mod worker;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use config::Config;
+use dp_core::ArxivId;
+use dp_ingest::fetch::HttpFetcher;
+use dp_ingest::formats::{Format, ReadOptions};
+use dp_ingest::import::{import_paths, ImportOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "dailypapers",
+    version,
+    about = "Self-hosted Daily Papers: a daily list of new papers ranked by community upvotes."
+)]
+struct Cli {
+    /// Configuration file (default: ./dailypapers.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (default ./var; env DAILYPAPERS_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://... (env DAILYPAPERS_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (HTML pages and JSON API) and, if scheduled, the harvest jobs.
+    Serve(ServeArgs),
+    /// Import saved files or folders: Hugging Face daily-papers JSON, arXiv listing JSON lines,
+    /// the Kaggle arXiv snapshot, arXiv API Atom or OAI-PMH XML (.gz read transparently).
+    Import(ImportArgs),
+    /// Harvest from live sources: arXiv OAI-PMH (incremental), the Hugging Face daily list, or
+    /// single papers from the arXiv API.
+    Harvest(HarvestArgs),
+    /// Print counts of what the store holds.
+    Stats(StatsArgs),
+    /// Measure performance (prints figures; see the README).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (env DAILYPAPERS_LISTEN).
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// Minutes between scheduled harvests (0 = off); overrides harvest.schedule_minutes.
+    #[arg(long, value_name = "MINUTES")]
+    harvest_every: Option<u64>,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Files or folders to import.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Format, when detection should not decide: hf, arxiv-listing, kaggle, atom, oai-pmh.
+    #[arg(long)]
+    format: Option<String>,
+    /// The list day (YYYY-MM-DD) for Hugging Face items, overriding file names and items.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<String>,
+    /// Records per transaction.
+    #[arg(long, default_value_t = dp_ingest::import::DEFAULT_BATCH)]
+    batch_size: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Source {
+    /// arXiv OAI-PMH, incremental from the stored watermark.
+    Oai,
+    /// The Hugging Face daily list, day by day.
+    Hf,
+    /// Single papers by id from the arXiv API (give --id).
+    Arxiv,
+}
+
+#[derive(Args)]
+struct HarvestArgs {
+    /// Which source.
+    #[arg(long, value_enum, default_value = "oai")]
+    source: Source,
+    /// First day (YYYY-MM-DD); default: from the stored watermark.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    since: Option<String>,
+    /// Last day (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    until: Option<String>,
+    /// OAI-PMH set (repeatable); default: harvest.oai_sets from the config.
+    #[arg(long)]
+    set: Vec<String>,
+    /// arXiv id or URL for --source arxiv (repeatable).
+    #[arg(long)]
+    id: Vec<String>,
+    /// Override the source's base URL (OAI endpoint, HF base, or arXiv API).
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn overrides(cli: &Cli) -> serde_json::Value {
+    let mut o = serde_json::Map::new();
+    if let Some(d) = &cli.data_dir {
+        o.insert("data_dir".into(), d.display().to_string().into());
+    }
+    if let Some(u) = &cli.database_url {
+        o.insert("database_url".into(), u.clone().into());
+    }
+    if let Command::Serve(s) = &cli.command {
+        if let Some(l) = &s.listen {
+            o.insert("listen".into(), l.clone().into());
+        }
+        if let Some(m) = s.harvest_every {
+            o.insert(
+                "harvest".into(),
+                serde_json::json!({ "schedule_minutes": m }),
+            );
+        }
+    }
+    serde_json::Value::Object(o)
+}
+
+fn parse_day_arg(name: &str, v: &Option<String>) -> Result<Option<chrono::NaiveDate>> {
+    v.as_deref()
+        .map(|s| dp_core::parse_day(s).with_context(|| format!("--{name}")))
+        .transpose()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DAILYPAPERS_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref(), &overrides(&cli))
+        .context("reading the configuration")?;
+    match &cli.command {
+        Command::Bench(args) => return bench::run(args, &config).await,
+        _ => {}
+    }
+    let store = dp_store::open(&config.database_url())
+        .await
+        .with_context(|| format!("opening the store at {}", config.database_url()))?;
+    match cli.command {
+        Command::Serve(_) => serve(store, &config).await,
+        Command::Import(args) => import(store, args).await,
+        Command::Harvest(args) => harvest(store, &config, args).await,
+        Command::Stats(args) => {
+            let s = store.stats().await?;
+            if args.json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!("papers        {}", s.papers);
+                println!("feed entries  {}", s.feed_entries);
+                println!("days          {}", s.days);
+                if let (Some(a), Some(b)) = (s.first_day, s.latest_day) {
+                    println!("range         {a} to {b}");
+                }
+                println!("jobs queued   {}", s.jobs_queued);
+                println!("jobs failed   {}", s.jobs_failed);
+            }
+            Ok(())
+        }
+        Command::Bench(_) => Ok(()),
+    }
+}
+
+async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
+    let state = dp_web::AppState::new(
+        store.clone(),
+        dp_web::WebSettings {
+            site_name: config.site_name.clone(),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!("serving on http://{}", listener.local_addr()?);
+    if config.harvest.schedule_minutes > 0 {
+        let w = worker::Worker::new(store, config.clone())?;
+        tokio::spawn(w.run());
+    }
+    axum::serve(listener, dp_web::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn import(store: Arc<dyn dp_store::Store>, args: ImportArgs) -> Result<()> {
+    let format = args
+        .format
+        .as_deref()
+        .map(|f| f.parse::<Format>())
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let opts = ImportOptions {
+        read: ReadOptions {
+            format,
+            date: parse_day_arg("date", &args.date)?,
+        },
+        batch_size: args.batch_size,
+    };
+    let progress = progress::ImportProgress::new();
+    let report = import_paths(store, &args.paths, &opts, &progress).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "read {}, inserted {}, updated {}, unchanged {}, rejected {} ({} files, {} file errors, {} warnings)",
+            report.read, report.inserted, report.updated, report.unchanged, report.rejected, report.files, report.file_errors, report.warnings
+        );
+    }
+    Ok(())
+}
+
+async fn harvest(
+    store: Arc<dyn dp_store::Store>,
+    config: &Config,
+    args: HarvestArgs,
+) -> Result<()> {
+    let fetcher = HttpFetcher::new(config.fetch_policy())?;
+    let since = parse_day_arg("since", &args.since)?;
+    let until = parse_day_arg("until", &args.until)?;
+    let on_page = |r: &dp_ingest::harvest::HarvestReport| {
+        tracing::info!(
+            pages = r.pages,
+            read = r.read,
+            inserted = r.inserted,
+            updated = r.updated,
+            "harvest progress"
+        );
+    };
+    let report = match args.source {
+        Source::Oai => {
+            let url = args.url.unwrap_or_else(|| config.harvest.oai_url.clone());
+            let sets = if args.set.is_empty() {
+                config.harvest.oai_sets.clone()
+            } else {
+                args.set
+            };
+            let mut total = dp_ingest::harvest::HarvestReport::default();
+            for set in sets {
+                let r = dp_ingest::harvest::harvest_oai(
+                    &*store, &fetcher, &url, &set, since, until, &on_page,
+                )
+                .await?;
+                total.pages += r.pages;
+                total.read += r.read;
+                total.inserted += r.inserted;
+                total.updated += r.updated;
+                total.unchanged += r.unchanged;
+                total.rejected += r.rejected;
+                total.deleted += r.deleted;
+                total.problems.extend(r.problems);
+            }
+            total
+        }
+        Source::Hf => {
+            let url = args.url.unwrap_or_else(|| config.harvest.hf_url.clone());
+            let until = until.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            dp_ingest::harvest::harvest_hf(&*store, &fetcher, &url, since, until, &on_page).await?
+        }
+        Source::Arxiv => {
+            if args.id.is_empty() {
+                bail!("--source arxiv needs at least one --id");
+            }
+            let ids = args
+                .id
+                .iter()
+                .map(|s| ArxivId::parse(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let url = args
+                .url
+                .unwrap_or_else(|| config.harvest.arxiv_api_url.clone());
+            dp_ingest::harvest::fetch_ids(&*store, &fetcher, &url, &ids).await?
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "pages {}, read {}, inserted {}, updated {}, unchanged {}, rejected {}, deleted {}",
+            report.pages,
+            report.read,
+            report.inserted,
+            report.updated,
+            report.unchanged,
+            report.rejected,
+            report.deleted
+        );
+        for p in report.problems.iter().take(20) {
+            println!("  rejected: {p}");
+        }
+    }
+    Ok(())
+}

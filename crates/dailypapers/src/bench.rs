@@ -1,0 +1,243 @@
+//! `dailypapers bench import`: import throughput and peak memory, against baselines measured in
+//! the same run (parsing alone, and a plain batched INSERT of the same rows into SQLite).
+
+use crate::config::Config;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use dp_ingest::formats::{read_file, Parsed, ReadOptions};
+use dp_ingest::import::{expand_paths, import_paths, ImportOptions, NoProgress};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// `bench` arguments.
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchWhat,
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Import the shared data into a fresh store and print records/s and peak memory.
+    Import {
+        /// Files or folders to import (default: the shared HF days and arXiv bulk file).
+        paths: Vec<PathBuf>,
+        /// Where the shared data is.
+        #[arg(long, default_value = "../shared/data")]
+        shared: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Peak resident memory since the last reset, in bytes (Linux).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Resets the peak so each phase is measured on its own (Linux `clear_refs`).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+#[derive(serde::Serialize)]
+struct Phase {
+    name: &'static str,
+    records: u64,
+    seconds: f64,
+    records_per_sec: f64,
+    peak_rss_mb: f64,
+}
+
+fn phase(name: &'static str, records: u64, start: Instant) -> Phase {
+    let seconds = start.elapsed().as_secs_f64();
+    Phase {
+        name,
+        records,
+        seconds,
+        records_per_sec: records as f64 / seconds.max(1e-9),
+        peak_rss_mb: peak_rss() as f64 / 1_048_576.0,
+    }
+}
+
+fn parse_all(files: &[PathBuf], mut each: impl FnMut(dp_core::Record)) -> u64 {
+    let mut n = 0;
+    for f in files {
+        let _ = read_file(
+            f,
+            &ReadOptions::default(),
+            Arc::new(AtomicU64::new(0)),
+            &mut |p| {
+                if let Parsed::Record(r, _) = p {
+                    n += 1;
+                    each(r);
+                }
+                true
+            },
+        );
+    }
+    n
+}
+
+/// The baseline: the same rows, plain multi-row INSERTs in 2,000-row transactions, no merging.
+async fn plain_insert(files: Vec<PathBuf>, db: PathBuf) -> Result<u64> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&db)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .connect()
+        .await?;
+    sqlx::query(
+        "CREATE TABLE papers (id TEXT PRIMARY KEY, title TEXT, abstract TEXT, authors TEXT, categories TEXT, published_at INTEGER)",
+    )
+    .execute(&mut conn)
+    .await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<dp_core::Record>>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(2000);
+        let n = parse_all(&files, |r| {
+            batch.push(r);
+            if batch.len() == 2000 {
+                let _ = tx.blocking_send(std::mem::take(&mut batch));
+            }
+        });
+        let _ = tx.blocking_send(batch);
+        n
+    });
+    while let Some(batch) = rx.recv().await {
+        let mut t = sqlx::Connection::begin(&mut conn).await?;
+        for chunk in batch.chunks(400) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR REPLACE INTO papers ");
+            q.push_values(chunk, |mut b, r| {
+                let p = &r.paper;
+                b.push_bind(p.id.to_string())
+                    .push_bind(p.title.clone())
+                    .push_bind(p.abstract_text.clone())
+                    .push_bind(serde_json::to_string(&p.authors).unwrap_or_default())
+                    .push_bind(serde_json::to_string(&p.categories).unwrap_or_default())
+                    .push_bind(p.published.map(|t| t.timestamp_millis()));
+            });
+            q.build().execute(&mut *t).await?;
+        }
+        t.commit().await?;
+    }
+    Ok(reader.await?)
+}
+
+/// Runs a benchmark and prints its figures.
+pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
+    let BenchWhat::Import {
+        paths,
+        shared,
+        json,
+    } = &args.what;
+    let paths = if paths.is_empty() {
+        vec![
+            shared.join("hf-daily/days"),
+            shared.join("arxiv-bulk/daily_arxiv_cs_20250318_20260701.jsonl.gz"),
+        ]
+    } else {
+        paths.clone()
+    };
+    for p in &paths {
+        if !p.exists() {
+            bail!("{} not found (pass --shared DIR or paths)", p.display());
+        }
+    }
+    let files = expand_paths(&paths)?;
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let mut phases = Vec::new();
+
+    reset_peak();
+    let t = Instant::now();
+    let files2 = files.clone();
+    let n = tokio::task::spawn_blocking(move || parse_all(&files2, |_| {})).await?;
+    phases.push(phase("parse only (no database)", n, t));
+
+    reset_peak();
+    let t = Instant::now();
+    let n = plain_insert(files.clone(), dir.path().join("plain.sqlite")).await?;
+    phases.push(phase("baseline: plain batched INSERT", n, t));
+
+    reset_peak();
+    let store = dp_store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("store.sqlite").display()
+    ))
+    .await?;
+    let t = Instant::now();
+    let first = import_paths(
+        store.clone(),
+        &paths,
+        &ImportOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    phases.push(phase("dailypapers import (fresh store)", first.read, t));
+
+    reset_peak();
+    let t = Instant::now();
+    let second = import_paths(
+        store.clone(),
+        &paths,
+        &ImportOptions::default(),
+        &NoProgress,
+    )
+    .await?;
+    phases.push(phase(
+        "dailypapers import again (all unchanged)",
+        second.read,
+        t,
+    ));
+    let stats = store.stats().await?;
+
+    let import_rate = phases[2].records_per_sec;
+    let baseline_rate = phases[1].records_per_sec;
+    if *json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "phases": phases,
+                "import_vs_baseline": import_rate / baseline_rate,
+                "papers": stats.papers,
+                "feed_entries": stats.feed_entries,
+                "second_import": { "inserted": second.inserted, "updated": second.updated },
+            })
+        );
+    } else {
+        println!(
+            "{:<44} {:>9} {:>8} {:>11} {:>10}",
+            "phase", "records", "seconds", "records/s", "peak MB"
+        );
+        for p in &phases {
+            println!(
+                "{:<44} {:>9} {:>8.2} {:>11.0} {:>10.1}",
+                p.name, p.records, p.seconds, p.records_per_sec, p.peak_rss_mb
+            );
+        }
+        println!(
+            "import runs at {:.2}x the plain-INSERT baseline; store holds {} papers, {} feed entries; second import: {} inserted, {} updated",
+            import_rate / baseline_rate,
+            stats.papers,
+            stats.feed_entries,
+            second.inserted,
+            second.updated
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! One typed configuration: defaults < `dailypapers.toml` < `DAILYPAPERS_*` environment < flags.
+
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The whole configuration. See `dailypapers.example.toml` for every key with its default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where data lives (the SQLite file, later search indexes).
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`; default: `sqlite://DATA_DIR/dailypapers.sqlite`.
+    pub database_url: Option<String>,
+    /// Address `serve` listens on.
+    pub listen: String,
+    /// Shown in page titles.
+    pub site_name: String,
+    /// Harvesting.
+    pub harvest: HarvestConfig,
+}
+
+/// Harvest settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HarvestConfig {
+    /// OAI-PMH endpoint.
+    pub oai_url: String,
+    /// OAI-PMH sets to harvest (`cs`, `stat`, `physics:hep-th`, ...).
+    pub oai_sets: Vec<String>,
+    /// arXiv API endpoint for single papers.
+    pub arxiv_api_url: String,
+    /// Base URL of a Hugging Face-compatible daily-papers API to mirror.
+    pub hf_url: String,
+    /// Mirror the Hugging Face list in scheduled harvests.
+    pub hf_mirror: bool,
+    /// Seconds between two requests to the same source (arXiv asks for 3).
+    pub request_interval_secs: f64,
+    /// Per-request timeout in seconds.
+    pub timeout_secs: u64,
+    /// Retries on temporary failures.
+    pub max_retries: u32,
+    /// User-Agent header; arXiv asks for a real one with a contact address.
+    pub user_agent: Option<String>,
+    /// Minutes between scheduled harvests inside `serve`; 0 turns the schedule off.
+    pub schedule_minutes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./var"),
+            database_url: None,
+            listen: "127.0.0.1:8080".into(),
+            site_name: "Daily Papers".into(),
+            harvest: HarvestConfig::default(),
+        }
+    }
+}
+
+impl Default for HarvestConfig {
+    fn default() -> Self {
+        HarvestConfig {
+            oai_url: "https://oaipmh.arxiv.org/oai".into(),
+            oai_sets: vec!["cs".into()],
+            arxiv_api_url: "https://export.arxiv.org/api/query".into(),
+            hf_url: "https://huggingface.co".into(),
+            hf_mirror: true,
+            request_interval_secs: 3.0,
+            timeout_secs: 60,
+            max_retries: 4,
+            user_agent: None,
+            schedule_minutes: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layers. `file` is the `--config` flag; without it `dailypapers.toml` in the
+    /// working directory is read when present. `overrides` are the flags, as a partial config.
+    pub fn load(
+        file: Option<&Path>,
+        overrides: &serde_json::Value,
+    ) -> Result<Config, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => fig = fig.merge(Toml::file_exact(f)),
+            None => fig = fig.merge(Toml::file("dailypapers.toml")),
+        }
+        fig = fig
+            .merge(Env::prefixed("DAILYPAPERS_").split("__"))
+            .merge(Serialized::globals(overrides));
+        fig.extract()
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.data_dir.join("dailypapers.sqlite").display()
+            ),
+        }
+    }
+
+    /// The fetch policy for harvests.
+    pub fn fetch_policy(&self) -> dp_ingest::fetch::FetchPolicy {
+        let mut p = dp_ingest::fetch::FetchPolicy::default();
+        if let Some(ua) = &self.harvest.user_agent {
+            p.user_agent = ua.clone();
+        }
+        p.min_interval =
+            std::time::Duration::from_secs_f64(self.harvest.request_interval_secs.max(0.0));
+        p.timeout = std::time::Duration::from_secs(self.harvest.timeout_secs.max(1));
+        p.max_retries = self.harvest.max_retries;
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "dailypapers.toml",
+                "listen = \"0.0.0.0:9000\"\nsite_name = \"Lab\"\n[harvest]\noai_sets = [\"math\"]",
+            )?;
+            jail.set_env("DAILYPAPERS_SITE_NAME", "Env Lab");
+            jail.set_env("DAILYPAPERS_DATA_DIR", "/tmp/dp");
+            let c = Config::load(None, &serde_json::json!({"listen": "127.0.0.1:1"}))?;
+            assert_eq!(c.listen, "127.0.0.1:1", "flag beats file");
+            assert_eq!(c.site_name, "Env Lab", "env beats file");
+            assert_eq!(c.harvest.oai_sets, ["math"], "file beats default");
+            assert_eq!(c.database_url(), "sqlite:///tmp/dp/dailypapers.sqlite");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("dailypapers.toml", "lisen = \"x\"")?;
+            let e = Config::load(None, &serde_json::json!({})).unwrap_err();
+            assert!(e.to_string().contains("lisen"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dailypapers.example.toml");
+        let c = Config::load(Some(&path), &serde_json::json!({})).unwrap();
+        assert_eq!(c.listen, Config::default().listen);
+    }
+}

@@ -1,0 +1,83 @@
+//! Import progress: an indicatif bar on a terminal, plain log lines otherwise.
+
+use dp_ingest::import::{ImportReport, Problem, Progress};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Shows import progress on stderr.
+pub struct ImportProgress {
+    bar: Option<ProgressBar>,
+    last_log: Mutex<Instant>,
+    total: Mutex<u64>,
+}
+
+impl ImportProgress {
+    /// A bar when stderr is a terminal, log lines every few seconds otherwise.
+    pub fn new() -> ImportProgress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new(0);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        });
+        ImportProgress {
+            bar,
+            last_log: Mutex::new(Instant::now()),
+            total: Mutex::new(0),
+        }
+    }
+}
+
+fn summary(r: &ImportReport) -> String {
+    format!(
+        "{} read, {} new, {} updated, {} rejected",
+        r.read, r.inserted, r.updated, r.rejected
+    )
+}
+
+impl Progress for ImportProgress {
+    fn start(&self, total_bytes: u64) {
+        if let Ok(mut t) = self.total.lock() {
+            *t = total_bytes;
+        }
+        if let Some(b) = &self.bar {
+            b.set_length(total_bytes);
+        }
+    }
+
+    fn advance(&self, bytes_read: u64, report: &ImportReport) {
+        if let Some(b) = &self.bar {
+            b.set_position(bytes_read);
+            b.set_message(summary(report));
+        } else if let Ok(mut last) = self.last_log.lock() {
+            if last.elapsed() >= Duration::from_secs(5) {
+                *last = Instant::now();
+                let total = self.total.lock().map(|t| *t).unwrap_or(0).max(1);
+                tracing::info!(
+                    "import {:.0}%: {}",
+                    bytes_read as f64 * 100.0 / total as f64,
+                    summary(report)
+                );
+            }
+        }
+    }
+
+    fn problem(&self, problem: &Problem) {
+        match &self.bar {
+            Some(b) => b.println(problem.to_string()),
+            None => tracing::warn!("{problem}"),
+        }
+    }
+
+    fn finish(&self, _report: &ImportReport) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Background work inside `serve`: schedules harvest jobs in the store's job table and runs
+//! whatever jobs are due. Jobs are keyed by their time slot, so a slot's harvest is enqueued once
+//! however many servers schedule it, and a job whose worker died is claimed again when its lease
+//! runs out.
+
+use crate::config::Config;
+use anyhow::{bail, Result};
+use chrono::Utc;
+use dp_ingest::fetch::HttpFetcher;
+use dp_ingest::harvest;
+use dp_store::{Job, NewJob, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a claimed job may run before another worker may take it over.
+const LEASE: Duration = Duration::from_secs(30 * 60);
+
+/// The job runner of one server.
+pub struct Worker {
+    store: Arc<dyn Store>,
+    config: Config,
+    fetcher: HttpFetcher,
+    name: String,
+}
+
+impl Worker {
+    /// A worker with a name unique to this process.
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<Worker> {
+        let fetcher = HttpFetcher::new(config.fetch_policy())?;
+        let name = format!("{}-{}", hostname(), std::process::id());
+        Ok(Worker {
+            store,
+            config,
+            fetcher,
+            name,
+        })
+    }
+
+    /// Runs forever: schedule, then work off due jobs, every few seconds.
+    pub async fn run(self) {
+        loop {
+            if let Err(e) = self.schedule().await {
+                tracing::warn!(error = %e, "could not schedule harvest jobs");
+            }
+            loop {
+                match self.store.claim_job(&self.name, LEASE).await {
+                    Ok(Some(job)) => {
+                        tracing::info!(kind = %job.kind, key = %job.dedup_key, attempt = job.attempts, "job started");
+                        let result = self.execute(&job).await.map_err(|e| format!("{e:#}"));
+                        if let Err(e) = &result {
+                            tracing::warn!(key = %job.dedup_key, error = %e, "job failed");
+                        }
+                        if let Err(e) = self.store.finish_job(&job, result).await {
+                            tracing::warn!(error = %e, "could not record the end of a job");
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not claim a job");
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+
+    async fn schedule(&self) -> Result<()> {
+        let minutes = self.config.harvest.schedule_minutes;
+        if minutes == 0 {
+            return Ok(());
+        }
+        let slot = Utc::now().timestamp() / (minutes as i64 * 60);
+        let mut jobs: Vec<(String, String, serde_json::Value)> = self
+            .config
+            .harvest
+            .oai_sets
+            .iter()
+            .map(|set| {
+                (
+                    "harvest-oai".to_string(),
+                    format!("harvest-oai:{set}:{slot}"),
+                    serde_json::json!({ "set": set }),
+                )
+            })
+            .collect();
+        if self.config.harvest.hf_mirror {
+            jobs.push((
+                "harvest-hf".into(),
+                format!("harvest-hf:{slot}"),
+                serde_json::json!({}),
+            ));
+        }
+        for (kind, key, payload) in jobs {
+            self.store
+                .enqueue_job(&NewJob {
+                    kind,
+                    dedup_key: key,
+                    payload: payload.to_string(),
+                    run_after: Utc::now(),
+                    max_attempts: 3,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn execute(&self, job: &Job) -> Result<()> {
+        let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+        let log = |r: &harvest::HarvestReport| {
+            tracing::info!(
+                pages = r.pages,
+                read = r.read,
+                inserted = r.inserted,
+                "harvest progress"
+            )
+        };
+        let report = match job.kind.as_str() {
+            "harvest-oai" => {
+                let set = payload.get("set").and_then(|s| s.as_str()).unwrap_or("cs");
+                harvest::harvest_oai(
+                    &*self.store,
+                    &self.fetcher,
+                    &self.config.harvest.oai_url,
+                    set,
+                    None,
+                    None,
+                    &log,
+                )
+                .await?
+            }
+            "harvest-hf" => {
+                let today = Utc::now().date_naive();
+                harvest::harvest_hf(
+                    &*self.store,
+                    &self.fetcher,
+                    &self.config.harvest.hf_url,
+                    None,
+                    today,
+                    &log,
+                )
+                .await?
+            }
+            other => bail!("unknown job kind {other:?}"),
+        };
+        tracing::info!(key = %job.dedup_key, read = report.read, inserted = report.inserted, updated = report.updated, "job done");
+        Ok(())
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "host".into())
+}

@@ -1,0 +1,251 @@
+//! HTTP fetching behind a small trait, so harvesters can be tested against a local server and
+//! the politeness rules live in one place.
+
+use async_trait::async_trait;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// Why a fetch failed for good (after retries).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No connection could be made (DNS, refused, unreachable network).
+    #[error("cannot reach {host}: {message} (is the network up?)")]
+    Unreachable {
+        /// The host we tried.
+        host: String,
+        /// The underlying error.
+        message: String,
+    },
+    /// The server did not answer in time.
+    #[error("{url} timed out after {secs} s")]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The timeout.
+        secs: u64,
+    },
+    /// The server answered with an error status.
+    #[error("{url} answered HTTP {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// The body was larger than allowed.
+    #[error("{url}: response larger than {max} bytes")]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The limit.
+        max: usize,
+    },
+    /// Any other transport error.
+    #[error("{url}: {message}")]
+    Other {
+        /// The URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Gets a URL's body. Implementations retry and pace themselves.
+#[async_trait]
+pub trait Fetcher: Send + Sync {
+    /// The body of a successful (2xx) response.
+    async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError>;
+}
+
+/// Politeness and robustness settings.
+#[derive(Debug, Clone)]
+pub struct FetchPolicy {
+    /// Sent with every request; arXiv asks for a real one with a contact.
+    pub user_agent: String,
+    /// At least this long between the starts of two requests (arXiv asks for 3 s).
+    pub min_interval: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Retries after the first attempt, on timeouts, connection errors, 429 and 5xx.
+    pub max_retries: u32,
+    /// First backoff; doubled on each retry.
+    pub backoff: Duration,
+    /// The longest `Retry-After` we honour; longer waits fail instead.
+    pub max_retry_after: Duration,
+    /// The largest body accepted.
+    pub max_body: usize,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        FetchPolicy {
+            user_agent: format!(
+                "dailypapers/{} (self-hosted Daily Papers; +https://github.com/dailypapers/dailypapers)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            min_interval: Duration::from_secs(3),
+            timeout: Duration::from_secs(60),
+            max_retries: 4,
+            backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(600),
+            max_body: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// The real fetcher: reqwest with rustls.
+pub struct HttpFetcher {
+    client: reqwest::Client,
+    policy: FetchPolicy,
+    last_start: Mutex<Option<Instant>>,
+}
+
+impl HttpFetcher {
+    /// A fetcher with the given policy.
+    pub fn new(policy: FetchPolicy) -> Result<HttpFetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(policy.user_agent.clone())
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout.min(Duration::from_secs(20)))
+            .build()
+            .map_err(|e| FetchError::Other {
+                url: String::new(),
+                message: e.to_string(),
+            })?;
+        Ok(HttpFetcher {
+            client,
+            policy,
+            last_start: Mutex::new(None),
+        })
+    }
+
+    async fn pace(&self) {
+        let mut last = self.last_start.lock().await;
+        if let Some(t) = *last {
+            let due = t + self.policy.min_interval;
+            let now = Instant::now();
+            if due > now {
+                tokio::time::sleep(due - now).await;
+            }
+        }
+        *last = Some(Instant::now());
+    }
+
+    async fn attempt(&self, url: &str) -> Result<Vec<u8>, (FetchError, Option<Duration>, bool)> {
+        self.pace().await;
+        let host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let resp = self.client.get(url).send().await.map_err(|e| {
+            if e.is_timeout() {
+                (
+                    FetchError::Timeout {
+                        url: url.into(),
+                        secs: self.policy.timeout.as_secs(),
+                    },
+                    None,
+                    true,
+                )
+            } else if e.is_connect() {
+                (
+                    FetchError::Unreachable {
+                        host: host.clone(),
+                        message: root_cause(&e),
+                    },
+                    None,
+                    true,
+                )
+            } else {
+                (
+                    FetchError::Other {
+                        url: url.into(),
+                        message: root_cause(&e),
+                    },
+                    None,
+                    true,
+                )
+            }
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let retryable = status.as_u16() == 429 || status.is_server_error();
+            return Err((
+                FetchError::Status {
+                    url: url.into(),
+                    status: status.as_u16(),
+                },
+                retry_after,
+                retryable,
+            ));
+        }
+        let mut body = Vec::new();
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            (
+                FetchError::Other {
+                    url: url.into(),
+                    message: root_cause(&e),
+                },
+                None,
+                true,
+            )
+        })? {
+            if body.len() + chunk.len() > self.policy.max_body {
+                return Err((
+                    FetchError::TooLarge {
+                        url: url.into(),
+                        max: self.policy.max_body,
+                    },
+                    None,
+                    false,
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    msg
+}
+
+#[async_trait]
+impl Fetcher for HttpFetcher {
+    async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let mut backoff = self.policy.backoff;
+        let mut attempt = 0;
+        loop {
+            match self.attempt(url).await {
+                Ok(body) => return Ok(body),
+                Err((err, retry_after, retryable)) => {
+                    if !retryable || attempt >= self.policy.max_retries {
+                        return Err(err);
+                    }
+                    let wait = match retry_after {
+                        Some(w) if w > self.policy.max_retry_after => return Err(err),
+                        Some(w) => w,
+                        None => backoff,
+                    };
+                    tracing::warn!(%url, error = %err, wait_secs = wait.as_secs_f64(), "retrying");
+                    tokio::time::sleep(wait).await;
+                    backoff = backoff.saturating_mul(2);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}

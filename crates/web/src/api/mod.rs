@@ -1,0 +1,4 @@
+//! The JSON API.
+
+pub mod daily_papers;
+pub mod health;
