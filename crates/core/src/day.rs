@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DayError {
     /// Not of the form `YYYY-MM-DD`, or not a real calendar date.
-    #[error("invalid date {0:?}: expected YYYY-MM-DD, e.g. 2025-03-17")]
+    #[error("invalid date: expected YYYY-MM-DD, e.g. 2025-03-17")]
     Invalid(String),
 }
 

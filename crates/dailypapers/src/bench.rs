@@ -84,7 +84,7 @@ fn parse_all(files: &[PathBuf], mut each: impl FnMut(dp_core::Record)) -> u64 {
             &mut |p| {
                 if let Parsed::Record(r, _) = p {
                     n += 1;
-                    each(r);
+                    each(*r);
                 }
                 true
             },

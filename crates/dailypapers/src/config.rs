@@ -1,3 +1,4 @@
+#![allow(clippy::result_large_err)] // figment's error is large; it is built once, at start-up.
 //! One typed configuration: defaults < `dailypapers.toml` < `DAILYPAPERS_*` environment < flags.
 
 use figment::providers::{Env, Format as _, Serialized, Toml};

@@ -163,9 +163,8 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref(), &overrides(&cli))
         .context("reading the configuration")?;
-    match &cli.command {
-        Command::Bench(args) => return bench::run(args, &config).await,
-        _ => {}
+    if let Command::Bench(args) = &cli.command {
+        return bench::run(args, &config).await;
     }
     let store = dp_store::open(&config.database_url())
         .await

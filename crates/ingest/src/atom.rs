@@ -12,8 +12,9 @@
 //!   covers a bad id, a bad date, a record failing [`Paper::validate`], and text with an unknown
 //!   entity or invalid UTF-8.
 //! * The API reports a failed query (for example a malformed id in `id_list`) as an entry whose
-//!   `<id>` is `http://arxiv.org/api/errors#…`; it becomes `Err("entry N: arXiv API error:
-//!   <summary>")` in `records`, not an error of `parse_atom`.
+//!   `<id>` is `http://arxiv.org/api/errors#…`; it becomes
+//!   `Err("entry N: arXiv API error: MESSAGE")` (the entry's `<summary>`) in `records`, not an
+//!   error of `parse_atom`.
 //!
 //! Elements are matched by local name, so namespace prefixes do not matter. See [`crate::xml`]
 //! for what makes a whole document unreadable.

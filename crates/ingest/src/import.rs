@@ -211,7 +211,7 @@ pub async fn import_paths(
                                 kind: "warning",
                             });
                         }
-                        records.push(r);
+                        records.push(*r);
                     }
                     Parsed::Rejected { location, reason } => problems.push(Problem {
                         file: name.clone(),

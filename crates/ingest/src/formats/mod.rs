@@ -76,7 +76,7 @@ impl FromStr for Format {
 #[derive(Debug)]
 pub enum Parsed {
     /// A good record, with a warning when something about it was odd.
-    Record(ImportRecord, Option<String>),
+    Record(Box<ImportRecord>, Option<String>),
     /// A record that was skipped: where it was and why.
     Rejected {
         /// `line 12`, `item 3`, `entry 7`.
@@ -285,7 +285,7 @@ fn read_json_lines(
                         let parsed = parse_json_record(f, &buf, day, position);
                         position += 1;
                         match parsed {
-                            Ok((rec, warning)) => emit(Parsed::Record(rec, warning)),
+                            Ok((rec, warning)) => emit(Parsed::Record(Box::new(rec), warning)),
                             Err(reason) => emit(Parsed::Rejected {
                                 location: location(),
                                 reason,
@@ -348,7 +348,7 @@ fn read_json_array(
                 reason: "not a record of any known format (hf, arxiv-listing, kaggle)".into(),
             }),
             Some(f) => match parse_json_record(f, bytes, day, index - 1) {
-                Ok((rec, warning)) => emit(Parsed::Record(rec, warning)),
+                Ok((rec, warning)) => emit(Parsed::Record(Box::new(rec), warning)),
                 Err(reason) => emit(Parsed::Rejected { location, reason }),
             },
         }
@@ -385,7 +385,7 @@ fn read_xml(
     };
     for (i, rec) in records.into_iter().enumerate() {
         let keep_going = match rec {
-            Ok(paper) => emit(Parsed::Record(paper.into(), None)),
+            Ok(paper) => emit(Parsed::Record(Box::new(paper.into()), None)),
             Err(reason) => emit(Parsed::Rejected {
                 location: format!("record {}", i + 1),
                 reason,
