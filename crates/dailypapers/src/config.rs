@@ -90,7 +90,7 @@ impl Config {
             None => fig = fig.merge(Toml::file("dailypapers.toml")),
         }
         fig = fig
-            .merge(Env::prefixed("DAILYPAPERS_").split("__"))
+            .merge(Env::prefixed("DAILYPAPERS_").ignore(&["LOG"]).split("__"))
             .merge(Serialized::globals(overrides));
         fig.extract()
     }

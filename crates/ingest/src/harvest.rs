@@ -101,12 +101,17 @@ fn oai_from_key(set: &str) -> String {
 fn oai_token_key(set: &str) -> String {
     format!("oai:{set}:token")
 }
+/// The day of the first response of the chain the stored token belongs to.
+fn oai_started_key(set: &str) -> String {
+    format!("oai:{set}:started")
+}
 
 /// Incremental OAI-PMH harvest of one set (`cs`, `physics:hep-th`, ...) in the `arXiv` format.
 ///
 /// Starts from `from` if given, else from the stored watermark, else harvests everything. Follows
 /// `resumptionToken` pages; the token is stored after each page so an interrupted harvest resumes
-/// from it. At the end, the watermark moves to the day of the first response.
+/// from it. At the end, the watermark moves to the day of the chain's first response (a resumed
+/// chain keeps the day it started, stored as `oai:SET:started`).
 pub async fn harvest_oai(
     store: &dyn Store,
     fetcher: &dyn Fetcher,
@@ -124,7 +129,7 @@ pub async fn harvest_oai(
             .await?
             .and_then(|s| dp_core::parse_day(&s).ok()),
     };
-    let resume = if from.is_none() || store.watermark(&oai_token_key(set)).await?.is_some() {
+    let mut resume = if from.is_none() || store.watermark(&oai_token_key(set)).await?.is_some() {
         store
             .watermark(&oai_token_key(set))
             .await?
@@ -152,7 +157,14 @@ pub async fn harvest_oai(
         ),
         None => first_url(from),
     };
-    let mut first_day: Option<String> = None;
+    // A resumed chain keeps the day it started, so the next window misses nothing.
+    let mut first_day: Option<String> = match &resume {
+        Some(_) => store
+            .watermark(&oai_started_key(set))
+            .await?
+            .filter(|d| !d.is_empty()),
+        None => None,
+    };
     loop {
         let body = match fetcher.get(&url).await {
             Ok(b) => b,
@@ -163,6 +175,8 @@ pub async fn harvest_oai(
                 tracing::warn!(%url, "stored resumption token refused; starting over from the watermark");
                 store.set_watermark(&oai_token_key(set), "").await?;
                 url = first_url(from);
+                resume = None;
+                first_day = None;
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -174,6 +188,8 @@ pub async fn harvest_oai(
             {
                 store.set_watermark(&oai_token_key(set), "").await?;
                 url = first_url(from);
+                resume = None;
+                first_day = None;
                 continue;
             }
             Err(e) => {
@@ -201,6 +217,9 @@ pub async fn harvest_oai(
         on_page(&report);
         match page.resumption_token.filter(|t| !t.is_empty()) {
             Some(token) => {
+                if let Some(d) = &first_day {
+                    store.set_watermark(&oai_started_key(set), d).await?;
+                }
                 store.set_watermark(&oai_token_key(set), &token).await?;
                 url = format!(
                     "{base_url}?verb=ListRecords&resumptionToken={}",
