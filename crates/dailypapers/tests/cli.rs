@@ -11,7 +11,10 @@ fn shared_data() -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("shared data not found at {}: CI must run with ../shared beside the repository", p.display());
+        panic!(
+            "shared data not found at {}: CI must run with ../shared beside the repository",
+            p.display()
+        );
     }
     eprintln!("NOTICE: skipping, shared data not found at {}", p.display());
     None
@@ -19,20 +22,35 @@ fn shared_data() -> Option<PathBuf> {
 
 fn bin(data_dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dailypapers"));
-    c.arg("--data-dir").arg(data_dir).env_remove("DAILYPAPERS_DATABASE_URL").env("DAILYPAPERS_LOG", "warn");
+    c.arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("DAILYPAPERS_DATABASE_URL")
+        .env("DAILYPAPERS_LOG", "warn");
     c
 }
 
 fn run_json(cmd: &mut Command) -> serde_json::Value {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
 fn every_subcommand_explains_itself() {
     let dir = tempfile::tempdir().unwrap();
-    for sub in [vec!["--help"], vec!["serve", "--help"], vec!["import", "--help"], vec!["harvest", "--help"], vec!["stats", "--help"], vec!["bench", "import", "--help"]] {
+    for sub in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["import", "--help"],
+        vec!["harvest", "--help"],
+        vec!["stats", "--help"],
+        vec!["bench", "import", "--help"],
+    ] {
         let out = bin(dir.path()).args(&sub).output().unwrap();
         assert!(out.status.success(), "{sub:?}");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -43,18 +61,33 @@ fn every_subcommand_explains_itself() {
 #[test]
 fn bad_input_gives_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bin(dir.path()).args(["import", "--date", "2025-13-40", "x.json"]).output().unwrap();
+    let out = bin(dir.path())
+        .args(["import", "--date", "2025-13-40", "x.json"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid date"));
-    let out = bin(dir.path()).args(["import", "/no/such/file.json"]).output().unwrap();
+    let out = bin(dir.path())
+        .args(["import", "/no/such/file.json"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.json"));
-    let out = bin(dir.path()).args(["harvest", "--source", "arxiv", "--id", "0000.0000"]).output().unwrap();
+    let out = bin(dir.path())
+        .args(["harvest", "--source", "arxiv", "--id", "0000.0000"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an arXiv id"));
-    let out = bin(dir.path()).args(["import", "--format", "yaml", "x"]).output().unwrap();
+    let out = bin(dir.path())
+        .args(["import", "--format", "yaml", "x"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
-    let out = bin(dir.path()).args(["--database-url", "mysql://x", "stats"]).output().unwrap();
+    let out = bin(dir.path())
+        .args(["--database-url", "mysql://x", "stats"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite://"));
 }
 
@@ -66,9 +99,19 @@ fn full_import_counts_and_survives_kill_9() {
     let bulk = data.join("arxiv-bulk/daily_arxiv_cs_20250318_20260701.jsonl.gz");
 
     // Kill the import at a point that varies from run to run.
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let delay = Duration::from_millis(500 + u64::from(nanos % 4000));
-    let mut child = bin(dir.path()).arg("import").arg(&days).arg(&bulk).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = bin(dir.path())
+        .arg("import")
+        .arg(&days)
+        .arg(&bulk)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     std::thread::sleep(delay);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -76,17 +119,36 @@ fn full_import_counts_and_survives_kill_9() {
     eprintln!("killed after {delay:?}: {partial}");
     assert!(partial["papers"].as_i64().unwrap() <= 80_317);
 
-    let first = run_json(bin(dir.path()).arg("import").arg("--json").arg(&days).arg(&bulk));
+    let first = run_json(
+        bin(dir.path())
+            .arg("import")
+            .arg("--json")
+            .arg(&days)
+            .arg(&bulk),
+    );
     assert_eq!(first["file_errors"], 0);
     let stats = run_json(bin(dir.path()).args(["stats", "--json"]));
     assert_eq!(stats["papers"], 80_317, "{stats}");
     assert_eq!(stats["feed_entries"], 9_881, "{stats}");
     assert_eq!(stats["days"], 580, "{stats}");
 
-    let second = run_json(bin(dir.path()).arg("import").arg("--json").arg(&days).arg(&bulk));
-    assert_eq!((second["inserted"].as_u64(), second["updated"].as_u64()), (Some(0), Some(0)), "{second}");
+    let second = run_json(
+        bin(dir.path())
+            .arg("import")
+            .arg("--json")
+            .arg(&days)
+            .arg(&bulk),
+    );
+    assert_eq!(
+        (second["inserted"].as_u64(), second["updated"].as_u64()),
+        (Some(0), Some(0)),
+        "{second}"
+    );
     assert_eq!(second["read"], 9_881 + 74_728);
-    assert_eq!(run_json(bin(dir.path()).args(["stats", "--json"]))["papers"], 80_317);
+    assert_eq!(
+        run_json(bin(dir.path()).args(["stats", "--json"]))["papers"],
+        80_317
+    );
 }
 
 #[test]
@@ -96,7 +158,11 @@ fn serve_answers_over_http_and_stops_cleanly() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut child = bin(dir.path()).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = bin(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut body = String::new();
     for _ in 0..100 {
         std::thread::sleep(Duration::from_millis(100));

@@ -17,12 +17,12 @@ pub enum FetchError {
         message: String,
     },
     /// The server did not answer in time.
-    #[error("{url} timed out after {secs} s")]
+    #[error("{url} timed out after {millis} ms")]
     Timeout {
         /// The URL.
         url: String,
-        /// The timeout.
-        secs: u64,
+        /// The timeout, in milliseconds.
+        millis: u128,
     },
     /// The server answered with an error status.
     #[error("{url} answered HTTP {status}")]
@@ -142,7 +142,7 @@ impl HttpFetcher {
                 (
                     FetchError::Timeout {
                         url: url.into(),
-                        secs: self.policy.timeout.as_secs(),
+                        millis: self.policy.timeout.as_millis(),
                     },
                     None,
                     true,
@@ -173,8 +173,7 @@ impl HttpFetcher {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(parse_retry_after);
             let retryable = status.as_u16() == 429 || status.is_server_error();
             return Err((
                 FetchError::Status {
@@ -188,14 +187,18 @@ impl HttpFetcher {
         let mut body = Vec::new();
         let mut resp = resp;
         while let Some(chunk) = resp.chunk().await.map_err(|e| {
-            (
+            let err = if e.is_timeout() {
+                FetchError::Timeout {
+                    url: url.into(),
+                    millis: self.policy.timeout.as_millis(),
+                }
+            } else {
                 FetchError::Other {
                     url: url.into(),
                     message: root_cause(&e),
-                },
-                None,
-                true,
-            )
+                }
+            };
+            (err, None, true)
         })? {
             if body.len() + chunk.len() > self.policy.max_body {
                 return Err((
@@ -211,6 +214,17 @@ impl HttpFetcher {
         }
         Ok(body)
     }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 fn root_cause(e: &dyn std::error::Error) -> String {
@@ -247,5 +261,26 @@ impl Fetcher for HttpFetcher {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(120)).to_rfc2822();
+        let d = parse_retry_after(&later).unwrap();
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
     }
 }
