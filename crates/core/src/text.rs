@@ -5,11 +5,24 @@
 /// The text itself (LaTeX, `<`, `&`) is kept as it is: escaping is the renderer's job.
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
+    let mut push = |word: &str| {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
+    };
+    // Split on ASCII white space first (a fast byte scan); only words that may still hold
+    // Unicode white space (lead bytes of U+0085, U+00A0, U+1680, U+2000..U+205F, U+3000) or a
+    // vertical tab are split again the slow, exact way.
+    for word in s.split_ascii_whitespace() {
+        if word
+            .bytes()
+            .any(|b| matches!(b, 0x0B | 0xC2 | 0xE1 | 0xE2 | 0xE3))
+        {
+            word.split_whitespace().for_each(&mut push);
+        } else {
+            push(word);
+        }
     }
     out
 }
@@ -38,6 +51,21 @@ mod tests {
             "Calculation of prompt diphoton production at $x<y$ & LHC"
         );
         assert_eq!(normalize(" \n\t "), "");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_unicode_splitting() {
+        for s in [
+            "a\u{a0}b",
+            "x\u{3000}y\n z",
+            "  plain  text\n\t",
+            "\u{b}v\u{c}",
+            "é è\r\nü",
+            "",
+        ] {
+            let slow: Vec<&str> = s.split_whitespace().collect();
+            assert_eq!(normalize(s), slow.join(" "), "{s:?}");
+        }
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl HarvestReport {
                 }
             }
         }
-        for o in store.upsert_records(&good).await? {
+        for o in store.upsert_records(good).await? {
             match o {
                 Outcome::Inserted => self.inserted += 1,
                 Outcome::Updated => self.updated += 1,

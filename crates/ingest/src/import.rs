@@ -268,7 +268,7 @@ pub async fn import_paths(
                         progress.problem(&p);
                         report.problem(p);
                     }
-                    let outcomes = store.upsert_records(&records).await?;
+                    let outcomes = store.upsert_records(records).await?;
                     for o in outcomes {
                         match o {
                             Outcome::Inserted => report.inserted += 1,

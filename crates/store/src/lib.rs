@@ -74,7 +74,7 @@ pub trait Store: Send + Sync + 'static {
     /// Papers merge by [`Paper::merged_with`] (newer versions win; nothing else overwrites);
     /// feed entries are keyed by (day, paper) and replaced when they differ. Writing the same
     /// batch twice reports [`Outcome::Unchanged`] for every record the second time.
-    async fn upsert_records(&self, records: &[Record]) -> Result<Vec<Outcome>, StoreError>;
+    async fn upsert_records(&self, records: Vec<Record>) -> Result<Vec<Outcome>, StoreError>;
 
     /// A paper by its bare id (any version in `id` is ignored).
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError>;

@@ -41,7 +41,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-16000");
+            .pragma("cache_size", "-16000")
+            .pragma("wal_autocheckpoint", "8000")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -118,9 +120,9 @@ async fn load_entries(
     Ok(out)
 }
 
-async fn write_papers(
+async fn write_papers<'a>(
     tx: &mut Transaction<'_, Sqlite>,
-    papers: &[&Paper],
+    papers: &'a [&'a Paper],
     first_seq: i64,
 ) -> Result<(), StoreError> {
     let mut seq = first_seq;
@@ -131,17 +133,17 @@ async fn write_papers(
             seq += 1;
             b.push_bind(p.id.base().to_string())
                 .push_bind(p.version.map(i64::from))
-                .push_bind(p.title.clone())
-                .push_bind(p.abstract_text.clone())
+                .push_bind(p.title.as_str())
+                .push_bind(p.abstract_text.as_str())
                 .push_bind(to_json_list(&p.authors))
                 .push_bind(to_json_list(&p.categories))
                 .push_bind(p.published.map(millis))
                 .push_bind(p.updated.map(millis))
-                .push_bind(p.comment.clone())
-                .push_bind(p.doi.clone())
-                .push_bind(p.journal_ref.clone())
-                .push_bind(p.github_repo.clone())
-                .push_bind(p.project_page.clone())
+                .push_bind(p.comment.as_deref())
+                .push_bind(p.doi.as_deref())
+                .push_bind(p.journal_ref.as_deref())
+                .push_bind(p.github_repo.as_deref())
+                .push_bind(p.project_page.as_deref())
                 .push_bind(seq);
         });
         q.push(
@@ -157,9 +159,9 @@ async fn write_papers(
     Ok(())
 }
 
-async fn write_entries(
+async fn write_entries<'a>(
     tx: &mut Transaction<'_, Sqlite>,
-    entries: &[&FeedEntry],
+    entries: &'a [&'a FeedEntry],
 ) -> Result<(), StoreError> {
     for chunk in entries.chunks(CHUNK) {
         let mut q =
@@ -170,16 +172,16 @@ async fn write_entries(
                 .push_bind(e.position)
                 .push_bind(millis(e.published_at))
                 .push_bind(e.submitted_at.map(millis))
-                .push_bind(e.submitted_by.clone())
+                .push_bind(e.submitted_by.as_deref())
                 .push_bind(e.upvotes)
                 .push_bind(e.num_comments)
-                .push_bind(e.ai_summary.clone())
+                .push_bind(e.ai_summary.as_deref())
                 .push_bind(to_json_list(&e.ai_keywords))
-                .push_bind(e.github_repo.clone())
+                .push_bind(e.github_repo.as_deref())
                 .push_bind(e.github_stars)
-                .push_bind(e.project_page.clone())
-                .push_bind(e.organization.clone())
-                .push_bind(e.source_json.clone());
+                .push_bind(e.project_page.as_deref())
+                .push_bind(e.organization.as_deref())
+                .push_bind(e.source_json.as_deref());
         });
         q.push(
             " ON CONFLICT (day, paper_id) DO UPDATE SET position = excluded.position, \
@@ -202,19 +204,23 @@ fn parse_day_text(s: &str) -> Result<NaiveDate, StoreError> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn upsert_records(&self, records: &[Record]) -> Result<Vec<Outcome>, StoreError> {
+    async fn upsert_records(&self, records: Vec<Record>) -> Result<Vec<Outcome>, StoreError> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let mut ids: Vec<&str> = records.iter().map(|r| r.paper.id.base()).collect();
+        let mut ids: Vec<String> = records
+            .iter()
+            .map(|r| r.paper.id.base().to_string())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
 
         let mut tx = self.pool.begin().await?;
-        let mut papers = load_papers(&mut tx, &ids).await?;
+        let mut papers = load_papers(&mut tx, &id_refs).await?;
         let has_entries = records.iter().any(|r| r.entry.is_some());
         let mut entries = if has_entries {
-            load_entries(&mut tx, &ids).await?
+            load_entries(&mut tx, &id_refs).await?
         } else {
             HashMap::new()
         };
@@ -222,13 +228,13 @@ impl Store for SqliteStore {
         let mut outcomes = Vec::with_capacity(records.len());
 
         for r in records {
-            let key = r.paper.id.base();
-            let paper_outcome = match papers.get_mut(key) {
+            let key = r.paper.id.base().to_string();
+            let paper_outcome = match papers.get_mut(&key) {
                 None => {
-                    let mut paper = r.paper.clone();
+                    let mut paper = r.paper;
                     paper.id = paper.id.unversioned();
                     papers.insert(
-                        key.to_string(),
+                        key,
                         Slot {
                             paper,
                             existed: false,
@@ -251,10 +257,9 @@ impl Store for SqliteStore {
                     None => Outcome::Unchanged,
                 },
             };
-            let entry_outcome = match &r.entry {
+            let entry_outcome = match r.entry {
                 None => Outcome::Unchanged,
-                Some(e) => {
-                    let mut e = e.clone();
+                Some(mut e) => {
                     e.paper_id = e.paper_id.unversioned();
                     let k = (e.day, e.paper_id.base().to_string());
                     match entries.get(&k) {

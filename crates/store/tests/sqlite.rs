@@ -22,7 +22,7 @@ async fn reopening_keeps_data_and_migrations_are_repeatable() {
     let url = format!("sqlite://{}", dir.path().join("s.sqlite").display());
     {
         let s = dp_store::open(&url).await.unwrap();
-        s.upsert_records(&[common::rec(common::paper("2501.00001", "kept"), None)])
+        s.upsert_records(vec![common::rec(common::paper("2501.00001", "kept"), None)])
             .await
             .unwrap();
     }

@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 /// Largest XML document read (an OAI-PMH page or an API response).
 pub const MAX_XML_BYTES: u64 = 256 * 1024 * 1024;
+/// JSON arrays up to this size are read into memory before parsing; larger ones stream.
+const SLURP_BYTES: usize = 32 * 1024 * 1024;
 
 /// The formats `import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,10 +355,25 @@ fn read_json_array(
             },
         }
     };
-    let mut de = serde_json::Deserializer::from_reader(r);
-    de.deserialize_seq(ArrayVisitor { emit: &mut on_item })
-        .map_err(|e| format!("malformed JSON array: {e}"))?;
-    de.end().map_err(|e| format!("malformed JSON array: {e}"))
+    // Arrays that fit in memory (a day's response is well under a megabyte) are parsed from a
+    // slice, which is several times faster than serde_json's byte-at-a-time reader; larger ones
+    // still stream, so memory stays bounded whatever the file size.
+    let mut head = Vec::new();
+    r.take(SLURP_BYTES as u64 + 1)
+        .read_to_end(&mut head)
+        .map_err(|e| format!("read error: {e}"))?;
+    let malformed = |e: serde_json::Error| format!("malformed JSON array: {e}");
+    if head.len() <= SLURP_BYTES {
+        let mut de = serde_json::Deserializer::from_slice(&head);
+        de.deserialize_seq(ArrayVisitor { emit: &mut on_item })
+            .map_err(malformed)?;
+        de.end().map_err(malformed)
+    } else {
+        let mut de = serde_json::Deserializer::from_reader(io::Cursor::new(head).chain(r));
+        de.deserialize_seq(ArrayVisitor { emit: &mut on_item })
+            .map_err(malformed)?;
+        de.end().map_err(malformed)
+    }
 }
 
 fn read_xml(

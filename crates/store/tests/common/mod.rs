@@ -74,9 +74,9 @@ pub async fn idempotent_upserts(store: Arc<dyn Store>) {
         ),
         rec(paper("2501.00002", "Two"), None),
     ];
-    let first = store.upsert_records(&batch).await.unwrap();
+    let first = store.upsert_records(batch.clone()).await.unwrap();
     assert_eq!(first, vec![Outcome::Inserted, Outcome::Inserted]);
-    let second = store.upsert_records(&batch).await.unwrap();
+    let second = store.upsert_records(batch.clone()).await.unwrap();
     assert_eq!(second, vec![Outcome::Unchanged, Outcome::Unchanged]);
     let got = store.paper(&id("2501.00001v7")).await.unwrap().unwrap();
     assert_eq!(got, batch[0].paper);
@@ -87,7 +87,7 @@ pub async fn idempotent_upserts(store: Arc<dyn Store>) {
         Some(entry("2025-03-17", "2501.00001", 9, 1, 0)),
     )];
     assert_eq!(
-        store.upsert_records(&changed).await.unwrap(),
+        store.upsert_records(changed).await.unwrap(),
         vec![Outcome::Updated]
     );
 }
@@ -96,11 +96,11 @@ pub async fn newer_versions_win(store: Arc<dyn Store>) {
     let v2 = paper("2501.00001v2", "Second version");
     let v1 = paper("2501.00001v1", "First version");
     store
-        .upsert_records(&[rec(v2.clone(), None)])
+        .upsert_records(vec![rec(v2.clone(), None)])
         .await
         .unwrap();
     assert_eq!(
-        store.upsert_records(&[rec(v1, None)]).await.unwrap(),
+        store.upsert_records(vec![rec(v1, None)]).await.unwrap(),
         vec![Outcome::Unchanged]
     );
     assert_eq!(
@@ -109,7 +109,7 @@ pub async fn newer_versions_win(store: Arc<dyn Store>) {
     );
     let v3 = paper("2501.00001v3", "Third version");
     assert_eq!(
-        store.upsert_records(&[rec(v3, None)]).await.unwrap(),
+        store.upsert_records(vec![rec(v3, None)]).await.unwrap(),
         vec![Outcome::Updated]
     );
     let got = store.paper(&id("2501.00001")).await.unwrap().unwrap();
@@ -125,7 +125,7 @@ pub async fn batch_with_duplicates(store: Arc<dyn Store>) {
         rec(paper("2501.00001v2", "v2"), None),
         rec(paper("2501.00001v1", "v1"), None),
     ];
-    let out = store.upsert_records(&batch).await.unwrap();
+    let out = store.upsert_records(batch.clone()).await.unwrap();
     assert_eq!(
         out,
         vec![Outcome::Inserted, Outcome::Inserted, Outcome::Inserted]
@@ -161,7 +161,7 @@ pub async fn day_feed_order(store: Arc<dyn Store>) {
             Some(entry("2025-03-18", "2501.00005", 99, 2, 0)),
         ),
     ];
-    store.upsert_records(&batch).await.unwrap();
+    store.upsert_records(batch.clone()).await.unwrap();
     let feed = store.day_feed(day(d)).await.unwrap();
     let ids: Vec<String> = feed.iter().map(|i| i.paper.id.to_string()).collect();
     assert_eq!(
@@ -176,7 +176,7 @@ pub async fn day_feed_order(store: Arc<dyn Store>) {
 pub async fn same_paper_on_two_days(store: Arc<dyn Store>) {
     let p = paper("2501.00001", "twice");
     store
-        .upsert_records(&[
+        .upsert_records(vec![
             rec(p.clone(), Some(entry("2025-03-17", "2501.00001", 4, 1, 0))),
             rec(p.clone(), Some(entry("2025-03-18", "2501.00001", 11, 1, 0))),
         ])
@@ -202,7 +202,7 @@ pub async fn adjacent_and_latest_days(store: Arc<dyn Store>) {
     {
         let pid = format!("2501.0000{}", i + 1);
         store
-            .upsert_records(&[rec(paper(&pid, "x"), Some(entry(d, &pid, 1, 1, 0)))])
+            .upsert_records(vec![rec(paper(&pid, "x"), Some(entry(d, &pid, 1, 1, 0)))])
             .await
             .unwrap();
     }
@@ -305,7 +305,7 @@ pub async fn stats_counts(store: Arc<dyn Store>) {
     let s = store.stats().await.unwrap();
     assert_eq!((s.papers, s.feed_entries, s.days), (0, 0, 0));
     store
-        .upsert_records(&[
+        .upsert_records(vec![
             rec(
                 paper("2501.00001", "a"),
                 Some(entry("2025-03-17", "2501.00001", 1, 1, 0)),
@@ -326,7 +326,10 @@ pub async fn hostile_text_round_trips(store: Arc<dyn Store>) {
         "'); DROP TABLE papers; -- <script>alert(1)</script> 🧪 数学",
     );
     p.abstract_text = "NUL-free but odd: \u{202e} ' \" \\ % _ $\\frac{a}{b}$".into();
-    store.upsert_records(&[rec(p.clone(), None)]).await.unwrap();
+    store
+        .upsert_records(vec![rec(p.clone(), None)])
+        .await
+        .unwrap();
     assert_eq!(store.paper(&p.id).await.unwrap().unwrap(), p);
     assert_eq!(store.stats().await.unwrap().papers, 1);
 }
