@@ -178,3 +178,104 @@ fn serve_answers_over_http_and_stops_cleanly() {
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     assert!(body.ends_with("[]"), "{body}");
 }
+
+/// A one-route HTTP server on a thread: answers every request with `body` and counts requests.
+fn replay_server(body: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                body.len(),
+                body
+            );
+        }
+    });
+    (port, hits)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn scheduled_harvest_runs_once_for_two_servers_on_one_store() {
+    let Some(data) = shared_data() else { return };
+    let body = std::fs::read_to_string(
+        data.join("arxiv-fixtures/oai-pmh/hepcrawl_functional_arxiv-physics-hep-ex.xml"),
+    )
+    .unwrap();
+    let (oai_port, hits) = replay_server(body);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dailypapers.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[harvest]\noai_url = \"http://127.0.0.1:{oai_port}/oai\"\noai_sets = [\"physics:hep-ex\"]\nhf_mirror = false\nrequest_interval_secs = 0.0\n"
+        ),
+    )
+    .unwrap();
+    // Create the store first, then start two servers on it, both scheduling a harvest every hour.
+    run_json(bin(dir.path()).args(["stats", "--json"]));
+    let mut servers: Vec<_> = (0..2)
+        .map(|_| {
+            bin(dir.path())
+                .arg("--config")
+                .arg(&config)
+                .args([
+                    "serve",
+                    "--harvest-every",
+                    "60",
+                    "--listen",
+                    &format!("127.0.0.1:{}", free_port()),
+                ])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut papers = 0;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(200));
+        papers = run_json(bin(dir.path()).args(["stats", "--json"]))["papers"]
+            .as_i64()
+            .unwrap_or(0);
+        if papers == 3 {
+            break;
+        }
+    }
+    // Give the second server time to (wrongly) run the same slot again.
+    std::thread::sleep(Duration::from_secs(6));
+    for s in &mut servers {
+        s.kill().unwrap();
+        s.wait().unwrap();
+    }
+    assert_eq!(
+        papers, 3,
+        "the scheduled OAI-PMH harvest stored the fixture's records"
+    );
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one harvest for the slot, not one per server"
+    );
+    let stats = run_json(bin(dir.path()).args(["stats", "--json"]));
+    assert_eq!(stats["jobs_queued"], 0);
+    assert_eq!(stats["jobs_failed"], 0);
+}

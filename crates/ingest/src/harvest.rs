@@ -235,10 +235,14 @@ pub async fn harvest_oai(
     Ok(report)
 }
 
+/// Days before `until` that a scheduled mirror fetches again to refresh their counts.
+pub const HF_REFRESH_DAYS: u64 = 2;
+
 /// Mirrors the Hugging Face daily list for every day from `since` to `until` (inclusive).
 ///
-/// Without `since`, starts the day after the stored watermark (or a week ago). Weekends and
-/// empty days are fetched too (they answer `[]`). The watermark moves after each day.
+/// Without `since`, starts the day after the stored watermark, or `HF_REFRESH_DAYS` before
+/// `until` if that is earlier (so the counts of recent lists are refreshed), or a week ago.
+/// Weekends and empty days are fetched too (they answer `[]`). The watermark moves after each day.
 pub async fn harvest_hf(
     store: &dyn Store,
     fetcher: &dyn Fetcher,
@@ -255,6 +259,8 @@ pub async fn harvest_hf(
             .await?
             .and_then(|s| dp_core::parse_day(&s).ok())
             .and_then(|d| d.checked_add_days(Days::new(1)))
+            // Counts keep changing for a while after a list opens: refresh the latest days too.
+            .map(|next| next.min(until - Days::new(HF_REFRESH_DAYS)))
             .unwrap_or_else(|| until - Days::new(7)),
     };
     let mut day = since;

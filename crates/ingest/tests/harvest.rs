@@ -879,7 +879,8 @@ async fn hf_mirror_stores_each_day_in_order() {
         Some("2026-08-21")
     );
 
-    // A weekend answers `[]`; the watermark still moves past it.
+    // A weekend answers `[]`; the watermark still moves past it. The last days before `until`
+    // are fetched again to refresh their counts (here: 08-21, unchanged).
     let r = harvest_hf(
         store.as_ref(),
         &f,
@@ -890,10 +891,15 @@ async fn hf_mirror_stores_each_day_in_order() {
     )
     .await
     .unwrap();
-    assert_eq!((r.pages, r.read), (2, 0), "{r:?}");
+    assert_eq!(r.pages, 3, "{r:?}");
+    assert!(
+        r.read > 0 && r.unchanged == r.read && r.inserted == 0,
+        "{r:?}"
+    );
     let q = mock.queries();
-    assert_eq!(param(&q[5], "date").as_deref(), Some("2026-08-22"));
-    assert_eq!(param(&q[6], "date").as_deref(), Some("2026-08-23"));
+    assert_eq!(param(&q[5], "date").as_deref(), Some("2026-08-21"));
+    assert_eq!(param(&q[6], "date").as_deref(), Some("2026-08-22"));
+    assert_eq!(param(&q[7], "date").as_deref(), Some("2026-08-23"));
     assert_eq!(
         store.watermark("hf:last_day").await.unwrap().as_deref(),
         Some("2026-08-23")

@@ -2,9 +2,10 @@
 //!
 //! Callers only see the trait: nothing outside this crate knows which database is behind it.
 //! SQLite ([`sqlite::SqliteStore`]) is the embedded default; PostgreSQL implements the same trait
-//! and passes the same test-suite (`tests/suite.rs`).
+//! and passes the same test-suite (`tests/common/mod.rs`, run through `store_suite!`).
 
 pub mod error;
+mod plan;
 mod rows;
 pub mod sqlite;
 

@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file in WAL mode.
 
+use crate::plan::{batch_ids, plan};
 use crate::rows::{
     to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS, PAPER_COLUMNS,
 };
@@ -9,7 +10,6 @@ use chrono::NaiveDate;
 use dp_core::{ArxivId, FeedEntry, FeedItem, Outcome, Paper, Record};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -60,38 +60,23 @@ impl SqliteStore {
     }
 }
 
-/// Per-id state while a batch is merged.
-struct Slot {
-    paper: Paper,
-    existed: bool,
-    dirty: bool,
-}
-
 async fn load_papers(
     tx: &mut Transaction<'_, Sqlite>,
-    ids: &[&str],
-) -> Result<HashMap<String, Slot>, StoreError> {
-    let mut out = HashMap::with_capacity(ids.len());
+    ids: &[String],
+) -> Result<Vec<Paper>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {PAPER_COLUMNS} FROM papers WHERE id IN ("
         ));
         let mut sep = q.separated(", ");
         for id in chunk {
-            sep.push_bind(*id);
+            sep.push_bind(id.as_str());
         }
         q.push(")");
         let rows: Vec<PaperRow> = q.build_query_as().fetch_all(&mut **tx).await?;
         for row in rows {
-            let paper = row.into_paper()?;
-            out.insert(
-                paper.id.base().to_string(),
-                Slot {
-                    paper,
-                    existed: true,
-                    dirty: false,
-                },
-            );
+            out.push(row.into_paper()?);
         }
     }
     Ok(out)
@@ -99,22 +84,21 @@ async fn load_papers(
 
 async fn load_entries(
     tx: &mut Transaction<'_, Sqlite>,
-    ids: &[&str],
-) -> Result<HashMap<(NaiveDate, String), FeedEntry>, StoreError> {
-    let mut out = HashMap::new();
+    ids: &[String],
+) -> Result<Vec<FeedEntry>, StoreError> {
+    let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {ENTRY_COLUMNS} FROM feed_entries WHERE paper_id IN ("
         ));
         let mut sep = q.separated(", ");
         for id in chunk {
-            sep.push_bind(*id);
+            sep.push_bind(id.as_str());
         }
         q.push(")");
         let rows: Vec<EntryRow> = q.build_query_as().fetch_all(&mut **tx).await?;
         for row in rows {
-            let e = row.into_entry()?;
-            out.insert((e.day, e.paper_id.base().to_string()), e);
+            out.push(row.into_entry()?);
         }
     }
     Ok(out)
@@ -122,7 +106,7 @@ async fn load_entries(
 
 async fn write_papers<'a>(
     tx: &mut Transaction<'_, Sqlite>,
-    papers: &'a [&'a Paper],
+    papers: &'a [Paper],
     first_seq: i64,
 ) -> Result<(), StoreError> {
     let mut seq = first_seq;
@@ -161,7 +145,7 @@ async fn write_papers<'a>(
 
 async fn write_entries<'a>(
     tx: &mut Transaction<'_, Sqlite>,
-    entries: &'a [&'a FeedEntry],
+    entries: &'a [FeedEntry],
 ) -> Result<(), StoreError> {
     for chunk in entries.chunks(CHUNK) {
         let mut q =
@@ -208,99 +192,24 @@ impl Store for SqliteStore {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let mut ids: Vec<String> = records
-            .iter()
-            .map(|r| r.paper.id.base().to_string())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-
+        let ids = batch_ids(&records);
         let mut tx = self.pool.begin().await?;
-        let mut papers = load_papers(&mut tx, &id_refs).await?;
-        let has_entries = records.iter().any(|r| r.entry.is_some());
-        let mut entries = if has_entries {
-            load_entries(&mut tx, &id_refs).await?
+        let stored_papers = load_papers(&mut tx, &ids).await?;
+        let stored_entries = if records.iter().any(|r| r.entry.is_some()) {
+            load_entries(&mut tx, &ids).await?
         } else {
-            HashMap::new()
+            Vec::new()
         };
-        let mut dirty_entries: Vec<(NaiveDate, String)> = Vec::new();
-        let mut outcomes = Vec::with_capacity(records.len());
-
-        for r in records {
-            let key = r.paper.id.base().to_string();
-            let paper_outcome = match papers.get_mut(&key) {
-                None => {
-                    let mut paper = r.paper;
-                    paper.id = paper.id.unversioned();
-                    papers.insert(
-                        key,
-                        Slot {
-                            paper,
-                            existed: false,
-                            dirty: true,
-                        },
-                    );
-                    Outcome::Inserted
-                }
-                Some(slot) => match slot.paper.merged_with(&r.paper) {
-                    Some(merged) => {
-                        slot.paper = merged;
-                        slot.dirty = true;
-                        if slot.existed {
-                            Outcome::Updated
-                        } else {
-                            Outcome::Inserted
-                        }
-                    }
-                    None if !slot.existed => Outcome::Inserted,
-                    None => Outcome::Unchanged,
-                },
-            };
-            let entry_outcome = match r.entry {
-                None => Outcome::Unchanged,
-                Some(mut e) => {
-                    e.paper_id = e.paper_id.unversioned();
-                    let k = (e.day, e.paper_id.base().to_string());
-                    match entries.get(&k) {
-                        Some(old) if *old == e => Outcome::Unchanged,
-                        old => {
-                            let outcome = if old.is_some() {
-                                Outcome::Updated
-                            } else {
-                                Outcome::Inserted
-                            };
-                            entries.insert(k.clone(), e);
-                            dirty_entries.push(k);
-                            outcome
-                        }
-                    }
-                }
-            };
-            outcomes.push(paper_outcome.combine(entry_outcome));
-        }
-
-        let mut dirty: Vec<&Paper> = papers
-            .values()
-            .filter(|s| s.dirty)
-            .map(|s| &s.paper)
-            .collect();
-        dirty.sort_by(|a, b| a.id.cmp(&b.id));
-        if !dirty.is_empty() {
+        let plan = plan(records, stored_papers, stored_entries);
+        if !plan.papers.is_empty() {
             let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM papers")
                 .fetch_one(&mut *tx)
                 .await?;
-            write_papers(&mut tx, &dirty, max_seq).await?;
+            write_papers(&mut tx, &plan.papers, max_seq).await?;
         }
-        dirty_entries.sort();
-        dirty_entries.dedup();
-        let dirty_entries: Vec<&FeedEntry> = dirty_entries
-            .iter()
-            .filter_map(|k| entries.get(k))
-            .collect();
-        write_entries(&mut tx, &dirty_entries).await?;
+        write_entries(&mut tx, &plan.entries).await?;
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(plan.outcomes)
     }
 
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError> {
@@ -464,7 +373,7 @@ impl Store for SqliteStore {
             Err(message) => {
                 // Exponential backoff: 30 s, 1 min, 2 min, ... capped at one hour.
                 let backoff = 30_000i64
-                    .saturating_mul(1 << job.attempts.clamp(0, 7))
+                    .saturating_mul(1 << (job.attempts - 1).clamp(0, 7))
                     .min(3_600_000);
                 sqlx::query(
                     "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
