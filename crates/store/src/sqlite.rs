@@ -104,9 +104,9 @@ async fn load_entries(
     Ok(out)
 }
 
-async fn write_papers<'a>(
+async fn write_papers(
     tx: &mut Transaction<'_, Sqlite>,
-    papers: &'a [Paper],
+    papers: &[Paper],
     first_seq: i64,
 ) -> Result<(), StoreError> {
     let mut seq = first_seq;
@@ -143,9 +143,9 @@ async fn write_papers<'a>(
     Ok(())
 }
 
-async fn write_entries<'a>(
+async fn write_entries(
     tx: &mut Transaction<'_, Sqlite>,
-    entries: &'a [FeedEntry],
+    entries: &[FeedEntry],
 ) -> Result<(), StoreError> {
     for chunk in entries.chunks(CHUNK) {
         let mut q =
