@@ -90,7 +90,11 @@ impl Config {
             None => fig = fig.merge(Toml::file("dailypapers.toml")),
         }
         fig = fig
-            .merge(Env::prefixed("DAILYPAPERS_").ignore(&["LOG"]).split("__"))
+            .merge(
+                Env::prefixed("DAILYPAPERS_")
+                    .ignore(&["LOG", "TEST_POSTGRES_URL", "TEST_BACKEND"])
+                    .split("__"),
+            )
             .merge(Serialized::globals(overrides));
         fig.extract()
     }

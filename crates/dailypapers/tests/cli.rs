@@ -20,10 +20,32 @@ fn shared_data() -> Option<PathBuf> {
     None
 }
 
+/// The database URL of a test's store: SQLite in `data_dir`, or a fresh PostgreSQL database
+/// when `DAILYPAPERS_TEST_BACKEND=postgres`. Made once per data directory.
+fn database_url(data_dir: &Path) -> String {
+    let marker = data_dir.join(".database_url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return url;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = rt
+        .block_on(dp_store::testing::test_database_url(data_dir))
+        .expect(
+        "a test database (DAILYPAPERS_TEST_POSTGRES_URL with DAILYPAPERS_TEST_BACKEND=postgres)",
+    );
+    std::fs::write(&marker, &url).unwrap();
+    url
+}
+
 fn bin(data_dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dailypapers"));
     c.arg("--data-dir")
         .arg(data_dir)
+        .arg("--database-url")
+        .arg(database_url(data_dir))
         .env_remove("DAILYPAPERS_DATABASE_URL")
         .env("DAILYPAPERS_LOG", "warn");
     c
@@ -84,7 +106,7 @@ fn bad_input_gives_clear_errors() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
-    let out = bin(dir.path())
+    let out = Command::new(env!("CARGO_BIN_EXE_dailypapers"))
         .args(["--database-url", "mysql://x", "stats"])
         .output()
         .unwrap();

@@ -60,7 +60,11 @@ const PAGE2_IDS: [&str; 3] = ["1412.8323", "1507.07790", "1607.01710"];
 
 async fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("s.sqlite").display());
+    let url = dp_store::testing::test_database_url(dir.path())
+        .await
+        .expect(
+        "a test database (DAILYPAPERS_TEST_POSTGRES_URL with DAILYPAPERS_TEST_BACKEND=postgres)",
+    );
     let store = dp_store::open(&url).await.unwrap();
     (dir, store)
 }

@@ -23,9 +23,10 @@ fn shared_data() -> Option<PathBuf> {
 }
 
 async fn store(dir: &Path) -> Arc<dyn Store> {
-    dp_store::open(&format!("sqlite://{}", dir.join("s.sqlite").display()))
-        .await
-        .unwrap()
+    let url = dp_store::testing::test_database_url(dir).await.expect(
+        "a test database (DAILYPAPERS_TEST_POSTGRES_URL with DAILYPAPERS_TEST_BACKEND=postgres)",
+    );
+    dp_store::open(&url).await.unwrap()
 }
 
 async fn import(store: &Arc<dyn Store>, paths: &[PathBuf]) -> ImportReport {

@@ -6,8 +6,11 @@
 
 pub mod error;
 mod plan;
+pub mod postgres;
 mod rows;
+mod sql;
 pub mod sqlite;
+pub mod testing;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -126,9 +129,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     {
         Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::Unsupported(
-            "PostgreSQL is not built yet (see the PostgreSQL issue); use sqlite://PATH".into(),
-        ))
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
     } else {
         Err(StoreError::Unsupported(format!(
             "unknown database URL {:?}: expected sqlite://PATH or postgres://...",

@@ -5,13 +5,13 @@ mod common;
 use dp_store::Store;
 use std::sync::Arc;
 
-async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+async fn sqlite_store() -> Option<(Arc<dyn Store>, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.sqlite");
     let store = dp_store::open(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
-    (store, dir)
+    Some((store, dir))
 }
 
 store_suite!(sqlite_store);

@@ -26,9 +26,14 @@ fn shared_data() -> Option<PathBuf> {
 }
 
 async fn app_with(paths: &[PathBuf], dir: &Path) -> Router {
-    let store = dp_store::open(&format!("sqlite://{}", dir.join("s.sqlite").display()))
-        .await
-        .unwrap();
+    let url = dp_store::testing::test_database_url(dir).await.expect(
+        "a test database (DAILYPAPERS_TEST_POSTGRES_URL with DAILYPAPERS_TEST_BACKEND=postgres)",
+    );
+    app_on(&url, paths).await
+}
+
+async fn app_on(url: &str, paths: &[PathBuf]) -> Router {
+    let store = dp_store::open(url).await.unwrap();
     if !paths.is_empty() {
         let r = import_paths(store.clone(), paths, &ImportOptions::default(), &NoProgress)
             .await
@@ -62,13 +67,9 @@ fn archived_ids(file: &Path) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_archived_day_comes_back_in_the_same_order() {
-    let Some(data) = shared_data() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let days_dir = data.join("hf-daily/days");
-    let app = app_with(std::slice::from_ref(&days_dir), dir.path()).await;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&days_dir)
+/// Asks the API for every archived day and compares ids and order with the archive.
+async fn check_every_archived_day(app: &Router, days_dir: &Path) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(days_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -76,7 +77,7 @@ async fn every_archived_day_comes_back_in_the_same_order() {
     assert_eq!(files.len(), 580);
     for f in &files {
         let day = &f.file_name().unwrap().to_str().unwrap()[..10];
-        let (status, body, _) = get(&app, &format!("/api/daily_papers?date={day}")).await;
+        let (status, body, _) = get(app, &format!("/api/daily_papers?date={day}")).await;
         assert_eq!(status, StatusCode::OK, "{day}");
         let got: Vec<Value> = serde_json::from_str(&body).unwrap();
         let got_ids: Vec<&str> = got
@@ -85,6 +86,26 @@ async fn every_archived_day_comes_back_in_the_same_order() {
             .collect();
         assert_eq!(got_ids, archived_ids(f), "order differs on {day}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_archived_day_comes_back_in_the_same_order() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let days_dir = data.join("hf-daily/days");
+    let app = app_with(std::slice::from_ref(&days_dir), dir.path()).await;
+    check_every_archived_day(&app, &days_dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_archived_day_comes_back_in_the_same_order_on_postgres() {
+    let Some(data) = shared_data() else { return };
+    let Some(url) = dp_store::testing::fresh_postgres_url().await else {
+        return;
+    };
+    let days_dir = data.join("hf-daily/days");
+    let app = app_on(&url, std::slice::from_ref(&days_dir)).await;
+    check_every_archived_day(&app, &days_dir).await;
 }
 
 #[tokio::test]

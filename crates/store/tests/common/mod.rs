@@ -21,7 +21,7 @@ macro_rules! store_suite {
         $(
             #[tokio::test]
             async fn $name() {
-                let (store, _guard) = $make().await;
+                let Some((store, _guard)) = $make().await else { return };
                 common::$name(store).await;
             }
         )*

@@ -1,0 +1,55 @@
+//! The shared store for several app servers: PostgreSQL.
+
+use crate::plan::{batch_ids, plan};
+use crate::rows::{
+    to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS, PAPER_COLUMNS,
+};
+use crate::sql::sql_store;
+use crate::{millis, now_millis, Job, NewJob, Stats, Store, StoreError};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use dp_core::{ArxivId, FeedEntry, FeedItem, Outcome, Paper, Record};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Rows per multi-row statement; keeps bound parameters far below PostgreSQL's 65,535.
+const CHUNK: usize = 400;
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database `url` names and runs the migrations (serialised across servers
+    /// by an advisory lock).
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)?.application_name("dailypapers");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .min_connections(1)
+            // Fail fast when the database is away, so requests answer 503 instead of hanging.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+sql_store!(
+    PgStore,
+    Postgres,
+    seq_expr = Some("nextval('paper_seq')"),
+    id_lock = Some("pg_advisory_xact_lock(hashtext(x))"),
+    row_lock = " FOR UPDATE",
+    claim_lock = " FOR UPDATE SKIP LOCKED"
+);
