@@ -81,3 +81,52 @@ impl Progress for ImportProgress {
         }
     }
 }
+
+/// A counting bar for long copies: a bar on a terminal, a log line every 5 s otherwise.
+pub struct CountBar {
+    bar: Option<ProgressBar>,
+    label: &'static str,
+    last_log: Mutex<Instant>,
+}
+
+impl CountBar {
+    /// A new bar labelled `label`.
+    pub fn new(label: &'static str) -> CountBar {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new(0);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b.set_message(label);
+            b
+        });
+        CountBar {
+            bar,
+            label,
+            last_log: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Sets the position and the total.
+    pub fn update(&self, done: u64, total: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(total);
+            b.set_position(done);
+        } else if let Ok(mut last) = self.last_log.lock() {
+            if last.elapsed() >= Duration::from_secs(5) {
+                *last = Instant::now();
+                tracing::info!("{}: {done} of {total}", self.label);
+            }
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -301,3 +301,52 @@ fn scheduled_harvest_runs_once_for_two_servers_on_one_store() {
     assert_eq!(stats["jobs_queued"], 0);
     assert_eq!(stats["jobs_failed"], 0);
 }
+
+#[test]
+fn backup_and_migrate_store_copy_everything() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let days = data.join("hf-daily/days");
+    let files = [
+        days.join("2026-08-20.json.gz"),
+        days.join("2026-08-21.json.gz"),
+    ];
+    run_json(bin(dir.path()).arg("import").arg("--json").args(&files));
+    let stats = run_json(bin(dir.path()).args(["stats", "--json"]));
+
+    // migrate-store into a second store of the same backend.
+    let dir2 = tempfile::tempdir().unwrap();
+    let from = database_url(dir.path());
+    let to = database_url(dir2.path());
+    let report = run_json(Command::new(env!("CARGO_BIN_EXE_dailypapers")).args([
+        "migrate-store",
+        "--json",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ]));
+    assert_eq!(report["verified"], true, "{report}");
+    assert_eq!(run_json(bin(dir2.path()).args(["stats", "--json"])), stats);
+
+    // backup (SQLite only): a consistent copy that opens as a store.
+    if from.starts_with("sqlite://") {
+        let dest = dir.path().join("backup.sqlite");
+        let out = bin(dir.path()).arg("backup").arg(&dest).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let copy = run_json(
+            Command::new(env!("CARGO_BIN_EXE_dailypapers"))
+                .arg("--database-url")
+                .arg(format!("sqlite://{}", dest.display()))
+                .args(["stats", "--json"]),
+        );
+        assert_eq!(copy, stats);
+        let again = bin(dir.path()).arg("backup").arg(&dest).output().unwrap();
+        assert!(!again.status.success(), "never overwrites");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    }
+}

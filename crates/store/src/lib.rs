@@ -4,6 +4,7 @@
 //! SQLite ([`sqlite::SqliteStore`]) is the embedded default; PostgreSQL implements the same trait
 //! and passes the same test-suite (`tests/common/mod.rs`, run through `store_suite!`).
 
+pub mod copy;
 pub mod error;
 mod plan;
 pub mod postgres;
@@ -118,6 +119,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Papers in id order, after `after` (exclusive), at most `limit`: for copying a store.
+    async fn papers_after(&self, after: Option<&str>, limit: i64)
+        -> Result<Vec<Paper>, StoreError>;
+
+    /// Feed entries with their papers in (day, paper id) order, after `after` (exclusive).
+    async fn entries_after(
+        &self,
+        after: Option<(NaiveDate, &str)>,
+        limit: i64,
+    ) -> Result<Vec<FeedItem>, StoreError>;
+
+    /// Every watermark, by name.
+    async fn watermarks(&self) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Writes a consistent copy of a live store to `dest` (SQLite: `VACUUM INTO`; PostgreSQL
+    /// answers [`StoreError::Unsupported`]: use `pg_dump`).
+    async fn backup(&self, dest: &std::path::Path) -> Result<(), StoreError>;
 }
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or

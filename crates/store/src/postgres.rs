@@ -51,5 +51,12 @@ sql_store!(
     seq_expr = Some("nextval('paper_seq')"),
     id_lock = Some("pg_advisory_xact_lock(hashtext(x))"),
     row_lock = " FOR UPDATE",
-    claim_lock = " FOR UPDATE SKIP LOCKED"
+    claim_lock = " FOR UPDATE SKIP LOCKED",
+    backup = no_backup
 );
+
+async fn no_backup(_: &PgPool, _: &std::path::Path) -> Result<(), StoreError> {
+    Err(StoreError::Unsupported(
+        "backup copies SQLite stores; for PostgreSQL use pg_dump (see the README)".into(),
+    ))
+}

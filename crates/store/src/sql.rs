@@ -11,9 +11,10 @@
 /// * `id_lock`: `None`, or a SQL expression of `x` taking a transaction lock on paper id `x`
 ///   (`pg_advisory_xact_lock(hashtext(x))`), so concurrent writers of one paper take turns;
 /// * `row_lock`: appended to the SELECT that loads the papers a batch touches (`" FOR UPDATE"`);
-/// * `claim_lock`: appended to the job-claim subquery (`" FOR UPDATE SKIP LOCKED"`).
+/// * `claim_lock`: appended to the job-claim subquery (`" FOR UPDATE SKIP LOCKED"`);
+/// * `backup`: an async fn `(&Pool, &Path) -> Result<(), StoreError>` writing a consistent copy.
 macro_rules! sql_store {
-    ($Store:ty, $DB:ty, seq_expr = $seq_expr:expr, id_lock = $id_lock:expr, row_lock = $row_lock:expr, claim_lock = $claim_lock:expr) => {
+    ($Store:ty, $DB:ty, seq_expr = $seq_expr:expr, id_lock = $id_lock:expr, row_lock = $row_lock:expr, claim_lock = $claim_lock:expr, backup = $backup:path) => {
         async fn load_papers(
             tx: &mut sqlx::Transaction<'_, $DB>,
             ids: &[String],
@@ -382,6 +383,59 @@ macro_rules! sql_store {
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn papers_after(
+                &self,
+                after: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<Paper>, StoreError> {
+                let rows: Vec<PaperRow> = sqlx::query_as(&format!(
+                    "SELECT {PAPER_COLUMNS} FROM papers WHERE id > $1 ORDER BY id LIMIT $2"
+                ))
+                .bind(after.unwrap_or(""))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(PaperRow::into_paper).collect()
+            }
+
+            async fn entries_after(
+                &self,
+                after: Option<(NaiveDate, &str)>,
+                limit: i64,
+            ) -> Result<Vec<FeedItem>, StoreError> {
+                let cols = ENTRY_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("e.{}", c.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let (day, id) = match after {
+                    Some((d, id)) => (d.format("%Y-%m-%d").to_string(), id.to_string()),
+                    None => (String::new(), String::new()),
+                };
+                let sql = format!(
+                    "SELECT {cols}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id \
+                     WHERE e.day > $1 OR (e.day = $1 AND e.paper_id > $2) \
+                     ORDER BY e.day, e.paper_id LIMIT $3"
+                );
+                let rows: Vec<FeedRow> = sqlx::query_as(&sql)
+                    .bind(day)
+                    .bind(id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(FeedRow::into_item).collect()
+            }
+
+            async fn watermarks(&self) -> Result<Vec<(String, String)>, StoreError> {
+                Ok(sqlx::query_as("SELECT name, value FROM watermarks ORDER BY name")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn backup(&self, dest: &std::path::Path) -> Result<(), StoreError> {
+                $backup(&self.pool, dest).await
             }
         }
     };

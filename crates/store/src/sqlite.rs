@@ -67,5 +67,25 @@ sql_store!(
     seq_expr = None::<&str>,
     id_lock = None::<&str>,
     row_lock = "",
-    claim_lock = ""
+    claim_lock = "",
+    backup = vacuum_into
 );
+
+/// A consistent copy of the live database in one file (`VACUUM INTO`), readers and writers
+/// carrying on meanwhile. Refuses to overwrite an existing file.
+async fn vacuum_into(pool: &SqlitePool, dest: &std::path::Path) -> Result<(), StoreError> {
+    if dest.exists() {
+        return Err(StoreError::Unsupported(format!(
+            "{} exists; choose a new file for the backup",
+            dest.display()
+        )));
+    }
+    let path = dest.to_str().ok_or_else(|| {
+        StoreError::Unsupported(format!("backup path {} is not UTF-8", dest.display()))
+    })?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(path)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
