@@ -200,10 +200,16 @@ async fn main() -> Result<()> {
     let store = dp_store::open(&config.database_url())
         .await
         .with_context(|| format!("opening the store at {}", config.database_url()))?;
-    match cli.command {
-        Command::Serve(_) => serve(store, &config).await,
+    let result = run(cli.command, store.clone(), &config).await;
+    store.close().await;
+    result
+}
+
+async fn run(command: Command, store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
+    match command {
+        Command::Serve(_) => serve(store, config).await,
         Command::Import(args) => import(store, args).await,
-        Command::Harvest(args) => harvest(store, &config, args).await,
+        Command::Harvest(args) => harvest(store, config, args).await,
         Command::Stats(args) => {
             let s = store.stats().await?;
             if args.json {

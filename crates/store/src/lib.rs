@@ -134,6 +134,10 @@ pub trait Store: Send + Sync + 'static {
     /// Every watermark, by name.
     async fn watermarks(&self) -> Result<Vec<(String, String)>, StoreError>;
 
+    /// Closes every connection, waiting for work in flight (SQLite: the last connection folds the
+    /// write-ahead log into the database file).
+    async fn close(&self);
+
     /// Writes a consistent copy of a live store to `dest` (SQLite: `VACUUM INTO`; PostgreSQL
     /// answers [`StoreError::Unsupported`]: use `pg_dump`).
     async fn backup(&self, dest: &std::path::Path) -> Result<(), StoreError>;

@@ -48,6 +48,7 @@ impl PgStore {
 sql_store!(
     PgStore,
     Postgres,
+    begin = None::<&str>,
     seq_expr = Some("nextval('paper_seq')"),
     id_lock = Some("pg_advisory_xact_lock(hashtext(x))"),
     row_lock = " FOR UPDATE",

@@ -6,6 +6,8 @@
 
 /// Implements [`crate::Store`] for `$Store` (a struct with a `pool: sqlx::Pool<$DB>` field).
 ///
+/// * `begin`: the statement opening a write transaction (`Some("BEGIN IMMEDIATE")` on SQLite,
+///   so a writer waits for the write lock up front instead of failing to upgrade a read);
 /// * `seq_expr`: `None` to number `seq` from `MAX(seq) + 1` (one writer at a time), or
 ///   `Some("nextval('paper_seq')")` for a database sequence;
 /// * `id_lock`: `None`, or a SQL expression of `x` taking a transaction lock on paper id `x`
@@ -14,7 +16,7 @@
 /// * `claim_lock`: appended to the job-claim subquery (`" FOR UPDATE SKIP LOCKED"`);
 /// * `backup`: an async fn `(&Pool, &Path) -> Result<(), StoreError>` writing a consistent copy.
 macro_rules! sql_store {
-    ($Store:ty, $DB:ty, seq_expr = $seq_expr:expr, id_lock = $id_lock:expr, row_lock = $row_lock:expr, claim_lock = $claim_lock:expr, backup = $backup:path) => {
+    ($Store:ty, $DB:ty, begin = $begin:expr, seq_expr = $seq_expr:expr, id_lock = $id_lock:expr, row_lock = $row_lock:expr, claim_lock = $claim_lock:expr, backup = $backup:path) => {
         async fn load_papers(
             tx: &mut sqlx::Transaction<'_, $DB>,
             ids: &[String],
@@ -156,7 +158,10 @@ macro_rules! sql_store {
                     return Ok(Vec::new());
                 }
                 let ids = batch_ids(&records);
-                let mut tx = self.pool.begin().await?;
+                let mut tx = match $begin {
+                    Some(statement) => self.pool.begin_with(statement).await?,
+                    None => self.pool.begin().await?,
+                };
         // Writers that touch the same papers take turns (locks in id order: no deadlocks),
         // so concurrent merges never lose a newer version.
         if let Some(lock) = $id_lock {
@@ -432,6 +437,10 @@ macro_rules! sql_store {
                 Ok(sqlx::query_as("SELECT name, value FROM watermarks ORDER BY name")
                     .fetch_all(&self.pool)
                     .await?)
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
             }
 
             async fn backup(&self, dest: &std::path::Path) -> Result<(), StoreError> {

@@ -21,6 +21,50 @@ const CHUNK: usize = 400;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    _checkpointer: std::sync::Arc<Checkpointer>,
+}
+
+/// Copies the write-ahead log into the database file in the background, off the writers' path
+/// (writers never checkpoint themselves: `wal_autocheckpoint` is 0). Stops with the store.
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Write-ahead log size (in 4 KiB pages) above which the checkpointer restarts the log.
+const MAX_WAL_FRAMES: i64 = 65_536;
+
+/// How often the background checkpointer runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+async fn checkpoint_loop(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // PASSIVE never blocks readers or writers; what it cannot copy now it copies next time.
+        let frames: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        match frames {
+            // Under a steady stream of writes the log never empties by itself: once it is
+            // large, a RESTART checkpoint (short, since PASSIVE just copied nearly everything)
+            // makes writers start over at the beginning of the file, so it stays bounded.
+            Ok((_, log_frames, _)) if log_frames > MAX_WAL_FRAMES => {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::debug!(error = %e, "restart checkpoint failed; retrying");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "background checkpoint failed; retrying"),
+        }
+    }
 }
 
 impl SqliteStore {
@@ -42,8 +86,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-16000")
-            .pragma("wal_autocheckpoint", "8000")
+            .pragma("cache_size", "-8000")
+            .pragma("wal_autocheckpoint", "0")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -52,7 +96,11 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let checkpointer = Checkpointer(tokio::spawn(checkpoint_loop(pool.clone())));
+        Ok(SqliteStore {
+            pool,
+            _checkpointer: std::sync::Arc::new(checkpointer),
+        })
     }
 
     /// The connection pool, for consistent backups and maintenance.
@@ -64,6 +112,7 @@ impl SqliteStore {
 sql_store!(
     SqliteStore,
     Sqlite,
+    begin = Some("BEGIN IMMEDIATE"),
     seq_expr = None::<&str>,
     id_lock = None::<&str>,
     row_lock = "",

@@ -15,7 +15,8 @@ macro_rules! store_suite {
         $crate::store_suite!(@tests $make;
             idempotent_upserts, newer_versions_win, batch_with_duplicates, day_feed_order,
             same_paper_on_two_days, adjacent_and_latest_days, watermarks, jobs_run_once,
-            expired_leases_are_reclaimed, failed_jobs_back_off, stats_counts, hostile_text_round_trips);
+            expired_leases_are_reclaimed, failed_jobs_back_off, stats_counts, hostile_text_round_trips,
+            concurrent_writers_all_succeed);
     };
     (@tests $make:path; $($name:ident),*) => {
         $(
@@ -332,4 +333,28 @@ pub async fn hostile_text_round_trips(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(store.paper(&p.id).await.unwrap().unwrap(), p);
     assert_eq!(store.stats().await.unwrap().papers, 1);
+}
+
+pub async fn concurrent_writers_all_succeed(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for t in 0..4u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for b in 0..5u32 {
+                let batch: Vec<Record> = (0..40u32)
+                    .map(|i| {
+                        // Overlapping ids across tasks, so writers contend for the same rows.
+                        let n = (t * 20 + b * 40 + i) % 300 + 1;
+                        rec(paper(&format!("2501.{n:05}"), &format!("t{t}")), None)
+                    })
+                    .collect();
+                store.upsert_records(batch).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // t * 20 + b * 40 + i ranges over 0..=259.
+    assert_eq!(store.stats().await.unwrap().papers, 260);
 }
