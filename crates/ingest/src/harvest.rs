@@ -129,14 +129,11 @@ pub async fn harvest_oai(
             .await?
             .and_then(|s| dp_core::parse_day(&s).ok()),
     };
-    let mut resume = if from.is_none() || store.watermark(&oai_token_key(set)).await?.is_some() {
-        store
-            .watermark(&oai_token_key(set))
-            .await?
-            .filter(|t| !t.is_empty())
-    } else {
-        None
-    };
+    // A chain interrupted by a crash or an error resumes from its stored token.
+    let mut resume = store
+        .watermark(&oai_token_key(set))
+        .await?
+        .filter(|t| !t.is_empty());
     let first_url = |from: Option<NaiveDate>| {
         let mut url = format!(
             "{base_url}?verb=ListRecords&metadataPrefix=arXiv&set={}",

@@ -41,6 +41,15 @@ pub struct Stats {
     pub jobs_failed: i64,
 }
 
+/// Database connections of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PoolStatus {
+    /// Open connections.
+    pub size: u32,
+    /// Of which idle.
+    pub idle: usize,
+}
+
 /// A background job claimed by a worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -133,6 +142,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every watermark, by name.
     async fn watermarks(&self) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Connections in the pool and how many are idle, for metrics.
+    fn pool_status(&self) -> PoolStatus;
 
     /// Closes every connection, waiting for work in flight (SQLite: the last connection folds the
     /// write-ahead log into the database file).

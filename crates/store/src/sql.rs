@@ -439,6 +439,13 @@ macro_rules! sql_store {
                     .await?)
             }
 
+            fn pool_status(&self) -> crate::PoolStatus {
+                crate::PoolStatus {
+                    size: self.pool.size(),
+                    idle: self.pool.num_idle(),
+                }
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod error;
 pub mod layout;
+pub mod metrics;
 pub mod pages;
 
 use axum::routing::get;
@@ -13,6 +14,7 @@ use axum::Router;
 use dp_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -54,6 +56,8 @@ impl AppState {
 
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
+    metrics::init();
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/", get(pages::daily::index))
         .route("/papers", get(pages::daily::latest))
@@ -62,11 +66,24 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/static/style.css", get(layout::stylesheet))
+        .route("/metrics", get(metrics::render))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(pages::not_found)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
+        // Every request gets an id (or keeps the one a proxy sent), logged with its span and
+        // returned in `x-request-id`.
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
 }

@@ -220,3 +220,45 @@ async fn hostile_text_is_escaped_in_pages() {
     );
     assert!(body.contains("Let $a&lt;b$ &amp;"), "{body}");
 }
+
+#[tokio::test]
+async fn metrics_and_request_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(&[], dir.path()).await;
+    let (_, _, headers) = get(&app, "/api/daily_papers?date=2025-03-17").await;
+    let id = headers["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get("/healthz")
+                .header("x-request-id", "from-the-proxy")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "from-the-proxy");
+    let (status, body, headers) = get(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(
+        body.contains(
+            "http_requests_total{route=\"/api/daily_papers\",method=\"GET\",status=\"200\"}"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("http_request_duration_seconds_bucket{route=\"/api/daily_papers\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("db_pool_connections{state=\"open\"}"),
+        "{body}"
+    );
+    assert!(body.contains("jobs_queued 0"), "{body}");
+    assert!(body.contains("database_up 1"), "{body}");
+}

@@ -1,0 +1,83 @@
+//! Prometheus metrics at `/metrics`: requests and latency per route, the job queue, and the
+//! database pool.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Latency buckets in seconds: fine-grained where a healthy server answers.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// The process-wide recorder (installed once, on first use).
+fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    BUCKETS,
+                )
+                .ok()?
+                .install_recorder()
+                .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
+                .ok()
+        })
+        .as_ref()
+}
+
+/// Installs the recorder; call once when the server starts.
+pub fn init() {
+    let _ = handle();
+}
+
+/// Middleware: counts requests and records their latency, labelled by route pattern (so ids
+/// in paths do not explode the label set).
+pub async fn track(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn render(State(state): State<AppState>) -> Response {
+    let pool = state.store.pool_status();
+    metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(pool.size));
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(pool.idle as f64);
+    match state.store.stats().await {
+        Ok(s) => {
+            metrics::gauge!("jobs_queued").set(s.jobs_queued as f64);
+            metrics::gauge!("jobs_failed").set(s.jobs_failed as f64);
+            metrics::gauge!("papers").set(s.papers as f64);
+            metrics::gauge!("database_up").set(1.0);
+        }
+        Err(_) => metrics::gauge!("database_up").set(0.0),
+    }
+    let body = handle().map(|h| h.render()).unwrap_or_default();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
