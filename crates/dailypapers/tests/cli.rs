@@ -350,3 +350,115 @@ fn backup_and_migrate_store_copy_everything() {
         assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
     }
 }
+
+/// GET over a fresh connection: (status, body), or None when nothing answers.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.get(9..12)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// Runs `.ci/postgres.sh` for the outage test's own cluster.
+fn pg_script(port: u16, data: &Path, mode: &str) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/postgres.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .arg(mode)
+        .env("PGPORT", port.to_string())
+        .env("PGDATA_DIR", data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "postgres.sh {mode}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn postgres_outage_answers_503_fast_and_recovers() {
+    // Runs in the PostgreSQL pass of CI, on a cluster of its own that it stops and starts.
+    if std::env::var("DAILYPAPERS_TEST_BACKEND").as_deref() != Ok("postgres") {
+        eprintln!(
+            "NOTICE: skipping the outage test: it runs with DAILYPAPERS_TEST_BACKEND=postgres"
+        );
+        return;
+    }
+    let Some(data) = shared_data() else { return };
+    let pg_port = free_port();
+    let pg_dir = tempfile::tempdir().unwrap();
+    let pg_data = pg_dir.path().join("cluster");
+    let url = pg_script(pg_port, &pg_data, "fresh");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".database_url"), &url).unwrap();
+    run_json(
+        bin(dir.path())
+            .args(["import", "--json"])
+            .arg(data.join("hf-daily/days/2026-08-20.json.gz")),
+    );
+
+    let port = free_port();
+    let mut server = bin(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let path = "/api/daily_papers?date=2026-08-20";
+    let mut before = None;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some((200, body)) = http_get(port, path) {
+            before = Some(body);
+            break;
+        }
+    }
+    let before = before.expect("server up");
+
+    pg_script(pg_port, &pg_data, "stop");
+    let t = std::time::Instant::now();
+    let (status, body) = http_get(port, path).expect("the server still answers");
+    let took = t.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("unavailable"), "{body}");
+    assert!(took < Duration::from_secs(5), "failed fast: {took:?}");
+    assert_eq!(http_get(port, "/readyz").map(|r| r.0), Some(503));
+    assert_eq!(http_get(port, "/healthz").map(|r| r.0), Some(200));
+
+    pg_script(pg_port, &pg_data, "start");
+    let t = std::time::Instant::now();
+    let mut after = None;
+    while t.elapsed() < Duration::from_secs(10) {
+        if let Some((200, body)) = http_get(port, path) {
+            after = Some(body);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let recovered = t.elapsed();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    pg_script(pg_port, &pg_data, "stop");
+    assert_eq!(
+        after.as_deref(),
+        Some(before.as_str()),
+        "same data after the outage"
+    );
+    assert!(
+        recovered < Duration::from_secs(5),
+        "served again within 5 s: {recovered:?}"
+    );
+}

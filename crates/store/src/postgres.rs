@@ -32,7 +32,7 @@ impl PgStore {
             .max_connections(16)
             .min_connections(1)
             // Fail fast when the database is away, so requests answer 503 instead of hanging.
-            .acquire_timeout(Duration::from_secs(3))
+            .acquire_timeout(Duration::from_secs(2))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
