@@ -1,24 +1,11 @@
 //! The binary as a user runs it: help texts, stats, the full shared import with its exact
 //! counts, and a kill -9 in the middle of an import followed by a re-run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn shared_data() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if p.join("README.md").exists() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "shared data not found at {}: CI must run with ../shared beside the repository",
-            p.display()
-        );
-    }
-    eprintln!("NOTICE: skipping, shared data not found at {}", p.display());
-    None
-}
+use dp_store::testing::shared_data;
 
 /// The database URL of a test's store: SQLite in `data_dir`, or a fresh PostgreSQL database
 /// when `DAILYPAPERS_TEST_BACKEND=postgres`. Made once per data directory.

@@ -17,20 +17,7 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------------------------------------
 // Fixtures and helpers
 
-fn shared_data() -> Option<PathBuf> {
-    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).to_path_buf();
-    if p.join("arxiv-fixtures").is_dir() && p.join("hf-daily/days").is_dir() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "shared data not found at {}: CI must run with ../shared beside the repository",
-            p.display()
-        );
-    }
-    eprintln!("NOTICE: skipping, shared data not found at {}", p.display());
-    None
-}
+use dp_store::testing::shared_data;
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

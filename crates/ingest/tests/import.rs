@@ -7,20 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn shared_data() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if p.join("README.md").exists() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "shared data not found at {}: CI must run with ../shared beside the repository",
-            p.display()
-        );
-    }
-    eprintln!("NOTICE: skipping, shared data not found at {}", p.display());
-    None
-}
+use dp_store::testing::shared_data;
 
 async fn store(dir: &Path) -> Arc<dyn Store> {
     let url = dp_store::testing::test_database_url(dir).await.expect(

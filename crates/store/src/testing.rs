@@ -57,3 +57,22 @@ pub async fn test_database_url(dir: &std::path::Path) -> Option<String> {
         Ok(other) => panic!("{BACKEND_VAR}={other:?}: expected sqlite or postgres"),
     }
 }
+
+/// The shared data folder (`../shared/data` beside the repository), for tests.
+///
+/// Missing: panics with a clear message when `CI` is set, and otherwise prints a notice and
+/// returns `None` so the caller can skip.
+pub fn shared_data() -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if p.join("README.md").exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "shared data not found at {}: CI must run with ../shared beside the repository",
+            p.display()
+        );
+    }
+    eprintln!("NOTICE: skipping, shared data not found at {}", p.display());
+    None
+}
