@@ -33,6 +33,22 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Load running servers over HTTP and print requests/s and latency percentiles per URL,
+    /// next to `/healthz` of the first URL's server (no database) as the baseline.
+    Serve {
+        /// Full URLs to load, e.g. http://127.0.0.1:8080/api/daily_papers?date=2026-08-19
+        #[arg(required = true)]
+        urls: Vec<String>,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds per URL.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Print one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory since the last reset, in bytes (Linux).
@@ -141,11 +157,21 @@ async fn plain_insert(files: Vec<PathBuf>, db: PathBuf) -> Result<u64> {
 
 /// Runs a benchmark and prints its figures.
 pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
-    let BenchWhat::Import {
-        paths,
-        shared,
-        json,
-    } = &args.what;
+    let (paths, shared, json) = match &args.what {
+        BenchWhat::Import {
+            paths,
+            shared,
+            json,
+        } => (paths, shared, json),
+        BenchWhat::Serve {
+            urls,
+            connections,
+            seconds,
+            json,
+        } => {
+            return serve_bench(urls, *connections, *seconds, *json).await;
+        }
+    };
     let paths = if paths.is_empty() {
         vec![
             shared.join("hf-daily/days"),
@@ -238,6 +264,36 @@ pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
             second.inserted,
             second.updated
         );
+    }
+    Ok(())
+}
+
+async fn serve_bench(urls: &[String], connections: usize, seconds: u64, json: bool) -> Result<()> {
+    let first = reqwest::Url::parse(&urls[0])?;
+    let mut baseline = first.clone();
+    baseline.set_path("/healthz");
+    baseline.set_query(None);
+    let mut all = vec![baseline.to_string()];
+    all.extend(urls.iter().cloned());
+    let mut results = Vec::new();
+    for url in &all {
+        results.push(
+            crate::load::load(url, connections, std::time::Duration::from_secs(seconds)).await?,
+        );
+    }
+    if json {
+        println!("{}", serde_json::to_string(&results)?);
+    } else {
+        println!(
+            "{:<60} {:>10} {:>8} {:>8} {:>7}",
+            "url (first: baseline, no database)", "req/s", "p50 ms", "p99 ms", "errors"
+        );
+        for r in &results {
+            println!(
+                "{:<60} {:>10.0} {:>8.2} {:>8.2} {:>7}",
+                r.url, r.requests_per_sec, r.p50_ms, r.p99_ms, r.errors
+            );
+        }
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod load;
 mod progress;
 mod worker;
 

@@ -449,3 +449,62 @@ fn postgres_outage_answers_503_fast_and_recovers() {
         "served again within 5 s: {recovered:?}"
     );
 }
+
+#[test]
+fn bench_serve_reports_figures_for_each_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = bin(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/api/daily_papers?date=2025-03-17");
+    let mut out = None;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        let o = bin(dir.path())
+            .args([
+                "bench",
+                "serve",
+                "--json",
+                "--seconds",
+                "1",
+                "--connections",
+                "4",
+                &url,
+            ])
+            .output()
+            .unwrap();
+        if o.status.success() {
+            out = Some(o);
+            break;
+        }
+    }
+    let bad = bin(dir.path())
+        .args([
+            "bench",
+            "serve",
+            "--seconds",
+            "1",
+            &format!("http://127.0.0.1:{port}/no/such/page"),
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let results: serde_json::Value =
+        serde_json::from_slice(&out.expect("bench ran").stdout).unwrap();
+    assert!(
+        results[0]["url"].as_str().unwrap().ends_with("/healthz"),
+        "baseline first"
+    );
+    assert_eq!(results[1]["url"], url.as_str());
+    for r in results.as_array().unwrap() {
+        assert!(r["ok"].as_u64().unwrap() > 0, "{r}");
+        assert_eq!(r["errors"], 0, "{r}");
+        assert!(r["p99_ms"].as_f64().unwrap() >= r["p50_ms"].as_f64().unwrap());
+    }
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("404"));
+}
