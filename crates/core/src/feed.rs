@@ -49,12 +49,20 @@ pub struct FeedItem {
     pub paper: Paper,
     /// Upvotes cast on this server, added to the source's count.
     pub local_upvotes: i64,
+    /// Live comments on this server, added to the source's count.
+    #[serde(default)]
+    pub local_comments: i64,
 }
 
 impl FeedItem {
     /// The upvotes a reader sees: the source's count plus this server's.
     pub fn upvotes(&self) -> i64 {
         self.entry.upvotes + self.local_upvotes
+    }
+
+    /// The comments a reader sees: the source's count plus this server's.
+    pub fn comments(&self) -> i64 {
+        self.entry.num_comments + self.local_comments
     }
 }
 

@@ -5,17 +5,25 @@
 //! * [`FeedEntry`]: a paper placed on the daily list of one day.
 //! * [`day`]: strict parsing of list days (`YYYY-MM-DD`).
 //! * [`text`]: display normalisation of titles and abstracts.
+//! * [`period`]: ISO weeks and months of the weekly and monthly lists.
+//! * [`ranking`]: the trending formula.
+//! * [`community`]: user names, comments and authorship claims.
 
 pub mod arxiv_id;
+pub mod community;
 pub mod day;
 pub mod feed;
 pub mod paper;
+pub mod period;
+pub mod ranking;
 pub mod text;
 
 pub use arxiv_id::{ArxivId, ArxivIdError};
+pub use community::{Claim, ClaimState, Comment, InputError, User, Username};
 pub use day::{parse_day, DayError};
 pub use feed::{order_key, FeedEntry, FeedItem};
 pub use paper::{Paper, PaperError};
+pub use period::{Period, PeriodError};
 
 /// One imported record: a paper and, for daily-list sources, its place on a day's list.
 #[derive(Debug, Clone, PartialEq)]

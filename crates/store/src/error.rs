@@ -12,6 +12,10 @@ pub enum StoreError {
     /// A stored row could not be read back (a bug or a hand-edited database).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The write conflicts with what is stored (a taken name, a repeated claim); the message
+    /// is safe to show.
+    #[error("{0}")]
+    Conflict(String),
     /// The URL names a database this build cannot use.
     #[error("{0}")]
     Unsupported(String),

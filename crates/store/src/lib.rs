@@ -4,6 +4,8 @@
 //! SQLite ([`sqlite::SqliteStore`]) is the embedded default; PostgreSQL implements the same trait
 //! and passes the same test-suite (`tests/common/mod.rs`, run through `store_suite!`).
 
+pub mod community;
+mod community_sql;
 pub mod copy;
 pub mod error;
 mod plan;
@@ -20,6 +22,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;
 
 /// Counts shown by `dailypapers stats`.
@@ -82,7 +85,7 @@ pub struct NewJob {
 
 /// The storage interface. Every method is one transaction.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: community::Community + Send + Sync + 'static {
     /// Inserts or merges a batch of records in one transaction and says, per record, what happened.
     ///
     /// Papers merge by [`Paper::merged_with`] (newer versions win; nothing else overwrites);
@@ -93,8 +96,8 @@ pub trait Store: Send + Sync + 'static {
     /// A paper by its bare id (any version in `id` is ignored).
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError>;
 
-    /// The list of one day, ranked: upvotes (source plus local) highest first, then the entry's
-    /// `publishedAt` newest first, then the source's position.
+    /// The list of one day without hidden papers, ranked: upvotes (source plus local) highest
+    /// first, then the entry's `publishedAt` newest first, then the source's position.
     async fn day_feed(&self, day: NaiveDate) -> Result<Vec<FeedItem>, StoreError>;
 
     /// The latest day that has entries.

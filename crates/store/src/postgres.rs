@@ -1,5 +1,6 @@
 //! The shared store for several app servers: PostgreSQL.
 
+use crate::community_sql::community_sql;
 use crate::plan::{batch_ids, plan};
 use crate::rows::{
     to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS, PAPER_COLUMNS,
@@ -21,6 +22,8 @@ const CHUNK: usize = 400;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// A dedicated connection listening on `dp_papers`, opened on first use.
+    listener: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::postgres::PgListener>>>,
 }
 
 impl PgStore {
@@ -36,7 +39,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            listener: Default::default(),
+        })
     }
 
     /// The connection pool.
@@ -55,6 +61,44 @@ sql_store!(
     claim_lock = " FOR UPDATE SKIP LOCKED",
     backup = no_backup
 );
+
+community_sql!(
+    PgStore,
+    Postgres,
+    begin = None::<&str>,
+    next_seq = "nextval('paper_seq')",
+    wait = wait_pg
+);
+
+/// Waits for a `dp_papers` notification (sent by a trigger when any server commits a change to
+/// papers) or the timeout. Without a listener connection (the database is away) it sleeps.
+async fn wait_pg(store: &PgStore, timeout: Duration) {
+    let mut guard = store.listener.lock().await;
+    if guard.is_none() {
+        match sqlx::postgres::PgListener::connect_with(&store.pool).await {
+            Ok(mut l) => match l.listen("dp_papers").await {
+                Ok(()) => *guard = Some(l),
+                Err(e) => tracing::debug!(error = %e, "LISTEN failed"),
+            },
+            Err(e) => tracing::debug!(error = %e, "no listener connection"),
+        }
+    }
+    match guard.as_mut() {
+        Some(listener) => match tokio::time::timeout(timeout, listener.recv()).await {
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "listener lost; reconnecting later");
+                *guard = None;
+                drop(guard);
+                tokio::time::sleep(timeout).await;
+            }
+        },
+        None => {
+            drop(guard);
+            tokio::time::sleep(timeout).await;
+        }
+    }
+}
 
 async fn no_backup(_: &PgPool, _: &std::path::Path) -> Result<(), StoreError> {
     Err(StoreError::Unsupported(

@@ -68,6 +68,7 @@ pub(crate) struct FeedRow {
     pub p_github_repo: Option<String>,
     pub p_project_page: Option<String>,
     pub p_local_upvotes: i64,
+    pub p_local_comments: i64,
 }
 
 /// The paper columns of a `FeedRow`, aliased.
@@ -75,7 +76,8 @@ pub(crate) const FEED_PAPER_COLUMNS: &str = "p.version AS p_version, p.title AS 
      p.abstract AS p_abstract, p.authors AS p_authors, p.categories AS p_categories, \
      p.published_at AS p_published_at, p.updated_at AS p_updated_at, p.comment AS p_comment, \
      p.doi AS p_doi, p.journal_ref AS p_journal_ref, p.github_repo AS p_github_repo, \
-     p.project_page AS p_project_page, p.local_upvotes AS p_local_upvotes";
+     p.project_page AS p_project_page, p.local_upvotes AS p_local_upvotes, \
+     p.local_comments AS p_local_comments";
 
 fn time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms}")))
@@ -167,6 +169,102 @@ impl FeedRow {
             entry: self.entry.into_entry()?,
             paper,
             local_upvotes: self.p_local_upvotes,
+            local_comments: self.p_local_comments,
+        })
+    }
+}
+
+/// The columns of `users` a [`UserRow`] reads.
+pub(crate) const USER_COLUMNS: &str = "id, name, is_admin, banned, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub is_admin: bool,
+    pub banned: bool,
+    pub created_at: i64,
+}
+
+impl UserRow {
+    pub fn into_user(self) -> Result<dp_core::User, StoreError> {
+        Ok(dp_core::User {
+            id: self.id,
+            name: self.name,
+            is_admin: self.is_admin,
+            banned: self.banned,
+            created_at: time(self.created_at)?,
+        })
+    }
+}
+
+/// A comment joined with its author's name.
+pub(crate) const COMMENT_SELECT: &str = "SELECT c.id, c.paper_id, c.user_id, u.name AS author, \
+     c.parent_id, c.body, c.created_at, c.edited_at, c.deleted \
+     FROM comments c JOIN users u ON u.id = c.user_id";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CommentRow {
+    pub id: i64,
+    pub paper_id: String,
+    pub user_id: i64,
+    pub author: String,
+    pub parent_id: Option<i64>,
+    pub body: String,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+}
+
+impl CommentRow {
+    pub fn into_comment(self) -> Result<dp_core::Comment, StoreError> {
+        Ok(dp_core::Comment {
+            id: self.id,
+            paper_id: self.paper_id,
+            user_id: self.user_id,
+            author: self.author,
+            parent_id: self.parent_id,
+            body: if self.deleted {
+                String::new()
+            } else {
+                self.body
+            },
+            created_at: time(self.created_at)?,
+            edited_at: opt_time(self.edited_at)?,
+            deleted: self.deleted,
+        })
+    }
+}
+
+/// A claim joined with its paper's title and its user's name.
+pub(crate) const CLAIM_SELECT: &str = "SELECT c.id, c.paper_id, p.title AS paper_title, \
+     c.user_id, u.name AS username, c.author_name, c.state, c.created_at \
+     FROM claims c JOIN users u ON u.id = c.user_id JOIN papers p ON p.id = c.paper_id";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClaimRow {
+    pub id: i64,
+    pub paper_id: String,
+    pub paper_title: String,
+    pub user_id: i64,
+    pub username: String,
+    pub author_name: String,
+    pub state: String,
+    pub created_at: i64,
+}
+
+impl ClaimRow {
+    pub fn into_claim(self) -> Result<dp_core::Claim, StoreError> {
+        Ok(dp_core::Claim {
+            state: dp_core::ClaimState::parse(&self.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("claim state {:?}", self.state)))?,
+            id: self.id,
+            paper_id: self.paper_id,
+            paper_title: self.paper_title,
+            user_id: self.user_id,
+            username: self.username,
+            author_name: self.author_name,
+            created_at: time(self.created_at)?,
         })
     }
 }

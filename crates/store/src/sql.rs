@@ -219,7 +219,7 @@ macro_rules! sql_store {
                     .join(", ");
                 let sql = format!(
                     "SELECT {cols}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id \
-                     WHERE e.day = $1 \
+                     WHERE e.day = $1 AND NOT p.hidden \
                      ORDER BY e.upvotes + p.local_upvotes DESC, e.published_at DESC, e.position ASC"
                 );
                 let rows: Vec<FeedRow> = sqlx::query_as(&sql)

@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file in WAL mode.
 
+use crate::community_sql::community_sql;
 use crate::plan::{batch_ids, plan};
 use crate::rows::{
     to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS, PAPER_COLUMNS,
@@ -119,6 +120,20 @@ sql_store!(
     claim_lock = "",
     backup = vacuum_into
 );
+
+community_sql!(
+    SqliteStore,
+    Sqlite,
+    begin = Some("BEGIN IMMEDIATE"),
+    next_seq = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM papers)",
+    wait = wait_sqlite
+);
+
+/// One SQLite file has one server: changes made by other processes (a CLI import) are found by
+/// comparing the change marker after the timeout.
+async fn wait_sqlite(_: &SqliteStore, timeout: Duration) {
+    tokio::time::sleep(timeout).await;
+}
 
 /// A consistent copy of the live database in one file (`VACUUM INTO`), readers and writers
 /// carrying on meanwhile. Refuses to overwrite an existing file.

@@ -1,0 +1,670 @@
+//! The SQL of [`crate::community::Community`], written once for both databases.
+
+/// Implements [`crate::community::Community`] for `$Store` (a struct with a `pool` field).
+///
+/// * `begin`: the statement opening a write transaction (see `sql_store!`);
+/// * `next_seq`: a SQL expression giving the next value of the change cursor `papers.seq`;
+/// * `wait`: an async fn `(&$Store, Duration)` waiting for a change made elsewhere.
+macro_rules! community_sql {
+    ($Store:ty, $DB:ty, begin = $begin:expr, next_seq = $next_seq:expr, wait = $wait:path) => {
+        mod community_impl {
+            use super::*;
+            use crate::community::{Community, PaperDetail, SubmitOutcome, VoteState};
+            use crate::rows::{
+                ClaimRow, CommentRow, UserRow, CLAIM_SELECT, COMMENT_SELECT, USER_COLUMNS,
+            };
+            use chrono::{DateTime, Utc};
+            use dp_core::{Claim, ClaimState, Comment, User, Username};
+
+            async fn begin(pool: &sqlx::Pool<$DB>) -> Result<sqlx::Transaction<'_, $DB>, StoreError> {
+                Ok(match $begin {
+                    Some(statement) => pool.begin_with(statement).await?,
+                    None => pool.begin().await?,
+                })
+            }
+
+            /// Raises a paper's change cursor, so caches and indexes see the change.
+            async fn touch(
+                tx: &mut sqlx::Transaction<'_, $DB>,
+                paper_id: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query(&format!("UPDATE papers SET seq = {} WHERE id = $1", $next_seq))
+                    .bind(paper_id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn shown_upvotes(
+                tx: &mut sqlx::Transaction<'_, $DB>,
+                paper_id: &str,
+            ) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT p.local_upvotes + COALESCE((SELECT e.upvotes FROM feed_entries e \
+                     WHERE e.paper_id = p.id ORDER BY e.day DESC LIMIT 1), 0) FROM papers p WHERE p.id = $1",
+                )
+                .bind(paper_id)
+                .fetch_one(&mut **tx)
+                .await?)
+            }
+
+            async fn claim_by_id(
+                pool: &sqlx::Pool<$DB>,
+                id: i64,
+            ) -> Result<Option<Claim>, StoreError> {
+                let row: Option<ClaimRow> =
+                    sqlx::query_as(&format!("{CLAIM_SELECT} WHERE c.id = $1"))
+                        .bind(id)
+                        .fetch_optional(pool)
+                        .await?;
+                row.map(ClaimRow::into_claim).transpose()
+            }
+
+            fn papers_of(rows: Vec<PaperRow>) -> Result<Vec<Paper>, StoreError> {
+                rows.into_iter().map(PaperRow::into_paper).collect()
+            }
+
+            #[async_trait]
+            impl Community for $Store {
+                async fn create_user(
+                    &self,
+                    name: &Username,
+                    password_hash: &str,
+                    admin: bool,
+                ) -> Result<User, StoreError> {
+                    let mut tx = begin(&self.pool).await?;
+                    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let row: Option<UserRow> = sqlx::query_as(&format!(
+                        "INSERT INTO users (name, name_key, password_hash, is_admin, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name_key) DO NOTHING RETURNING {USER_COLUMNS}"
+                    ))
+                    .bind(name.as_str())
+                    .bind(name.as_str().to_lowercase())
+                    .bind(password_hash)
+                    .bind(admin || existing == 0)
+                    .bind(now_millis())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let row = row.ok_or_else(|| {
+                        StoreError::Conflict(format!("the user name {name} is taken"))
+                    })?;
+                    tx.commit().await?;
+                    row.into_user()
+                }
+
+                async fn user_credentials(
+                    &self,
+                    name: &str,
+                ) -> Result<Option<(User, String)>, StoreError> {
+                    let row: Option<(String,)> =
+                        sqlx::query_as("SELECT password_hash FROM users WHERE name_key = $1")
+                            .bind(name.trim().to_lowercase())
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    match row {
+                        None => Ok(None),
+                        Some((hash,)) => Ok(self.user_by_name(name).await?.map(|u| (u, hash))),
+                    }
+                }
+
+                async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
+                    let row: Option<UserRow> = sqlx::query_as(&format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE name_key = $1"
+                    ))
+                    .bind(name.trim().to_lowercase())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(UserRow::into_user).transpose()
+                }
+
+                async fn set_admin(&self, user_id: i64, admin: bool) -> Result<(), StoreError> {
+                    sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
+                        .bind(admin)
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn set_banned(&self, user_id: i64, banned: bool) -> Result<(), StoreError> {
+                    let mut tx = begin(&self.pool).await?;
+                    sqlx::query("UPDATE users SET banned = $1 WHERE id = $2")
+                        .bind(banned)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if banned {
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                            .bind(user_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn create_session(
+                    &self,
+                    token_hash: &str,
+                    user_id: i64,
+                    expires_at: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(now_millis())
+                    .bind(millis(expires_at))
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+                    let cols = USER_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("u.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let row: Option<UserRow> = sqlx::query_as(&format!(
+                        "SELECT {cols} FROM sessions s JOIN users u ON u.id = s.user_id \
+                         WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.banned"
+                    ))
+                    .bind(token_hash)
+                    .bind(now_millis())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(UserRow::into_user).transpose()
+                }
+
+                async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+                    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn set_vote(
+                    &self,
+                    user_id: i64,
+                    paper: &ArxivId,
+                    up: bool,
+                ) -> Result<Option<VoteState>, StoreError> {
+                    let id = paper.base();
+                    let mut tx = begin(&self.pool).await?;
+                    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM papers WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if exists == 0 {
+                        return Ok(None);
+                    }
+                    // The count moves only when the vote row really appears or disappears, so
+                    // double clicks and concurrent requests never count twice.
+                    let changed = if up {
+                        sqlx::query(
+                            "INSERT INTO votes (user_id, paper_id, created_at) VALUES ($1, $2, $3) \
+                             ON CONFLICT (user_id, paper_id) DO NOTHING",
+                        )
+                        .bind(user_id)
+                        .bind(id)
+                        .bind(now_millis())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                    } else {
+                        sqlx::query("DELETE FROM votes WHERE user_id = $1 AND paper_id = $2")
+                            .bind(user_id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                    };
+                    if changed == 1 {
+                        sqlx::query(&format!(
+                            "UPDATE papers SET local_upvotes = local_upvotes + $1, seq = {} WHERE id = $2",
+                            $next_seq
+                        ))
+                        .bind(if up { 1i64 } else { -1i64 })
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let upvotes = shown_upvotes(&mut tx, id).await?;
+                    tx.commit().await?;
+                    Ok(Some(VoteState { voted: up, upvotes }))
+                }
+
+                async fn voted_papers(
+                    &self,
+                    user_id: i64,
+                    paper_ids: &[String],
+                ) -> Result<Vec<String>, StoreError> {
+                    let mut out = Vec::new();
+                    for chunk in paper_ids.chunks(CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$DB>::new(
+                            "SELECT paper_id FROM votes WHERE user_id = ",
+                        );
+                        q.push_bind(user_id);
+                        q.push(" AND paper_id IN (");
+                        let mut sep = q.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(id.as_str());
+                        }
+                        q.push(")");
+                        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+                        out.extend(rows.into_iter().map(|r| r.0));
+                    }
+                    Ok(out)
+                }
+
+                async fn add_comment(
+                    &self,
+                    paper: &ArxivId,
+                    user_id: i64,
+                    parent: Option<i64>,
+                    body: &str,
+                ) -> Result<Option<Comment>, StoreError> {
+                    let id = paper.base();
+                    let mut tx = begin(&self.pool).await?;
+                    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM papers WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if exists == 0 {
+                        return Ok(None);
+                    }
+                    let parent = match parent {
+                        None => None,
+                        Some(p) => {
+                            let row: Option<(Option<i64>,)> = sqlx::query_as(
+                                "SELECT parent_id FROM comments WHERE id = $1 AND paper_id = $2",
+                            )
+                            .bind(p)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            match row {
+                                None => return Ok(None),
+                                // One level of replies: a reply to a reply joins the thread.
+                                Some((grand,)) => Some(grand.unwrap_or(p)),
+                            }
+                        }
+                    };
+                    let new_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO comments (paper_id, user_id, parent_id, body, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(parent)
+                    .bind(body)
+                    .bind(now_millis())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query(&format!(
+                        "UPDATE papers SET local_comments = local_comments + 1, seq = {} WHERE id = $1",
+                        $next_seq
+                    ))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    self.comment(new_id).await
+                }
+
+                async fn comment(&self, id: i64) -> Result<Option<Comment>, StoreError> {
+                    let row: Option<CommentRow> =
+                        sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1"))
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    row.map(CommentRow::into_comment).transpose()
+                }
+
+                async fn edit_comment(&self, id: i64, body: &str) -> Result<bool, StoreError> {
+                    let mut tx = begin(&self.pool).await?;
+                    let paper: Option<String> = sqlx::query_scalar(
+                        "UPDATE comments SET body = $1, edited_at = $2 WHERE id = $3 AND NOT deleted RETURNING paper_id",
+                    )
+                    .bind(body)
+                    .bind(now_millis())
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(p) = &paper {
+                        touch(&mut tx, p).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(paper.is_some())
+                }
+
+                async fn delete_comment(&self, id: i64) -> Result<bool, StoreError> {
+                    let mut tx = begin(&self.pool).await?;
+                    let paper: Option<String> = sqlx::query_scalar(
+                        "UPDATE comments SET deleted = $1, body = '' WHERE id = $2 AND NOT deleted RETURNING paper_id",
+                    )
+                    .bind(true)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(p) = &paper {
+                        sqlx::query(&format!(
+                            "UPDATE papers SET local_comments = local_comments - 1, seq = {} WHERE id = $1",
+                            $next_seq
+                        ))
+                        .bind(p)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(paper.is_some())
+                }
+
+                async fn comments(&self, paper: &ArxivId) -> Result<Vec<Comment>, StoreError> {
+                    let rows: Vec<CommentRow> = sqlx::query_as(&format!(
+                        "{COMMENT_SELECT} WHERE c.paper_id = $1 ORDER BY c.id"
+                    ))
+                    .bind(paper.base())
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(CommentRow::into_comment).collect()
+                }
+
+                async fn paper_detail(&self, paper: &ArxivId) -> Result<Option<PaperDetail>, StoreError> {
+                    let row: Option<(bool, i64, i64)> = sqlx::query_as(
+                        "SELECT hidden, local_upvotes, local_comments FROM papers WHERE id = $1",
+                    )
+                    .bind(paper.base())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some((hidden, local_upvotes, local_comments)) = row else {
+                        return Ok(None);
+                    };
+                    let Some(p) = self.paper(paper).await? else {
+                        return Ok(None);
+                    };
+                    let rows: Vec<EntryRow> = sqlx::query_as(&format!(
+                        "SELECT {ENTRY_COLUMNS} FROM feed_entries WHERE paper_id = $1 ORDER BY day DESC"
+                    ))
+                    .bind(paper.base())
+                    .fetch_all(&self.pool)
+                    .await?;
+                    Ok(Some(PaperDetail {
+                        paper: p,
+                        hidden,
+                        local_upvotes,
+                        local_comments,
+                        entries: rows
+                            .into_iter()
+                            .map(EntryRow::into_entry)
+                            .collect::<Result<_, _>>()?,
+                    }))
+                }
+
+                async fn set_hidden(&self, paper: &ArxivId, hidden: bool) -> Result<bool, StoreError> {
+                    let r = sqlx::query(&format!(
+                        "UPDATE papers SET hidden = $1, seq = {} WHERE id = $2",
+                        $next_seq
+                    ))
+                    .bind(hidden)
+                    .bind(paper.base())
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn period_feed(
+                    &self,
+                    from: NaiveDate,
+                    to: NaiveDate,
+                ) -> Result<Vec<FeedItem>, StoreError> {
+                    let cols = ENTRY_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("e.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "SELECT {cols}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id \
+                         WHERE e.day >= $1 AND e.day <= $2 AND NOT p.hidden \
+                         ORDER BY e.upvotes + p.local_upvotes DESC, e.published_at DESC, e.position ASC"
+                    );
+                    let rows: Vec<FeedRow> = sqlx::query_as(&sql)
+                        .bind(from.format("%Y-%m-%d").to_string())
+                        .bind(to.format("%Y-%m-%d").to_string())
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let mut seen = std::collections::HashSet::new();
+                    let mut out = Vec::new();
+                    for row in rows {
+                        if seen.insert(row.entry.paper_id.clone()) {
+                            out.push(row.into_item()?);
+                        }
+                    }
+                    Ok(out)
+                }
+
+                async fn submit_paper(
+                    &self,
+                    user: &User,
+                    paper: &ArxivId,
+                    day: NaiveDate,
+                    max_per_day: i64,
+                ) -> Result<SubmitOutcome, StoreError> {
+                    let id = paper.base();
+                    let now = now_millis();
+                    let mut tx = begin(&self.pool).await?;
+                    let on_list: Option<String> = sqlx::query_scalar(
+                        "SELECT MAX(day) FROM feed_entries WHERE paper_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if let Some(d) = on_list {
+                        return Ok(SubmitOutcome::Duplicate(parse_day_text(&d)?));
+                    }
+                    let recent: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM submissions WHERE user_id = $1 AND created_at > $2",
+                    )
+                    .bind(user.id)
+                    .bind(now - 86_400_000)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if recent >= max_per_day {
+                        return Ok(SubmitOutcome::TooMany);
+                    }
+                    let d = day.format("%Y-%m-%d").to_string();
+                    // Two people submitting the same paper at once: the second finds the row.
+                    let inserted = sqlx::query(
+                        "INSERT INTO submissions (paper_id, user_id, day, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (paper_id) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(user.id)
+                    .bind(&d)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if inserted == 0 {
+                        let existing: String =
+                            sqlx::query_scalar("SELECT day FROM submissions WHERE paper_id = $1")
+                                .bind(id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                        return Ok(SubmitOutcome::Duplicate(parse_day_text(&existing)?));
+                    }
+                    sqlx::query(
+                        "INSERT INTO feed_entries (day, paper_id, position, published_at, submitted_at, \
+                         submitted_by, upvotes, num_comments, ai_keywords) \
+                         VALUES ($1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM feed_entries WHERE day = $3), \
+                         $4, $5, $6, 0, 0, '[]')",
+                    )
+                    .bind(&d)
+                    .bind(id)
+                    .bind(&d)
+                    .bind(now)
+                    .bind(now)
+                    .bind(&user.name)
+                    .execute(&mut *tx)
+                    .await?;
+                    touch(&mut tx, id).await?;
+                    tx.commit().await?;
+                    Ok(SubmitOutcome::Submitted(day))
+                }
+
+                async fn add_claim(
+                    &self,
+                    user_id: i64,
+                    paper: &ArxivId,
+                    author_name: &str,
+                ) -> Result<Claim, StoreError> {
+                    let id: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO claims (paper_id, user_id, author_name, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (paper_id, user_id, author_name) DO NOTHING RETURNING id",
+                    )
+                    .bind(paper.base())
+                    .bind(user_id)
+                    .bind(author_name)
+                    .bind(now_millis())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let id = id.ok_or_else(|| {
+                        StoreError::Conflict("you already claimed this author name".into())
+                    })?;
+                    claim_by_id(&self.pool, id)
+                        .await?
+                        .ok_or_else(|| StoreError::Corrupt(format!("claim {id} vanished")))
+                }
+
+                async fn claims(
+                    &self,
+                    state: Option<ClaimState>,
+                    paper: Option<&ArxivId>,
+                    user_id: Option<i64>,
+                ) -> Result<Vec<Claim>, StoreError> {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(CLAIM_SELECT);
+                    q.push(" WHERE 1 = 1");
+                    if let Some(s) = state {
+                        q.push(" AND c.state = ").push_bind(s.as_str());
+                    }
+                    if let Some(p) = paper {
+                        q.push(" AND c.paper_id = ").push_bind(p.base().to_string());
+                    }
+                    if let Some(u) = user_id {
+                        q.push(" AND c.user_id = ").push_bind(u);
+                    }
+                    q.push(" ORDER BY c.id DESC LIMIT 500");
+                    let rows: Vec<ClaimRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                    rows.into_iter().map(ClaimRow::into_claim).collect()
+                }
+
+                async fn decide_claim(
+                    &self,
+                    id: i64,
+                    approve: bool,
+                    admin_id: i64,
+                ) -> Result<Option<Claim>, StoreError> {
+                    let state = if approve { ClaimState::Approved } else { ClaimState::Rejected };
+                    let mut tx = begin(&self.pool).await?;
+                    let paper: Option<String> = sqlx::query_scalar(
+                        "UPDATE claims SET state = $1, decided_at = $2, decided_by = $3 \
+                         WHERE id = $4 AND state = 'pending' RETURNING paper_id",
+                    )
+                    .bind(state.as_str())
+                    .bind(now_millis())
+                    .bind(admin_id)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(paper) = paper else {
+                        return Ok(None);
+                    };
+                    touch(&mut tx, &paper).await?;
+                    tx.commit().await?;
+                    claim_by_id(&self.pool, id).await
+                }
+
+                async fn submitted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
+                    let cols = PAPER_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("p.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let rows: Vec<PaperRow> = sqlx::query_as(&format!(
+                        "SELECT {cols} FROM submissions s JOIN papers p ON p.id = s.paper_id \
+                         WHERE s.user_id = $1 ORDER BY s.created_at DESC LIMIT $2"
+                    ))
+                    .bind(user_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    papers_of(rows)
+                }
+
+                async fn upvoted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
+                    let cols = PAPER_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("p.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let rows: Vec<PaperRow> = sqlx::query_as(&format!(
+                        "SELECT {cols} FROM votes v JOIN papers p ON p.id = v.paper_id \
+                         WHERE v.user_id = $1 ORDER BY v.created_at DESC LIMIT $2"
+                    ))
+                    .bind(user_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    papers_of(rows)
+                }
+
+                async fn hit_rate_limit(&self, key: &str, window: Duration) -> Result<i64, StoreError> {
+                    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
+                    let start = now_millis() / window_ms * window_ms;
+                    Ok(sqlx::query_scalar(
+                        "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
+                         ON CONFLICT (key) DO UPDATE SET \
+                         count = CASE WHEN rate_limits.window_start = excluded.window_start \
+                                      THEN rate_limits.count + 1 ELSE 1 END, \
+                         window_start = excluded.window_start \
+                         RETURNING count",
+                    )
+                    .bind(key)
+                    .bind(start)
+                    .fetch_one(&self.pool)
+                    .await?)
+                }
+
+                async fn purge_expired(&self) -> Result<(), StoreError> {
+                    let now = now_millis();
+                    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                    sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+                        .bind(now - 86_400_000)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn change_marker(&self) -> Result<i64, StoreError> {
+                    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM papers")
+                        .fetch_one(&self.pool)
+                        .await?)
+                }
+
+                async fn wait_for_change(&self, timeout: Duration) {
+                    $wait(self, timeout).await
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use community_sql;
