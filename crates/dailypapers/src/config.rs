@@ -18,8 +18,44 @@ pub struct Config {
     pub listen: String,
     /// Shown in page titles.
     pub site_name: String,
+    /// The address readers use, e.g. `https://papers.example.org`; an `https` URL marks
+    /// cookies `Secure`.
+    pub public_url: Option<String>,
+    /// Take client addresses from `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_proxy_headers: bool,
     /// Harvesting.
     pub harvest: HarvestConfig,
+    /// Accounts, submissions and rate limits.
+    pub community: CommunityConfig,
+}
+
+/// Community rules and rate limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityConfig {
+    /// Only papers first published on arXiv at most this many days ago can be submitted.
+    pub submit_max_age_days: i64,
+    /// Submissions allowed per user in 24 hours.
+    pub submissions_per_day: i64,
+    /// Sign-in attempts allowed per client address in 15 minutes.
+    pub logins_per_15min: i64,
+    /// Sign-ups allowed per client address per hour.
+    pub signups_per_hour: i64,
+    /// Votes, comments, claims and submissions allowed per user per minute.
+    pub writes_per_minute: i64,
+}
+
+impl Default for CommunityConfig {
+    fn default() -> Self {
+        let w = dp_web::WebSettings::default();
+        CommunityConfig {
+            submit_max_age_days: w.submit_max_age_days,
+            submissions_per_day: w.submissions_per_day,
+            logins_per_15min: w.logins_per_15min,
+            signups_per_hour: w.signups_per_hour,
+            writes_per_minute: w.writes_per_minute,
+        }
+    }
 }
 
 /// Harvest settings.
@@ -55,7 +91,10 @@ impl Default for Config {
             database_url: None,
             listen: "127.0.0.1:8080".into(),
             site_name: "Daily Papers".into(),
+            public_url: None,
+            trust_proxy_headers: false,
             harvest: HarvestConfig::default(),
+            community: CommunityConfig::default(),
         }
     }
 }
@@ -107,6 +146,25 @@ impl Config {
                 "sqlite://{}",
                 self.data_dir.join("dailypapers.sqlite").display()
             ),
+        }
+    }
+
+    /// What the web layer needs from the configuration.
+    pub fn web_settings(&self) -> dp_web::WebSettings {
+        let c = &self.community;
+        dp_web::WebSettings {
+            site_name: self.site_name.clone(),
+            secure_cookies: self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            trust_proxy_headers: self.trust_proxy_headers,
+            arxiv_api_url: self.harvest.arxiv_api_url.clone(),
+            submit_max_age_days: c.submit_max_age_days,
+            submissions_per_day: c.submissions_per_day,
+            logins_per_15min: c.logins_per_15min,
+            signups_per_hour: c.signups_per_hour,
+            writes_per_minute: c.writes_per_minute,
         }
     }
 

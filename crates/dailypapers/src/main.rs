@@ -55,6 +55,29 @@ enum Command {
     MigrateStore(MigrateArgs),
     /// Write a consistent copy of the live SQLite store to a new file (PostgreSQL: use pg_dump).
     Backup(BackupArgs),
+    /// Manage accounts: `user create NAME [--admin]` (password on stdin), `user admin NAME`.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from the first line of standard input.
+    Create {
+        /// User name (3-32 letters, digits, '-' or '_').
+        name: String,
+        /// Make it an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Grant admin rights to an account (or remove them with --revoke).
+    Admin {
+        /// User name.
+        name: String,
+        /// Remove admin rights instead.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(Args)]
@@ -235,8 +258,45 @@ async fn run(command: Command, store: Arc<dyn dp_store::Store>, config: &Config)
             println!("backup written to {}", args.dest.display());
             Ok(())
         }
+        Command::User(cmd) => user(store, cmd).await,
         Command::Bench(_) | Command::MigrateStore(_) => Ok(()),
     }
+}
+
+async fn user(store: Arc<dyn dp_store::Store>, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Create { name, admin } => {
+            let name = dp_core::Username::parse(&name)?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            dp_core::community::check_password(&password)?;
+            let hash = dp_web::auth::hash_password(password)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let u = store.create_user(&name, &hash, admin).await?;
+            println!(
+                "created {}{}",
+                u.name,
+                if u.is_admin { " (admin)" } else { "" }
+            );
+        }
+        UserCommand::Admin { name, revoke } => {
+            let u = store
+                .user_by_name(&name)
+                .await?
+                .with_context(|| format!("no user named {name}"))?;
+            store.set_admin(u.id, !revoke).await?;
+            println!(
+                "{} is {}an admin",
+                u.name,
+                if revoke { "no longer " } else { "" }
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn migrate_store(args: &MigrateArgs) -> Result<()> {
@@ -266,12 +326,10 @@ async fn migrate_store(args: &MigrateArgs) -> Result<()> {
 }
 
 async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
-    let state = dp_web::AppState::new(
-        store.clone(),
-        dp_web::WebSettings {
-            site_name: config.site_name.clone(),
-        },
-    );
+    let fetcher = HttpFetcher::new(config.fetch_policy())?;
+    let state =
+        dp_web::AppState::new(store.clone(), config.web_settings()).with_fetcher(Arc::new(fetcher));
+    let _background = AbortOnDrop(state.spawn_background());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -280,12 +338,24 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
         let w = worker::Worker::new(store, config.clone())?;
         tokio::spawn(w.run());
     }
-    axum::serve(listener, dp_web::router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        dp_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn import(store: Arc<dyn dp_store::Store>, args: ImportArgs) -> Result<()> {

@@ -16,6 +16,8 @@ pub struct AppError {
     pub message: String,
     /// Render as an HTML page rather than JSON.
     pub html: bool,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -26,6 +28,7 @@ impl AppError {
             code: "bad_request",
             message: message.into(),
             html: false,
+            retry_after: None,
         }
     }
 
@@ -36,7 +39,59 @@ impl AppError {
             code: "not_found",
             message: message.into(),
             html: false,
+            retry_after: None,
         }
+    }
+
+    fn with(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
+        AppError {
+            status,
+            code,
+            message: message.into(),
+            html: false,
+            retry_after: None,
+        }
+    }
+
+    /// 401: sign in first.
+    pub fn unauthorized(message: impl Into<String>) -> AppError {
+        AppError::with(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403: not allowed (or a CSRF token mismatch).
+    pub fn forbidden(message: impl Into<String>) -> AppError {
+        AppError::with(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 409: conflicts with what is stored.
+    pub fn conflict(message: impl Into<String>) -> AppError {
+        AppError::with(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// 413: the body is over the limit.
+    pub fn too_large(message: impl Into<String>) -> AppError {
+        AppError::with(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many(retry_after_secs: u64) -> AppError {
+        let mut e = AppError::with(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many requests; try again in {retry_after_secs} seconds."),
+        );
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
+    /// 500; the detail is logged, the client sees a generic message.
+    pub fn internal(detail: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %detail, "internal error");
+        AppError::with(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side.",
+        )
     }
 
     /// The same error, rendered as an HTML page.
@@ -48,6 +103,9 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::Conflict(message) = e {
+            return AppError::conflict(message);
+        }
         if e.is_unavailable() {
             tracing::warn!(error = %e, "database unavailable");
             AppError {
@@ -55,6 +113,7 @@ impl From<StoreError> for AppError {
                 code: "unavailable",
                 message: "The database is unavailable; try again shortly.".into(),
                 html: false,
+                retry_after: Some(5),
             }
         } else {
             tracing::error!(error = %e, "store error");
@@ -63,24 +122,32 @@ impl From<StoreError> for AppError {
                 code: "internal",
                 message: "Something went wrong on our side.".into(),
                 html: false,
+                retry_after: None,
             }
         }
     }
 }
 
+impl From<dp_core::InputError> for AppError {
+    fn from(e: dp_core::InputError) -> Self {
+        AppError::bad_request(e.to_string())
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if self.html {
+        let mut resp = if self.html {
             let body = crate::layout::error_page(self.status, &self.message);
             (self.status, body).into_response()
         } else {
             let body = serde_json::json!({ "error": self.message, "code": self.code });
-            let mut resp = (self.status, axum::Json(body)).into_response();
-            if self.status == StatusCode::SERVICE_UNAVAILABLE {
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            (self.status, axum::Json(body)).into_response()
+        };
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            resp
         }
+        resp
     }
 }

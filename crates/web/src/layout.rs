@@ -1,11 +1,51 @@
-//! The page frame, the stylesheet and the error page.
+//! The page frame, the stylesheet, the page script and the error page.
 
+use crate::auth::Viewer;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use dp_core::User;
 use maud::{html, Markup, DOCTYPE};
 
+/// Who a page is rendered for: the header shows their account and a sign-out form.
+#[derive(Clone, Copy, Default)]
+pub struct Frame<'a> {
+    /// The site's name.
+    pub site: &'a str,
+    /// The signed-in account.
+    pub user: Option<&'a User>,
+    /// CSRF token for the sign-out form.
+    pub csrf: &'a str,
+    /// Feed autodiscovery link for this page.
+    pub feed: Option<&'a str>,
+}
+
+impl<'a> Frame<'a> {
+    /// A frame for `viewer` on the site `site`.
+    pub fn new(site: &'a str, viewer: &'a Viewer) -> Frame<'a> {
+        Frame {
+            site,
+            user: viewer.user.as_ref(),
+            csrf: &viewer.csrf,
+            feed: None,
+        }
+    }
+
+    /// A frame for a reader who is not signed in (cacheable pages).
+    pub fn anonymous(site: &'a str) -> Frame<'a> {
+        Frame {
+            site,
+            ..Frame::default()
+        }
+    }
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
 /// Wraps page content in the site's frame.
-pub fn page(site: &str, title: &str, body: Markup) -> Markup {
+pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -13,19 +53,52 @@ pub fn page(site: &str, title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
-                title { (title) " · " (site) }
+                title { (title) " · " (f.site) }
                 link rel="stylesheet" href="/static/style.css";
+                @if let Some(feed) = f.feed {
+                    link rel="alternate" type="application/rss+xml" title=(title) href=(feed);
+                }
+                script src="/static/app.js" defer {}
             }
             body {
+                a.skip href="#main" { "Skip to content" }
                 header.site {
-                    a.brand href="/papers" { (site) }
-                    nav { a href="/papers" { "Today" } }
+                    a.brand href="/papers" { (f.site) }
+                    nav aria-label="Lists" {
+                        a href="/papers" { "Daily" }
+                        a href="/papers/trending" { "Trending" }
+                        a href="/papers/week/current" { "Weekly" }
+                        a href="/papers/month/current" { "Monthly" }
+                        a href="/submit" { "Submit" }
+                    }
+                    nav.account aria-label="Account" {
+                        @if let Some(u) = f.user {
+                            a href={"/users/" (u.name)} { (u.name) }
+                            @if u.is_admin { a href="/admin" { "Admin" } }
+                            form.inline method="post" action="/logout" {
+                                (csrf_field(f.csrf))
+                                button.link type="submit" { "Log out" }
+                            }
+                        } @else {
+                            a href="/login" { "Log in" }
+                            a href="/signup" { "Sign up" }
+                        }
+                    }
                 }
-                main { (body) }
-                footer.site { "dailypapers · self-hosted Daily Papers" }
+                main id="main" { (body) }
+                footer.site {
+                    span { "dailypapers · self-hosted Daily Papers" }
+                    a href="/about" { "How ranking works" }
+                    a href="/api/daily_papers" { "API" }
+                }
             }
         }
     }
+}
+
+/// Wraps page content in the frame of a reader who is not signed in.
+pub fn page(site: &str, title: &str, body: Markup) -> Markup {
+    frame(Frame::anonymous(site), title, body)
 }
 
 /// A real page for an error, never a stack trace.
@@ -36,33 +109,55 @@ pub fn error_page(status: StatusCode, message: &str) -> Markup {
         reason,
         html! {
             h1 { (status.as_u16()) " " (reason) }
-            p.error { (message) }
+            p.error role="alert" { (message) }
+            @if status == StatusCode::UNAUTHORIZED {
+                p { a href="/login" { "Log in" } " or " a href="/signup" { "sign up" } "." }
+            }
             p { a href="/papers" { "Back to today's papers" } }
         },
     )
 }
 
 const CSS: &str = r#"
-:root { --fg:#1b1f24; --muted:#5b6470; --bg:#fff; --card:#f6f7f9; --accent:#d9480f; --border:#e3e6ea; }
-@media (prefers-color-scheme: dark) { :root { --fg:#e6e8eb; --muted:#9aa3ad; --bg:#111418; --card:#1a1f25; --accent:#ff8a4c; --border:#2a3038; } }
+:root { --fg:#1b1f24; --muted:#5b6470; --bg:#fff; --card:#f6f7f9; --accent:#c2410c; --accent-fg:#fff; --border:#d9dde2; --ok:#166534; --bad:#b91c1c; }
+@media (prefers-color-scheme: dark) { :root { --fg:#e6e8eb; --muted:#a3acb6; --bg:#111418; --card:#1a1f25; --accent:#fb923c; --accent-fg:#111; --border:#2f3640; --ok:#4ade80; --bad:#f87171; } }
 * { box-sizing: border-box; }
 body { margin:0; font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--fg); background:var(--bg); }
-a { color:inherit; } a:focus-visible { outline:2px solid var(--accent); outline-offset:2px; }
-header.site, footer.site { display:flex; gap:1rem; align-items:center; padding:.75rem 1rem; border-bottom:1px solid var(--border); }
+a { color:inherit; } a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible { outline:2px solid var(--accent); outline-offset:2px; }
+.skip { position:absolute; left:-999px; } .skip:focus { left:1rem; top:.5rem; background:var(--bg); padding:.25rem .5rem; }
+header.site, footer.site { display:flex; gap:1rem; align-items:center; padding:.75rem 1rem; border-bottom:1px solid var(--border); flex-wrap:wrap; }
+header.site nav { display:flex; gap:.75rem; flex-wrap:wrap; } header.site nav.account { margin-left:auto; align-items:center; }
 footer.site { border-top:1px solid var(--border); border-bottom:0; color:var(--muted); font-size:.85rem; margin-top:2rem; }
 .brand { font-weight:700; text-decoration:none; }
-main { max-width:60rem; margin:0 auto; padding:1rem; }
+main { max-width:62rem; margin:0 auto; padding:1rem; }
 .daynav { display:flex; justify-content:space-between; align-items:center; gap:1rem; flex-wrap:wrap; }
 .daynav h1 { margin:.25rem 0; font-size:1.5rem; }
+.picker { display:flex; gap:.5rem; align-items:center; flex-wrap:wrap; margin:.5rem 0; }
 ol.papers { list-style:none; padding:0; margin:1rem 0; display:grid; gap:.75rem; }
-.card { background:var(--card); border:1px solid var(--border); border-radius:.5rem; padding:.75rem 1rem; display:grid; grid-template-columns:3.5rem 1fr; gap:.75rem; }
+.card { background:var(--card); border:1px solid var(--border); border-radius:.5rem; padding:.75rem 1rem; display:grid; grid-template-columns:4rem 1fr; gap:.75rem; }
 .votes { text-align:center; font-weight:700; font-size:1.1rem; } .votes small { display:block; font-weight:400; color:var(--muted); font-size:.75rem; }
+.vote { display:inline-flex; flex-direction:column; align-items:center; border:1px solid var(--border); background:var(--bg); color:var(--fg); border-radius:.5rem; padding:.25rem .6rem; font:inherit; font-weight:700; cursor:pointer; text-decoration:none; min-width:3.2rem; }
+.vote[aria-pressed="true"] { background:var(--accent); color:var(--accent-fg); border-color:var(--accent); }
 .card h2 { font-size:1.05rem; margin:0 0 .25rem; }
 .card h2 a { text-decoration:none; } .card h2 a:hover { text-decoration:underline; }
 .meta, .links { color:var(--muted); font-size:.875rem; } .links a { margin-right:.75rem; }
-.abstract { margin:.35rem 0; font-size:.925rem; }
-.empty, .error { color:var(--muted); }
-@media (max-width: 30rem) { .card { grid-template-columns:1fr; } .votes { text-align:left; } }
+.abstract { margin:.35rem 0; font-size:.925rem; overflow-wrap:anywhere; }
+.empty, .error { color:var(--muted); } .error { color:var(--bad); } .notice { border-left:4px solid var(--ok); padding:.5rem .75rem; background:var(--card); }
+form.inline { display:inline; } button.link { background:none; border:0; padding:0; color:inherit; text-decoration:underline; cursor:pointer; font:inherit; }
+label { display:block; margin:.5rem 0 .25rem; font-weight:600; }
+input[type=text], input[type=password], input[type=date], input[type=search], textarea, select { width:100%; max-width:36rem; padding:.45rem .5rem; border:1px solid var(--border); border-radius:.35rem; background:var(--bg); color:var(--fg); font:inherit; }
+input[type=date] { width:auto; }
+textarea { min-height:6rem; }
+button.primary { background:var(--accent); color:var(--accent-fg); border:0; border-radius:.35rem; padding:.45rem .9rem; font:inherit; font-weight:600; cursor:pointer; margin-top:.5rem; }
+.paper h1 { font-size:1.5rem; line-height:1.3; } .paper .abstract { font-size:1rem; }
+.authors a { margin-right:.25rem; } .claimed { font-size:.75rem; border:1px solid var(--ok); color:var(--ok); border-radius:.25rem; padding:0 .25rem; }
+pre.bibtex { background:var(--card); border:1px solid var(--border); padding:.75rem; overflow-x:auto; font-size:.85rem; }
+.comments { list-style:none; padding:0; } .comments li { border-top:1px solid var(--border); padding:.5rem 0; }
+.comments .replies { margin-left:1.5rem; } .comment-meta { color:var(--muted); font-size:.85rem; }
+.tag { display:inline-block; border:1px solid var(--border); border-radius:.25rem; padding:0 .35rem; margin:0 .25rem .25rem 0; font-size:.8rem; }
+table { border-collapse:collapse; } td, th { padding:.25rem .5rem; border-bottom:1px solid var(--border); text-align:left; }
+math { font-size:1.05em; }
+@media (max-width: 34rem) { .card { grid-template-columns:1fr; } .votes { text-align:left; } header.site nav.account { margin-left:0; } }
 "#;
 
 /// `/static/style.css`.
@@ -73,5 +168,48 @@ pub async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         CSS,
+    )
+}
+
+/// The page script: upvotes and comments update in place. Everything works without it (plain
+/// forms and redirects); with it, forms marked `data-enhance` are sent with `fetch`.
+const JS: &str = r#"
+document.addEventListener('submit', async (ev) => {
+  const form = ev.target;
+  const kind = form.dataset && form.dataset.enhance;
+  if (!kind) return;
+  ev.preventDefault();
+  const body = new URLSearchParams(new FormData(form));
+  let res;
+  try {
+    res = await fetch(form.action, { method: 'POST', body, headers: { 'Accept': 'application/json' }, credentials: 'same-origin' });
+  } catch (e) { form.submit(); return; }
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) { alert(data.error || 'Something went wrong.'); return; }
+  if (kind === 'vote') {
+    const button = form.querySelector('button');
+    const count = form.querySelector('.count');
+    if (count) count.textContent = data.upvotes;
+    if (button) button.setAttribute('aria-pressed', data.voted ? 'true' : 'false');
+    const up = form.querySelector('input[name=up]');
+    if (up) up.value = data.voted ? '0' : '1';
+  } else if (kind === 'comment') {
+    const list = document.getElementById(form.dataset.target);
+    if (list) { list.insertAdjacentHTML('beforeend', data.html); }
+    form.reset();
+    const n = document.getElementById('comment-count');
+    if (n && typeof data.comments === 'number') n.textContent = data.comments;
+  }
+});
+"#;
+
+/// `/static/app.js`.
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        JS,
     )
 }

@@ -4,17 +4,26 @@
 //! thin: parse input, ask the store, render. One file per resource under `pages/` and `api/`.
 
 pub mod api;
+pub mod auth;
+pub mod cache;
 pub mod error;
+pub mod form;
 pub mod layout;
 pub mod metrics;
 pub mod pages;
+pub mod render;
 
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
 use axum::Router;
+use chrono::{DateTime, Utc};
+use dp_ingest::fetch::Fetcher;
 use dp_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -25,13 +34,52 @@ pub use error::AppError;
 pub struct WebSettings {
     /// Shown in page titles and the header.
     pub site_name: String,
+    /// Mark cookies `Secure` (the site is served over TLS, usually by a proxy in front).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_proxy_headers: bool,
+    /// arXiv API endpoint used to fetch submitted papers the store does not have.
+    pub arxiv_api_url: String,
+    /// Only papers first published on arXiv at most this many days ago can be submitted.
+    pub submit_max_age_days: i64,
+    /// Submissions allowed per user in 24 hours.
+    pub submissions_per_day: i64,
+    /// Failed or successful sign-in attempts allowed per client address in 15 minutes.
+    pub logins_per_15min: i64,
+    /// Sign-ups allowed per client address per hour.
+    pub signups_per_hour: i64,
+    /// Writes (votes, comments, claims, submissions) allowed per user per minute.
+    pub writes_per_minute: i64,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
             site_name: "Daily Papers".into(),
+            secure_cookies: false,
+            trust_proxy_headers: false,
+            arxiv_api_url: "https://export.arxiv.org/api/query".into(),
+            submit_max_age_days: 14,
+            submissions_per_day: 5,
+            logins_per_15min: 10,
+            signups_per_hour: 5,
+            writes_per_minute: 30,
         }
+    }
+}
+
+/// The time, behind a trait so tests can fix it.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
     }
 }
 
@@ -42,36 +90,102 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Settings.
     pub settings: Arc<WebSettings>,
+    /// Fetches arXiv metadata of submitted papers; `None` serves only papers already stored.
+    pub fetcher: Option<Arc<dyn Fetcher>>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Pages rendered for readers who are not signed in.
+    pub cache: Arc<cache::PageCache>,
 }
 
 impl AppState {
-    /// Builds the state from its parts.
+    /// Builds the state from its parts, with the system clock and no arXiv fetcher.
     pub fn new(store: Arc<dyn Store>, settings: WebSettings) -> AppState {
         AppState {
             store,
             settings: Arc::new(settings),
+            fetcher: None,
+            clock: Arc::new(SystemClock),
+            cache: Arc::new(cache::PageCache::default()),
         }
+    }
+
+    /// The same state with a fetcher for submissions of papers the store lacks.
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn Fetcher>) -> AppState {
+        self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// The same state with another clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> AppState {
+        self.clock = clock;
+        self
+    }
+
+    /// Starts the background task that keeps the page cache in step with the store (changes
+    /// from other servers arrive through the change cursor). Stops when the handle is aborted.
+    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(cache::watch_changes(self.store.clone(), self.cache.clone()))
     }
 }
 
+/// Content-Security-Policy of every response: nothing is loaded from elsewhere.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
+    use pages::{about, account, admin, daily, paper, profile, submit};
     metrics::init();
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
-        .route("/", get(pages::daily::index))
-        .route("/papers", get(pages::daily::latest))
-        .route("/papers/date/{day}", get(pages::daily::by_day))
+        .route("/", get(daily::index))
+        .route("/papers", get(daily::latest))
+        .route("/papers/go", get(daily::go))
+        .route("/papers/date/{day}", get(daily::by_day))
+        .route("/papers/week/{week}", get(daily::by_week))
+        .route("/papers/month/{month}", get(daily::by_month))
+        .route("/papers/trending", get(daily::trending))
+        .route("/papers/{id}", get(paper::show))
+        .route("/papers/{id}/upvote", post(paper::upvote))
+        .route("/papers/{id}/comments", post(paper::comment))
+        .route("/papers/{id}/claim", post(paper::claim))
+        .route("/papers/{id}/hide", post(paper::hide))
+        .route("/comments/{id}/edit", get(paper::edit_form).post(paper::edit))
+        .route("/comments/{id}/delete", post(paper::delete))
+        .route("/submit", get(submit::form).post(submit::submit))
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/users/{name}", get(profile::show))
+        .route("/users/{name}/ban", post(profile::ban))
+        .route("/admin", get(admin::dashboard))
+        .route("/admin/claims/{id}", post(admin::decide_claim))
+        .route("/about", get(about::show))
         .route("/api/daily_papers", get(api::daily_papers::list))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/static/style.css", get(layout::stylesheet))
+        .route("/static/app.js", get(layout::script))
         .route("/metrics", get(metrics::render))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
         ))
         // Every request gets an id (or keeps the one a proxy sent), logged with its span and
         // returned in `x-request-id`.

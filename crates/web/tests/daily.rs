@@ -205,7 +205,11 @@ async fn hostile_text_is_escaped_in_pages() {
         body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;img"),
         "{body}"
     );
-    assert!(body.contains("Let $a&lt;b$ &amp;"), "{body}");
+    assert!(
+        body.contains("<mo>&lt;</mo>"),
+        "math rendered to MathML, still escaped: {body}"
+    );
+    assert!(body.contains("&amp; &lt;b&gt;bold&lt;/b&gt;"), "{body}");
 }
 
 #[tokio::test]

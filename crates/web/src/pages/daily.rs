@@ -1,71 +1,323 @@
-//! The daily list: `/papers` (the latest day with papers) and `/papers/date/YYYY-MM-DD`.
+//! The lists: `/papers` (the latest day with papers), `/papers/date/YYYY-MM-DD`,
+//! `/papers/week/YYYY-Www`, `/papers/month/YYYY-MM` and `/papers/trending`.
 
-use crate::layout::page;
+use crate::auth::Viewer;
+use crate::layout::{csrf_field, frame, Frame};
+use crate::pages::cached;
+use crate::render::with_math;
 use crate::{AppError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use dp_core::ranking::{trending_points, trending_score, TRENDING_WINDOW_DAYS};
 use dp_core::text::excerpt;
-use dp_core::FeedItem;
+use dp_core::{FeedItem, Period};
 use maud::{html, Markup};
+use serde::Deserialize;
+use std::collections::HashSet;
 
 /// `/` sends readers to the daily list.
 pub async fn index() -> Redirect {
     Redirect::to("/papers")
 }
 
+/// What a card needs to know about its reader.
+pub struct CardCtx<'a> {
+    /// CSRF token for vote forms; `None` when not signed in.
+    pub csrf: Option<&'a str>,
+    /// Papers the reader upvoted.
+    pub voted: HashSet<String>,
+    /// Where the vote form returns to.
+    pub here: &'a str,
+}
+
+impl<'a> CardCtx<'a> {
+    /// The card context of `viewer` for `items`.
+    pub async fn load(
+        state: &AppState,
+        viewer: &'a Viewer,
+        items: &[FeedItem],
+        here: &'a str,
+    ) -> Result<CardCtx<'a>, AppError> {
+        let voted = match &viewer.user {
+            Some(u) => {
+                let ids: Vec<String> = items.iter().map(|i| i.paper.id.to_string()).collect();
+                state
+                    .store
+                    .voted_papers(u.id, &ids)
+                    .await
+                    .map_err(|e| AppError::from(e).page())?
+                    .into_iter()
+                    .collect()
+            }
+            None => HashSet::new(),
+        };
+        Ok(CardCtx {
+            csrf: viewer.user.as_ref().map(|_| viewer.csrf.as_str()),
+            voted,
+            here,
+        })
+    }
+}
+
 /// `/papers`: the latest day that has papers.
-pub async fn latest(State(state): State<AppState>) -> Result<Response, AppError> {
+pub async fn latest(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    uri: Uri,
+) -> Result<Response, AppError> {
     let day = state
         .store
         .latest_day()
         .await
         .map_err(|e| AppError::from(e).page())?;
     match day {
-        Some(day) => render_day(&state, day).await,
-        None => Ok(page(
-            &state.settings.site_name,
+        Some(day) => render_day(&state, &viewer, day, uri.path()).await,
+        None => Ok(frame(
+            Frame::new(&state.settings.site_name, &viewer),
             "Daily Papers",
             html! {
                 h1 { "Daily Papers" }
-                p.empty { "No papers yet. Import some with " code { "dailypapers import" } " or start a harvest." }
+                p.empty { "No papers yet. Import some with " code { "dailypapers import" } ", start a harvest, or " a href="/submit" { "submit one" } "." }
             },
         )
         .into_response()),
     }
 }
 
+/// Query of the date picker.
+#[derive(Deserialize)]
+pub struct Go {
+    date: Option<String>,
+}
+
+/// `/papers/go?date=YYYY-MM-DD`: the date picker's target.
+pub async fn go(Query(q): Query<Go>) -> Result<Redirect, AppError> {
+    let day = dp_core::parse_day(q.date.as_deref().unwrap_or(""))
+        .map_err(|e| AppError::bad_request(e.to_string()).page())?;
+    Ok(Redirect::to(&format!("/papers/date/{day}")))
+}
+
 /// `/papers/date/{day}`.
 pub async fn by_day(
     State(state): State<AppState>,
+    viewer: Viewer,
     Path(day): Path<String>,
+    uri: Uri,
 ) -> Result<Response, AppError> {
     let day = dp_core::parse_day(&day).map_err(|e| AppError::bad_request(e.to_string()).page())?;
-    render_day(&state, day).await
+    render_day(&state, &viewer, day, uri.path()).await
 }
 
-async fn render_day(state: &AppState, day: NaiveDate) -> Result<Response, AppError> {
-    let store = &state.store;
-    let (items, (prev, next)) = tokio::try_join!(store.day_feed(day), store.adjacent_days(day))
-        .map_err(|e| AppError::from(e).page())?;
-    let title = format!("Daily Papers · {}", day.format("%A, %B %-d, %Y"));
-    let body = html! {
-        div.daynav {
-            @if let Some(p) = prev { a rel="prev" href={"/papers/date/" (p)} { "← " (p) } } @else { span {} }
-            h1 { time datetime=(day) { (day.format("%A, %B %-d, %Y")) } }
-            @if let Some(n) = next { a rel="next" href={"/papers/date/" (n)} { (n) " →" } } @else { span {} }
+async fn render_day(
+    state: &AppState,
+    viewer: &Viewer,
+    day: NaiveDate,
+    path: &str,
+) -> Result<Response, AppError> {
+    cached(state, viewer, path.to_string(), || async move {
+        let store = &state.store;
+        let (items, (prev, next)) = tokio::try_join!(store.day_feed(day), store.adjacent_days(day))
+            .map_err(|e| AppError::from(e).page())?;
+        let ctx = CardCtx::load(state, viewer, &items, path).await?;
+        let heading = day.format("%A, %B %-d, %Y").to_string();
+        let body = html! {
+            div.daynav {
+                @if let Some(p) = prev { a rel="prev" href={"/papers/date/" (p)} { "← " (p) } } @else { span {} }
+                h1 { time datetime=(day) { (heading) } }
+                @if let Some(n) = next { a rel="next" href={"/papers/date/" (n)} { (n) " →" } } @else { span {} }
+            }
+            (picker(day))
+            (list(&items, &ctx, "No papers on this day.", None))
+        };
+        Ok(frame(
+            Frame::new(&state.settings.site_name, viewer),
+            &format!("Daily Papers · {heading}"),
+            body,
+        ))
+    })
+    .await
+}
+
+fn picker(day: NaiveDate) -> Markup {
+    html! {
+        form.picker method="get" action="/papers/go" {
+            label for="date" { "Go to day" }
+            input type="date" id="date" name="date" value=(day) required;
+            button type="submit" { "Go" }
+            a href=(Period::week_of(day).path()) { "This week" }
+            a href=(Period::month_of(day).path()) { "This month" }
         }
-        @if items.is_empty() {
-            p.empty { "No papers on this day." }
-        } @else {
-            p.meta { (items.len()) " papers, ranked by upvotes" }
-            ol.papers { @for (i, item) in items.iter().enumerate() { (card(i + 1, item)) } }
-        }
+    }
+}
+
+/// `/papers/week/{YYYY-Www | current}`.
+pub async fn by_week(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(week): Path<String>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let period = if week == "current" {
+        Period::week_of(current_day(&state).await?)
+    } else {
+        Period::parse_week(&week).map_err(|e| AppError::bad_request(e.to_string()).page())?
     };
-    Ok(page(&state.settings.site_name, &title, body).into_response())
+    render_period(&state, &viewer, period, uri.path()).await
 }
 
-/// Authors as a reader scans them: up to three names, then "et al.".
+/// `/papers/month/{YYYY-MM | current}`.
+pub async fn by_month(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(month): Path<String>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let period = if month == "current" {
+        Period::month_of(current_day(&state).await?)
+    } else {
+        Period::parse_month(&month).map_err(|e| AppError::bad_request(e.to_string()).page())?
+    };
+    render_period(&state, &viewer, period, uri.path()).await
+}
+
+/// The latest day with papers, or today.
+async fn current_day(state: &AppState) -> Result<NaiveDate, AppError> {
+    Ok(state
+        .store
+        .latest_day()
+        .await
+        .map_err(|e| AppError::from(e).page())?
+        .unwrap_or_else(|| state.clock.now().date_naive()))
+}
+
+async fn render_period(
+    state: &AppState,
+    viewer: &Viewer,
+    period: Period,
+    path: &str,
+) -> Result<Response, AppError> {
+    cached(state, viewer, path.to_string(), || async move {
+        let (from, to) = period.days();
+        let items = state
+            .store
+            .period_feed(from, to)
+            .await
+            .map_err(|e| AppError::from(e).page())?;
+        let ctx = CardCtx::load(state, viewer, &items, path).await?;
+        let label = period.label();
+        let body = html! {
+            div.daynav {
+                a rel="prev" href=(period.prev().path()) { "← " (period.prev()) }
+                h1 { (label) }
+                a rel="next" href=(period.next().path()) { (period.next()) " →" }
+            }
+            p.meta { "Papers added from " (from) " to " (to) ", ranked by upvotes." }
+            (list(&items, &ctx, "No papers in this period.", None))
+        };
+        Ok(frame(
+            Frame::new(&state.settings.site_name, viewer),
+            &label,
+            body,
+        ))
+    })
+    .await
+}
+
+/// A trending paper with its score.
+pub struct Trending {
+    /// The entry.
+    pub item: FeedItem,
+    /// `trending_score(points, age_hours)`.
+    pub score: f64,
+    /// Hours between the paper's arrival on a list and the reference time.
+    pub age_hours: f64,
+}
+
+/// Ranks the papers of the last [`TRENDING_WINDOW_DAYS`] days (up to the newest list) by the
+/// trending score. Ages count to now, or to a day after the newest arrival when that is earlier,
+/// so an archive that stopped updating still has a meaningful trending list.
+pub async fn trending_list(state: &AppState) -> Result<Vec<Trending>, AppError> {
+    let Some(last) = state.store.latest_day().await? else {
+        return Ok(Vec::new());
+    };
+    let first = last
+        .checked_sub_days(Days::new(TRENDING_WINDOW_DAYS - 1))
+        .unwrap_or(last);
+    let items = state.store.period_feed(first, last).await?;
+    let arrived = |i: &FeedItem| i.entry.submitted_at.unwrap_or(i.entry.published_at);
+    let now = state.clock.now();
+    let newest: DateTime<Utc> = items.iter().map(arrived).max().unwrap_or(now);
+    // Live lists age with the clock; a stale archive ages from a day after its last arrival.
+    let reference = now.min(newest + chrono::Duration::hours(24));
+    let mut out: Vec<Trending> = items
+        .into_iter()
+        .map(|item| {
+            let age_hours = (reference - arrived(&item)).num_seconds() as f64 / 3600.0;
+            let points = trending_points(item.upvotes(), item.entry.github_stars);
+            Trending {
+                score: trending_score(points, age_hours),
+                age_hours,
+                item,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    Ok(out)
+}
+
+/// `/papers/trending`.
+pub async fn trending(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let path = uri.path().to_string();
+    cached(&state, &viewer, path.clone(), || async {
+        let ranked = trending_list(&state).await.map_err(AppError::page)?;
+        let scores: Vec<(f64, f64)> = ranked.iter().map(|t| (t.score, t.age_hours)).collect();
+        let items: Vec<FeedItem> = ranked.into_iter().map(|t| t.item).collect();
+        let ctx = CardCtx::load(&state, &viewer, &items, &path).await?;
+        let body = html! {
+            h1 { "Trending papers" }
+            p.meta {
+                "Papers of the last " (TRENDING_WINDOW_DAYS) " days, ranked by upvotes (plus log₂(1 + GitHub stars)) divided by (age in hours + 2)^1.5. "
+                a href="/about#trending" { "Why this order?" }
+            }
+            (list(&items, &ctx, "Nothing trending yet.", Some(&scores)))
+        };
+        Ok(frame(
+            Frame::new(&state.settings.site_name, &viewer),
+            "Trending papers",
+            body,
+        ))
+    })
+    .await
+}
+
+/// A ranked list of cards.
+pub fn list(
+    items: &[FeedItem],
+    ctx: &CardCtx<'_>,
+    empty: &str,
+    scores: Option<&[(f64, f64)]>,
+) -> Markup {
+    html! {
+        @if items.is_empty() {
+            p.empty { (empty) }
+        } @else {
+            p.meta { (items.len()) " papers" }
+            ol.papers {
+                @for (i, item) in items.iter().enumerate() {
+                    (card(i + 1, item, ctx, scores.and_then(|s| s.get(i).copied())))
+                }
+            }
+        }
+    }
+}
+
+/// Authors as a reader scans them: up to three names, then how many more.
 pub fn short_authors(authors: &[String]) -> String {
     match authors.len() {
         0 => String::new(),
@@ -74,27 +326,66 @@ pub fn short_authors(authors: &[String]) -> String {
     }
 }
 
-fn card(rank: usize, item: &FeedItem) -> Markup {
+/// The path of a paper's page (old-style ids keep their slash, percent-encoded).
+pub fn paper_path(id: &dp_core::ArxivId) -> String {
+    format!("/papers/{}", id.base().replace('/', "%2F"))
+}
+
+/// The upvote control: a form for signed-in readers, a sign-in link otherwise.
+pub fn vote_button(
+    id: &dp_core::ArxivId,
+    upvotes: i64,
+    voted: bool,
+    csrf: Option<&str>,
+    here: &str,
+) -> Markup {
+    let path = paper_path(id);
+    html! {
+        @if let Some(token) = csrf {
+            form.votes method="post" action={(path) "/upvote"} data-enhance="vote" {
+                (csrf_field(token))
+                input type="hidden" name="up" value=(if voted { "0" } else { "1" });
+                input type="hidden" name="next" value=(here);
+                button.vote type="submit" aria-pressed=(if voted { "true" } else { "false" }) aria-label={"Upvote (" (upvotes) ")"} {
+                    span aria-hidden="true" { "▲" }
+                    span.count { (upvotes) }
+                }
+            }
+        } @else {
+            div.votes {
+                a.vote href={"/login?next=" (path)} aria-label={"Log in to upvote (" (upvotes) " upvotes)"} {
+                    span aria-hidden="true" { "▲" }
+                    span.count { (upvotes) }
+                }
+            }
+        }
+    }
+}
+
+fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64)>) -> Markup {
     let p = &item.paper;
     let e = &item.entry;
     let github = e.github_repo.as_ref().or(p.github_repo.as_ref());
     let project = e.project_page.as_ref().or(p.project_page.as_ref());
+    let path = paper_path(&p.id);
+    let voted = ctx.voted.contains(p.id.base());
     html! {
-        li.card id={"paper-" (p.id)} data-rank=(rank) {
-            div.votes aria-label={(item.upvotes()) " upvotes"} { (item.upvotes()) small { "upvotes" } }
+        li.card id={"paper-" (p.id)} data-rank=(rank) data-id=(p.id) {
+            (vote_button(&p.id, item.upvotes(), voted, ctx.csrf, ctx.here))
             div {
-                h2 { a href=(p.abs_url()) { (p.title) } }
+                h2 { a href=(path) { (with_math(&p.title)) } }
                 p.meta {
                     (short_authors(&p.authors))
                     @if let Some(by) = &e.submitted_by { " · submitted by " (by) }
-                    " · " (e.num_comments) " comments"
+                    " · " a href={(path) "#comments"} { (item.comments()) " comments" }
+                    @if let Some((s, age)) = score { " · score " (format!("{s:.3}")) " at " (format!("{age:.0}")) " h" }
                 }
-                p.abstract { (excerpt(&p.abstract_text, 280)) }
+                p.abstract { (with_math(&excerpt(&p.abstract_text, 280))) }
                 p.links {
                     a href=(p.abs_url()) { "arXiv " (p.id) }
                     a href=(p.pdf_url()) { "PDF" }
-                    @if let Some(g) = github { @if is_http(g) { a href=(g) { "Code" } } }
-                    @if let Some(pp) = project { @if is_http(pp) { a href=(pp) { "Project page" } } }
+                    @if let Some(g) = github { @if is_http(g) { a href=(g) rel="noopener" { "Code" } } }
+                    @if let Some(pp) = project { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
                 }
             }
         }
@@ -102,7 +393,7 @@ fn card(rank: usize, item: &FeedItem) -> Markup {
 }
 
 /// Only http(s) links are ever put in an `href` (no `javascript:`).
-fn is_http(url: &str) -> bool {
+pub fn is_http(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
 }
 

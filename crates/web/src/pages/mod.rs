@@ -1,10 +1,102 @@
-//! Server-rendered HTML pages.
+//! Server-rendered HTML pages, one file per resource.
 
+pub mod about;
+pub mod account;
+pub mod admin;
 pub mod daily;
+pub mod paper;
+pub mod profile;
+pub mod submit;
 
-use crate::AppError;
+use crate::auth::Viewer;
+use crate::form::wants_json;
+use crate::{AppError, AppState};
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::Markup;
+use std::future::Future;
 
 /// Any path we do not serve.
 pub async fn not_found() -> AppError {
     AppError::not_found("There is no page at this address.").page()
+}
+
+fn html_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// Serves a page from the cache for readers who are not signed in (rendering and keeping it on
+/// a miss); signed-in readers always get a fresh page with their own state.
+pub async fn cached<F, Fut>(
+    state: &AppState,
+    viewer: &Viewer,
+    key: String,
+    render: F,
+) -> Result<Response, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Markup, AppError>>,
+{
+    if viewer.user.is_some() {
+        return Ok(render().await?.into_response());
+    }
+    if let Some(body) = state.cache.get(&key) {
+        return Ok(html_response(body));
+    }
+    let generation = state.cache.generation();
+    let body = Bytes::from(render().await?.into_string());
+    state.cache.put(key, generation, body.clone());
+    Ok(html_response(body))
+}
+
+/// A local path to go back to after a form (never another site).
+pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
+        {
+            n.to_string()
+        }
+        _ => fallback.to_string(),
+    }
+}
+
+/// The answer to a form: JSON for the page script, a redirect (303) otherwise.
+pub fn done(headers: &HeaderMap, json: serde_json::Value, to: &str) -> Response {
+    if wants_json(headers) {
+        axum::Json(json).into_response()
+    } else {
+        Redirect::to(to).into_response()
+    }
+}
+
+/// Errors of a form handler: JSON for the page script, a page otherwise.
+pub fn as_page(headers: &HeaderMap) -> impl Fn(AppError) -> AppError + '_ {
+    move |e| {
+        let mut e = e;
+        e.html = !wants_json(headers);
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(
+            safe_next(Some("/papers/2501.00001"), "/"),
+            "/papers/2501.00001"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(Some(bad), "/papers"), "/papers", "{bad}");
+        }
+    }
 }

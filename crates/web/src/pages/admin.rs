@@ -1,0 +1,88 @@
+//! The admin page: pending authorship claims to approve or reject.
+
+use crate::auth::Viewer;
+use crate::form::Form;
+use crate::layout::{csrf_field, frame, Frame};
+use crate::{AppError, AppState};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use dp_core::ClaimState;
+use maud::html;
+use serde::Deserialize;
+
+/// `GET /admin`.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, AppError> {
+    viewer.require_admin()?;
+    let claims = state
+        .store
+        .claims(Some(ClaimState::Pending), None, None)
+        .await
+        .map_err(|e| AppError::from(e).page())?;
+    let body = html! {
+        h1 { "Admin" }
+        p.meta { "Hide papers and delete comments from their pages; ban accounts from their profiles." }
+        h2 { "Authorship claims waiting" }
+        @if claims.is_empty() { p.empty { "No claims waiting." } } @else {
+            table {
+                thead { tr { th { "User" } th { "Claims to be" } th { "Paper" } th { "Decision" } } }
+                tbody {
+                    @for c in &claims {
+                        tr id={"claim-" (c.id)} {
+                            td { a href={"/users/" (c.username)} { (c.username) } }
+                            td { (c.author_name) }
+                            td { a href={"/papers/" (c.paper_id)} { (c.paper_title) } }
+                            td {
+                                form.inline method="post" action={"/admin/claims/" (c.id)} {
+                                    (csrf_field(&viewer.csrf))
+                                    button type="submit" name="decision" value="approve" { "Approve" }
+                                    " "
+                                    button type="submit" name="decision" value="reject" { "Reject" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(frame(
+        Frame::new(&state.settings.site_name, &viewer),
+        "Admin",
+        body,
+    )
+    .into_response())
+}
+
+/// Form of a claim decision.
+#[derive(Deserialize)]
+pub struct Decision {
+    csrf: String,
+    decision: String,
+}
+
+/// `POST /admin/claims/{id}`: approve or reject.
+pub async fn decide_claim(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<Decision>,
+) -> Result<Response, AppError> {
+    let admin = viewer.require_admin()?;
+    viewer.check_csrf(&form.csrf)?;
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::bad_request("decision must be approve or reject").page()),
+    };
+    state
+        .store
+        .decide_claim(id, approve, admin.id)
+        .await
+        .map_err(|e| AppError::from(e).page())?
+        .ok_or_else(|| AppError::not_found("No such pending claim.").page())?;
+    state.cache.invalidate();
+    Ok(Redirect::to("/admin").into_response())
+}

@@ -1,0 +1,596 @@
+//! A paper's page (`/papers/{arxiv_id}`) and what readers do there: upvote, comment, reply,
+//! edit and delete their comments, claim authorship; admins hide papers and delete comments.
+
+use crate::auth::Viewer;
+use crate::form::Form;
+use crate::layout::{csrf_field, frame, Frame};
+use crate::pages::daily::{is_http, paper_path, vote_button};
+use crate::pages::{as_page, cached, done, safe_next};
+use crate::render::{markdown, relative_time, with_math};
+use crate::{AppError, AppState};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use dp_core::{ArxivId, ClaimState, Comment, Paper, User};
+use dp_store::PaperDetail;
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn parse_id(raw: &str) -> Result<ArxivId, AppError> {
+    ArxivId::parse(raw).map_err(|_| {
+        AppError::not_found(format!(
+            "{:?} is not an arXiv id, so there is no paper here.",
+            raw.chars().take(80).collect::<String>()
+        ))
+        .page()
+    })
+}
+
+/// `GET /papers/{arxiv_id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let id = parse_id(&raw)?;
+    let key = uri.to_string();
+    let query = uri.query().unwrap_or("").to_string();
+    cached(&state, &viewer, key, || async {
+        let store = &state.store;
+        let detail = store
+            .paper_detail(&id)
+            .await
+            .map_err(|e| AppError::from(e).page())?;
+        let f = Frame::new(&state.settings.site_name, &viewer);
+        let Some(detail) = detail else {
+            return Ok(frame(
+                f,
+                &format!("arXiv:{id}"),
+                unknown_paper(&id, &viewer),
+            ));
+        };
+        let (comments, claims) =
+            tokio::try_join!(store.comments(&id), store.claims(None, Some(&id), None))
+                .map_err(|e| AppError::from(e).page())?;
+        let voted = match &viewer.user {
+            Some(u) => !store
+                .voted_papers(u.id, &[id.base().to_string()])
+                .await
+                .map_err(|e| AppError::from(e).page())?
+                .is_empty(),
+            None => false,
+        };
+        let now = state.clock.now();
+        let title = detail.paper.title.clone();
+        let body = paper_page(&detail, &comments, &claims, &viewer, voted, now, &query);
+        Ok(frame(f, &title, body))
+    })
+    .await
+}
+
+fn unknown_paper(id: &ArxivId, viewer: &Viewer) -> Markup {
+    html! {
+        h1 { "arXiv:" (id) " is not here yet" }
+        p { "This server does not have that paper. It can fetch its metadata from arXiv and put it on today's list." }
+        @if viewer.user.is_some() {
+            form method="post" action="/submit" {
+                (csrf_field(&viewer.csrf))
+                input type="hidden" name="paper" value=(id);
+                button.primary type="submit" { "Fetch and submit arXiv:" (id) }
+            }
+        } @else {
+            p { a href={"/login?next=/submit%3Fpaper%3D" (id)} { "Log in" } " to fetch and submit it." }
+        }
+        p { a href=(id.abs_url()) { "See it on arXiv" } }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn paper_page(
+    d: &PaperDetail,
+    comments: &[Comment],
+    claims: &[dp_core::Claim],
+    viewer: &Viewer,
+    voted: bool,
+    now: DateTime<Utc>,
+    query: &str,
+) -> Markup {
+    let p = &d.paper;
+    let path = paper_path(&p.id);
+    let entry = d.entries.first();
+    let github = entry
+        .and_then(|e| e.github_repo.as_ref())
+        .or(p.github_repo.as_ref());
+    let project = entry
+        .and_then(|e| e.project_page.as_ref())
+        .or(p.project_page.as_ref());
+    let approved: Vec<_> = claims
+        .iter()
+        .filter(|c| c.state == ClaimState::Approved)
+        .collect();
+    let user = viewer.user.as_ref();
+    let csrf = user.map(|_| viewer.csrf.as_str());
+    let tops: Vec<&Comment> = comments.iter().filter(|c| c.parent_id.is_none()).collect();
+    html! {
+        article.paper {
+            @if query.contains("submitted=1") { p.notice role="status" { "Submitted: the paper is on today's list." } }
+            @if let Some(day) = query.strip_prefix("duplicate=") { p.notice role="status" { "Already on the list of " (day) ": here it is." } }
+            @if d.hidden { p.notice role="status" { "An admin hid this paper from the lists." } }
+            div.daynav {
+                h1 { (with_math(&p.title)) }
+                (vote_button(&p.id, d.upvotes(), voted, csrf, &path))
+            }
+            p.authors {
+                @for (i, a) in p.authors.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    span { (a) }
+                    @for c in approved.iter().filter(|c| &c.author_name == a) {
+                        " " a.claimed href={"/users/" (c.username)} title="Authorship confirmed by an admin" { "@" (c.username) }
+                    }
+                }
+            }
+            p.meta {
+                @if let Some(e) = entry {
+                    "On the list of " a href={"/papers/date/" (e.day)} { (e.day) }
+                    @if let Some(by) = &e.submitted_by { ", submitted by " a href={"/users/" (by)} { (by) } }
+                    " · "
+                }
+                @if let Some(t) = p.published { "published " time datetime=(t.to_rfc3339()) { (t.format("%B %-d, %Y")) } " · " }
+                span id="comment-count" { (d.comments()) } " comments"
+            }
+            h2 { "Abstract" }
+            p.abstract { (with_math(&p.abstract_text)) }
+            @if let Some(s) = entry.and_then(|e| e.ai_summary.as_ref()) { p.meta { "AI summary: " (s) } }
+            p.links {
+                a href=(p.abs_url()) { "arXiv abstract" }
+                a href=(p.pdf_url()) { "PDF" }
+                @if let Some(g) = github { @if is_http(g) { a href=(g) rel="noopener" { "GitHub repository" } } }
+                @if let Some(pp) = project { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
+            }
+            p { @for c in &p.categories { span.tag { (c) } } }
+            details {
+                summary { "Cite" }
+                pre.bibtex { (bibtex(p)) }
+            }
+            @if let Some(u) = user {
+                (claim_form(p, u, claims, &viewer.csrf))
+                @if u.is_admin {
+                    form method="post" action={(path) "/hide"} {
+                        (csrf_field(&viewer.csrf))
+                        input type="hidden" name="hidden" value=(if d.hidden { "0" } else { "1" });
+                        button type="submit" { @if d.hidden { "Show on lists again" } @else { "Hide from lists (admin)" } }
+                    }
+                }
+            }
+            section id="comments" aria-labelledby="comments-h" {
+                h2 id="comments-h" { "Comments" }
+                ul.comments id="thread" {
+                    @for c in &tops {
+                        (comment_item(c, comments, viewer, now, &path))
+                    }
+                }
+                @if tops.is_empty() { p.empty { "No comments yet." } }
+                @if user.is_some() {
+                    form method="post" action={(path) "/comments"} data-enhance="comment" data-target="thread" {
+                        (csrf_field(&viewer.csrf))
+                        label for="comment-body" { "Add a comment" }
+                        textarea id="comment-body" name="body" maxlength="10000" required {}
+                        p.meta { "Markdown: links, `code`, *emphasis*, lists." }
+                        button.primary type="submit" { "Comment" }
+                    }
+                } @else {
+                    p { a href={"/login?next=" (path)} { "Log in" } " to comment." }
+                }
+            }
+        }
+    }
+}
+
+fn claim_form(p: &Paper, u: &User, claims: &[dp_core::Claim], csrf: &str) -> Markup {
+    let mine: Vec<_> = claims.iter().filter(|c| c.user_id == u.id).collect();
+    html! {
+        @for c in &mine {
+            p.meta { "Your claim to be " (c.author_name) ": " (c.state.as_str()) "." }
+        }
+        @if !p.authors.is_empty() && mine.iter().all(|c| c.state == ClaimState::Rejected) {
+            details {
+                summary { "Are you an author? Claim this paper" }
+                form method="post" action={(paper_path(&p.id)) "/claim"} {
+                    (csrf_field(csrf))
+                    label for="claim-author" { "I am" }
+                    select id="claim-author" name="author" {
+                        @for a in &p.authors { option value=(a) { (a) } }
+                    }
+                    button.primary type="submit" { "Claim authorship" }
+                }
+            }
+        }
+    }
+}
+
+/// One comment with its replies and the controls its reader may use.
+pub fn comment_item(
+    c: &Comment,
+    all: &[Comment],
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+    path: &str,
+) -> Markup {
+    let replies: Vec<&Comment> = all.iter().filter(|r| r.parent_id == Some(c.id)).collect();
+    html! {
+        li id={"comment-" (c.id)} {
+            (comment_body(c, viewer, now))
+            @if !replies.is_empty() || (viewer.user.is_some() && c.parent_id.is_none()) {
+                ul.comments.replies id={"replies-" (c.id)} {
+                    @for r in &replies { li id={"comment-" (r.id)} { (comment_body(r, viewer, now)) } }
+                }
+            }
+            @if viewer.user.is_some() && c.parent_id.is_none() {
+                details {
+                    summary { "Reply" }
+                    form method="post" action={(path) "/comments"} data-enhance="comment" data-target={"replies-" (c.id)} {
+                        (csrf_field(&viewer.csrf))
+                        input type="hidden" name="parent" value=(c.id);
+                        label for={"reply-" (c.id)} { "Reply to " (c.author) }
+                        textarea id={"reply-" (c.id)} name="body" maxlength="10000" required {}
+                        button.primary type="submit" { "Reply" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn comment_body(c: &Comment, viewer: &Viewer, now: DateTime<Utc>) -> Markup {
+    let user = viewer.user.as_ref();
+    let own = user.is_some_and(|u| u.id == c.user_id);
+    let admin = user.is_some_and(|u| u.is_admin);
+    html! {
+        div.comment-meta {
+            a href={"/users/" (c.author)} { (c.author) } " · "
+            time datetime=(c.created_at.to_rfc3339()) title=(c.created_at.format("%Y-%m-%d %H:%M UTC")) { (relative_time(c.created_at, now)) }
+            @if c.edited_at.is_some() { " · edited" }
+        }
+        @if c.deleted {
+            p.empty { "[deleted]" }
+        } @else {
+            div.comment-text { (markdown(&c.body)) }
+            @if own || admin {
+                div.comment-meta {
+                    @if own { a href={"/comments/" (c.id) "/edit"} { "Edit" } " " }
+                    form.inline method="post" action={"/comments/" (c.id) "/delete"} {
+                        (csrf_field(&viewer.csrf))
+                        button.link type="submit" { "Delete" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A BibTeX entry for the paper.
+pub fn bibtex(p: &Paper) -> String {
+    let year = p
+        .published
+        .map(|t| t.format("%Y").to_string())
+        .unwrap_or_default();
+    let last = p
+        .authors
+        .first()
+        .and_then(|a| a.split_whitespace().last())
+        .unwrap_or("anon");
+    let word = p
+        .title
+        .split_whitespace()
+        .find(|w| w.chars().filter(|c| c.is_alphanumeric()).count() > 3)
+        .unwrap_or("paper");
+    let key: String = format!("{last}{year}{word}")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    let clean = |s: &str| s.replace(['{', '}'], "");
+    let mut out = format!("@misc{{{key},\n  title = {{{}}},\n", clean(&p.title));
+    if !p.authors.is_empty() {
+        out += &format!("  author = {{{}}},\n", clean(&p.authors.join(" and ")));
+    }
+    if !year.is_empty() {
+        out += &format!("  year = {{{year}}},\n");
+    }
+    out += &format!(
+        "  eprint = {{{}}},\n  archivePrefix = {{arXiv}},\n",
+        p.id.base()
+    );
+    if let Some(c) = p.primary_category() {
+        out += &format!("  primaryClass = {{{c}}},\n");
+    }
+    out += &format!("  url = {{https://arxiv.org/abs/{}}}\n}}", p.id.base());
+    out
+}
+
+/// Form of the upvote button.
+#[derive(Deserialize)]
+pub struct VoteForm {
+    csrf: String,
+    up: Option<String>,
+    next: Option<String>,
+}
+
+/// The write rate limit of a signed-in user.
+async fn write_limit(state: &AppState, user: &User) -> Result<(), AppError> {
+    state
+        .rate_limit(
+            &format!("write:{}", user.id),
+            state.settings.writes_per_minute,
+            MINUTE,
+        )
+        .await
+}
+
+/// `POST /papers/{id}/upvote` (`up=1` casts, `up=0` withdraws).
+pub async fn upvote(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(form): Form<VoteForm>,
+) -> Result<Response, AppError> {
+    let fail = as_page(&headers);
+    let user = viewer.require().map_err(&fail)?;
+    viewer.check_csrf(&form.csrf).map_err(&fail)?;
+    let id = parse_id(&raw).map_err(&fail)?;
+    write_limit(&state, user).await.map_err(&fail)?;
+    let up = form.up.as_deref() != Some("0");
+    let v = state
+        .store
+        .set_vote(user.id, &id, up)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(AppError::not_found("No such paper.")))?;
+    state.cache.invalidate();
+    let back = safe_next(form.next.as_deref(), &paper_path(&id));
+    Ok(done(
+        &headers,
+        serde_json::json!({ "voted": v.voted, "upvotes": v.upvotes }),
+        &back,
+    ))
+}
+
+/// Form of a comment or reply.
+#[derive(Deserialize)]
+pub struct CommentForm {
+    csrf: String,
+    body: String,
+    parent: Option<i64>,
+}
+
+/// `POST /papers/{id}/comments`.
+pub async fn comment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, AppError> {
+    let fail = as_page(&headers);
+    let user = viewer.require().map_err(&fail)?;
+    viewer.check_csrf(&form.csrf).map_err(&fail)?;
+    let id = parse_id(&raw).map_err(&fail)?;
+    let body = dp_core::community::comment_body(&form.body).map_err(|e| fail(e.into()))?;
+    write_limit(&state, user).await.map_err(&fail)?;
+    let c = state
+        .store
+        .add_comment(&id, user.id, form.parent, &body)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(AppError::not_found("No such paper or comment to reply to.")))?;
+    state.cache.invalidate();
+    let count = state
+        .store
+        .paper_detail(&id)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .map_or(0, |d| d.comments());
+    let path = paper_path(&id);
+    let html =
+        html! { li id={"comment-" (c.id)} { (comment_body(&c, &viewer, state.clock.now())) } };
+    Ok(done(
+        &headers,
+        serde_json::json!({ "id": c.id, "html": html.into_string(), "comments": count }),
+        &format!("{path}#comment-{}", c.id),
+    ))
+}
+
+/// The CSRF token alone.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+async fn own_comment(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    allow_admin: bool,
+) -> Result<Comment, AppError> {
+    let user = viewer.require()?;
+    let c = state
+        .store
+        .comment(id)
+        .await
+        .map_err(|e| AppError::from(e).page())?
+        .filter(|c| !c.deleted)
+        .ok_or_else(|| AppError::not_found("No such comment.").page())?;
+    if c.user_id != user.id && !(allow_admin && user.is_admin) {
+        return Err(AppError::forbidden("That is someone else's comment.").page());
+    }
+    Ok(c)
+}
+
+/// `GET /comments/{id}/edit`: the author's edit form.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let c = own_comment(&state, &viewer, id, false).await?;
+    let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
+    let body = html! {
+        h1 { "Edit your comment" }
+        form method="post" action={"/comments/" (c.id) "/edit"} {
+            (csrf_field(&viewer.csrf))
+            label for="edit-body" { "Comment" }
+            textarea id="edit-body" name="body" maxlength="10000" required { (c.body) }
+            button.primary type="submit" { "Save" }
+        }
+        p { a href=(paper_path(&paper)) { "Back to the paper" } }
+    };
+    Ok(frame(
+        Frame::new(&state.settings.site_name, &viewer),
+        "Edit comment",
+        body,
+    )
+    .into_response())
+}
+
+/// Form of a comment edit.
+#[derive(Deserialize)]
+pub struct EditForm {
+    csrf: String,
+    body: String,
+}
+
+/// `POST /comments/{id}/edit`: only the author may edit.
+pub async fn edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(&form.csrf)?;
+    let c = own_comment(&state, &viewer, id, false).await?;
+    let body =
+        dp_core::community::comment_body(&form.body).map_err(|e| AppError::from(e).page())?;
+    write_limit(&state, viewer.require()?).await?;
+    state
+        .store
+        .edit_comment(id, &body)
+        .await
+        .map_err(|e| AppError::from(e).page())?;
+    state.cache.invalidate();
+    let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
+    Ok(Redirect::to(&format!("{}#comment-{id}", paper_path(&paper))).into_response())
+}
+
+/// `POST /comments/{id}/delete`: the author or an admin.
+pub async fn delete(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(&form.csrf)?;
+    let c = own_comment(&state, &viewer, id, true).await?;
+    state
+        .store
+        .delete_comment(id)
+        .await
+        .map_err(|e| AppError::from(e).page())?;
+    state.cache.invalidate();
+    let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
+    Ok(Redirect::to(&format!("{}#comments", paper_path(&paper))).into_response())
+}
+
+/// Form of an authorship claim.
+#[derive(Deserialize)]
+pub struct ClaimForm {
+    csrf: String,
+    author: String,
+}
+
+/// `POST /papers/{id}/claim`: claim one of the paper's author names.
+pub async fn claim(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(form): Form<ClaimForm>,
+) -> Result<Response, AppError> {
+    let user = viewer.require()?;
+    viewer.check_csrf(&form.csrf)?;
+    let id = parse_id(&raw)?;
+    write_limit(&state, user).await?;
+    let paper = state
+        .store
+        .paper(&id)
+        .await
+        .map_err(|e| AppError::from(e).page())?
+        .ok_or_else(|| AppError::not_found("No such paper.").page())?;
+    if !paper.authors.iter().any(|a| a == &form.author) {
+        return Err(AppError::bad_request("That name is not among the paper's authors.").page());
+    }
+    state
+        .store
+        .add_claim(user.id, &id, &form.author)
+        .await
+        .map_err(|e| AppError::from(e).page())?;
+    state.cache.invalidate();
+    Ok(Redirect::to(&paper_path(&id)).into_response())
+}
+
+/// Form of the admin's hide button.
+#[derive(Deserialize)]
+pub struct HideForm {
+    csrf: String,
+    hidden: String,
+}
+
+/// `POST /papers/{id}/hide`: admins only.
+pub async fn hide(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    Form(form): Form<HideForm>,
+) -> Result<Response, AppError> {
+    viewer.require_admin()?;
+    viewer.check_csrf(&form.csrf)?;
+    let id = parse_id(&raw)?;
+    let found = state
+        .store
+        .set_hidden(&id, form.hidden != "0")
+        .await
+        .map_err(|e| AppError::from(e).page())?;
+    if !found {
+        return Err(AppError::not_found("No such paper.").page());
+    }
+    state.cache.invalidate();
+    Ok(Redirect::to(&paper_path(&id)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bibtex_has_the_essentials() {
+        let mut p = Paper::new(
+            &ArxivId::parse("2501.01234").unwrap(),
+            "Attention {Is} All",
+            "x",
+        );
+        p.authors = vec!["Ada Lovelace".into(), "Alan Turing".into()];
+        p.categories = vec!["cs.CL".into()];
+        let b = bibtex(&p);
+        assert!(b.starts_with("@misc{lovelaceattention,"), "{b}");
+        assert!(b.contains("author = {Ada Lovelace and Alan Turing}"), "{b}");
+        assert!(b.contains("title = {Attention Is All}"), "{b}");
+        assert!(
+            b.contains("eprint = {2501.01234}") && b.contains("primaryClass = {cs.CL}"),
+            "{b}"
+        );
+    }
+}

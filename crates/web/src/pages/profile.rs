@@ -1,0 +1,116 @@
+//! A user's profile (`/users/{name}`): papers submitted, upvoted and claimed; admins ban here.
+
+use crate::auth::Viewer;
+use crate::form::Form;
+use crate::layout::{csrf_field, frame, Frame};
+use crate::pages::daily::paper_path;
+use crate::render::with_math;
+use crate::{AppError, AppState};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use dp_core::{ClaimState, Paper};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+fn paper_list(papers: &[Paper], empty: &str) -> Markup {
+    html! {
+        @if papers.is_empty() { p.empty { (empty) } } @else {
+            ul { @for p in papers { li { a href=(paper_path(&p.id)) { (with_math(&p.title)) } " " span.meta { "arXiv:" (p.id) } } } }
+        }
+    }
+}
+
+/// `GET /users/{name}`.
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let store = &state.store;
+    let user = store
+        .user_by_name(&name)
+        .await
+        .map_err(|e| AppError::from(e).page())?
+        .ok_or_else(|| AppError::not_found("There is no user by that name.").page())?;
+    let (submitted, upvoted, claims) = tokio::try_join!(
+        store.submitted_by(user.id, 100),
+        store.upvoted_by(user.id, 100),
+        store.claims(None, None, Some(user.id)),
+    )
+    .map_err(|e| AppError::from(e).page())?;
+    let own = viewer.user.as_ref().is_some_and(|u| u.id == user.id);
+    let admin = viewer.user.as_ref().is_some_and(|u| u.is_admin);
+    let approved: Vec<_> = claims
+        .iter()
+        .filter(|c| c.state == ClaimState::Approved)
+        .collect();
+    let body = html! {
+        h1 { (user.name) }
+        p.meta {
+            "Member since " (user.created_at.format("%B %-d, %Y"))
+            @if user.is_admin { " · admin" }
+            @if user.banned { " · banned" }
+        }
+        h2 { "Authored (claims confirmed)" }
+        @if approved.is_empty() { p.empty { "No confirmed authorship yet." } } @else {
+            ul { @for c in &approved { li { a href={"/papers/" (c.paper_id)} { (with_math(&c.paper_title)) } " as " (c.author_name) } } }
+        }
+        @if own {
+            @let pending: Vec<_> = claims.iter().filter(|c| c.state != ClaimState::Approved).collect();
+            @if !pending.is_empty() {
+                h2 { "Your other claims" }
+                ul { @for c in &pending { li { a href={"/papers/" (c.paper_id)} { (c.paper_title) } " as " (c.author_name) ": " (c.state.as_str()) } } }
+            }
+        }
+        h2 { "Submitted" }
+        (paper_list(&submitted, "No submissions yet."))
+        h2 { "Upvoted" }
+        (paper_list(&upvoted, "No upvotes yet."))
+        @if admin && !own {
+            form method="post" action={"/users/" (user.name) "/ban"} {
+                (csrf_field(&viewer.csrf))
+                input type="hidden" name="banned" value=(if user.banned { "0" } else { "1" });
+                button type="submit" { @if user.banned { "Lift the ban" } @else { "Ban this account (admin)" } }
+            }
+        }
+    };
+    Ok(frame(
+        Frame::new(&state.settings.site_name, &viewer),
+        &user.name,
+        body,
+    )
+    .into_response())
+}
+
+/// Form of the ban button.
+#[derive(Deserialize)]
+pub struct BanForm {
+    csrf: String,
+    banned: String,
+}
+
+/// `POST /users/{name}/ban`: admins only; an admin cannot ban themselves.
+pub async fn ban(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+    Form(form): Form<BanForm>,
+) -> Result<Response, AppError> {
+    let admin = viewer.require_admin()?;
+    viewer.check_csrf(&form.csrf)?;
+    let user = state
+        .store
+        .user_by_name(&name)
+        .await
+        .map_err(|e| AppError::from(e).page())?
+        .ok_or_else(|| AppError::not_found("There is no user by that name.").page())?;
+    if user.id == admin.id {
+        return Err(AppError::bad_request("You cannot ban yourself.").page());
+    }
+    state
+        .store
+        .set_banned(user.id, form.banned != "0")
+        .await
+        .map_err(|e| AppError::from(e).page())?;
+    Ok(Redirect::to(&format!("/users/{}", user.name)).into_response())
+}
