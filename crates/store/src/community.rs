@@ -4,7 +4,7 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use dp_core::{ArxivId, Claim, ClaimState, Comment, FeedEntry, FeedItem, Paper, User, Username};
 use std::time::Duration;
 
@@ -80,12 +80,12 @@ pub trait Community: Send + Sync {
     /// Bans or unbans an account; a ban also ends all its sessions.
     async fn set_banned(&self, user_id: i64, banned: bool) -> Result<(), StoreError>;
 
-    /// Records a session by the hash of its token.
+    /// Records a session by the hash of its token, valid for `ttl` from now.
     async fn create_session(
         &self,
         token_hash: &str,
         user_id: i64,
-        expires_at: DateTime<Utc>,
+        ttl: Duration,
     ) -> Result<(), StoreError>;
 
     /// The account of a live session (unexpired, account not banned).

@@ -13,7 +13,6 @@ macro_rules! community_sql {
             use crate::rows::{
                 ClaimRow, CommentRow, UserRow, CLAIM_SELECT, COMMENT_SELECT, USER_COLUMNS,
             };
-            use chrono::{DateTime, Utc};
             use dp_core::{Claim, ClaimState, Comment, User, Username};
 
             async fn begin(pool: &sqlx::Pool<$DB>) -> Result<sqlx::Transaction<'_, $DB>, StoreError> {
@@ -149,15 +148,17 @@ macro_rules! community_sql {
                     &self,
                     token_hash: &str,
                     user_id: i64,
-                    expires_at: DateTime<Utc>,
+                    ttl: Duration,
                 ) -> Result<(), StoreError> {
+                    let now = now_millis();
+                    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 4);
                     sqlx::query(
                         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
                     )
                     .bind(token_hash)
                     .bind(user_id)
-                    .bind(now_millis())
-                    .bind(millis(expires_at))
+                    .bind(now)
+                    .bind(now.saturating_add(ttl_ms))
                     .execute(&self.pool)
                     .await?;
                     Ok(())

@@ -195,10 +195,10 @@ pub fn cookie(
 /// Starts a session for `user`: stores its hash and returns the cookie to set.
 pub async fn start_session(state: &AppState, user: &User) -> Result<Cookie<'static>, AppError> {
     let token = random_token();
-    let expires = state.clock.now() + chrono::Duration::days(SESSION_DAYS);
+    let ttl = std::time::Duration::from_secs(SESSION_DAYS as u64 * 86_400);
     state
         .store
-        .create_session(&token_hash(&token), user.id, expires)
+        .create_session(&token_hash(&token), user.id, ttl)
         .await
         .map_err(|e| AppError::from(e).page())?;
     Ok(cookie(state, SESSION_COOKIE, token, SESSION_DAYS))

@@ -67,11 +67,12 @@ pub struct Decision {
 pub async fn decide_claim(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Form(form): Form<Decision>,
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
+    let id = crate::pages::paper::number(&id)?;
     let approve = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,

@@ -8,7 +8,7 @@ use crate::render::with_math;
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use dp_core::ranking::{trending_points, trending_score, TRENDING_WINDOW_DAYS};
 use dp_core::text::excerpt;
@@ -67,23 +67,26 @@ pub async fn latest(
     viewer: Viewer,
     uri: Uri,
 ) -> Result<Response, AppError> {
-    let day = state
-        .store
-        .latest_day()
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    match day {
-        Some(day) => render_day(&state, &viewer, day, uri.path()).await,
-        None => Ok(frame(
-            Frame::new(&state.settings.site_name, &viewer),
-            "Daily Papers",
-            html! {
-                h1 { "Daily Papers" }
-                p.empty { "No papers yet. Import some with " code { "dailypapers import" } ", start a harvest, or " a href="/submit" { "submit one" } "." }
-            },
-        )
-        .into_response()),
-    }
+    let path = uri.path().to_string();
+    cached(&state, &viewer, path.clone(), || async {
+        let day = state
+            .store
+            .latest_day()
+            .await
+            .map_err(|e| AppError::from(e).page())?;
+        match day {
+            Some(day) => day_page(&state, &viewer, day, &path).await,
+            None => Ok(frame(
+                Frame::new(&state.settings.site_name, &viewer),
+                "Daily Papers",
+                html! {
+                    h1 { "Daily Papers" }
+                    p.empty { "No papers yet. Import some with " code { "dailypapers import" } ", start a harvest, or " a href="/submit" { "submit one" } "." }
+                },
+            )),
+        }
+    })
+    .await
 }
 
 /// Query of the date picker.
@@ -116,7 +119,19 @@ async fn render_day(
     day: NaiveDate,
     path: &str,
 ) -> Result<Response, AppError> {
-    cached(state, viewer, path.to_string(), || async move {
+    cached(state, viewer, path.to_string(), || {
+        day_page(state, viewer, day, path)
+    })
+    .await
+}
+
+async fn day_page(
+    state: &AppState,
+    viewer: &Viewer,
+    day: NaiveDate,
+    path: &str,
+) -> Result<Markup, AppError> {
+    {
         let store = &state.store;
         let (items, (prev, next)) = tokio::try_join!(store.day_feed(day), store.adjacent_days(day))
             .map_err(|e| AppError::from(e).page())?;
@@ -136,8 +151,7 @@ async fn render_day(
             &format!("Daily Papers · {heading}"),
             body,
         ))
-    })
-    .await
+    }
 }
 
 fn picker(day: NaiveDate) -> Markup {

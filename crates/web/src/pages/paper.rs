@@ -20,6 +20,12 @@ use std::time::Duration;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// A comment id from the path; anything else is a 400 page.
+pub fn number(raw: &str) -> Result<i64, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::bad_request("That is not a comment or claim number.").page())
+}
+
 fn parse_id(raw: &str) -> Result<ArxivId, AppError> {
     ArxivId::parse(raw).map_err(|_| {
         AppError::not_found(format!(
@@ -436,9 +442,9 @@ async fn own_comment(
 pub async fn edit_form(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = own_comment(&state, &viewer, id, false).await?;
+    let c = own_comment(&state, &viewer, number(&id)?, false).await?;
     let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
     let body = html! {
         h1 { "Edit your comment" }
@@ -469,10 +475,11 @@ pub struct EditForm {
 pub async fn edit(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Form(form): Form<EditForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
+    let id = number(&id)?;
     let c = own_comment(&state, &viewer, id, false).await?;
     let body =
         dp_core::community::comment_body(&form.body).map_err(|e| AppError::from(e).page())?;
@@ -491,10 +498,11 @@ pub async fn edit(
 pub async fn delete(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
+    let id = number(&id)?;
     let c = own_comment(&state, &viewer, id, true).await?;
     state
         .store
