@@ -7,47 +7,8 @@ use std::time::Duration;
 
 use dp_store::testing::shared_data;
 
-/// The database URL of a test's store: SQLite in `data_dir`, or a fresh PostgreSQL database
-/// when `DAILYPAPERS_TEST_BACKEND=postgres`. Made once per data directory.
-fn database_url(data_dir: &Path) -> String {
-    let marker = data_dir.join(".database_url");
-    if let Ok(url) = std::fs::read_to_string(&marker) {
-        return url;
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = rt
-        .block_on(dp_store::testing::test_database_url(data_dir))
-        .expect(
-        "a test database (DAILYPAPERS_TEST_POSTGRES_URL with DAILYPAPERS_TEST_BACKEND=postgres)",
-    );
-    std::fs::write(&marker, &url).unwrap();
-    url
-}
-
-fn bin(data_dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dailypapers"));
-    c.arg("--data-dir")
-        .arg(data_dir)
-        .arg("--database-url")
-        .arg(database_url(data_dir))
-        .env_remove("DAILYPAPERS_DATABASE_URL")
-        .env("DAILYPAPERS_LOG", "warn");
-    c
-}
-
-fn run_json(cmd: &mut Command) -> serde_json::Value {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
+mod common;
+use common::{bin, database_url, free_port, http_get, replay_server, run_json};
 
 #[test]
 fn every_subcommand_explains_itself() {
@@ -188,41 +149,6 @@ fn serve_answers_over_http_and_stops_cleanly() {
     assert!(body.ends_with("[]"), "{body}");
 }
 
-/// A one-route HTTP server on a thread: answers every request with `body` and counts requests.
-fn replay_server(body: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-                line.clear();
-            }
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                body.len(),
-                body
-            );
-        }
-    });
-    (port, hits)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn scheduled_harvest_runs_once_for_two_servers_on_one_store() {
     let Some(data) = shared_data() else { return };
@@ -336,26 +262,6 @@ fn backup_and_migrate_store_copy_everything() {
         assert!(!again.status.success(), "never overwrites");
         assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
     }
-}
-
-/// GET over a fresh connection: (status, body), or None when nothing answers.
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let status = text.get(9..12)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((status, body))
 }
 
 /// Runs `.ci/postgres.sh` for the outage test's own cluster.

@@ -239,6 +239,9 @@ async fn render_period(
     .await
 }
 
+/// Most papers on the trending list.
+pub const TRENDING_MAX: usize = 50;
+
 /// A trending paper with its score.
 pub struct Trending {
     /// The entry.
@@ -278,6 +281,7 @@ pub async fn trending_list(state: &AppState) -> Result<Vec<Trending>, AppError> 
         })
         .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out.truncate(TRENDING_MAX);
     Ok(out)
 }
 
@@ -296,7 +300,7 @@ pub async fn trending(
         let body = html! {
             h1 { "Trending papers" }
             p.meta {
-                "Papers of the last " (TRENDING_WINDOW_DAYS) " days, ranked by upvotes (plus log₂(1 + GitHub stars)) divided by (age in hours + 2)^1.5. "
+                "The top " (TRENDING_MAX) " papers of the last " (TRENDING_WINDOW_DAYS) " days, ranked by upvotes (plus log₂(1 + GitHub stars)) divided by (age in hours + 2)^1.5. "
                 a href="/about#trending" { "Why this order?" }
             }
             (list(&items, &ctx, "Nothing trending yet.", Some(&scores)))

@@ -1,0 +1,170 @@
+// Browser tests of the web UI: Playwright driving Debian's Chromium, headless.
+// Run by crates/dailypapers/tests/browser.rs, which starts a server on seeded data (one day
+// with papers 2601.00001..3 at 3, 3 and 2 upvotes) and a replay server for the arXiv API, and
+// passes BASE_URL. Standalone: BASE_URL=http://127.0.0.1:8080 node web.test.mjs
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL;
+if (!BASE) throw new Error('BASE_URL is not set');
+const DAY = '/papers/date/2026-01-05';
+const PASSWORD = 'correct horse battery';
+
+let browser, admin, bob;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  admin = await (await browser.newContext({ baseURL: BASE })).newPage();
+  bob = await (await browser.newContext({ baseURL: BASE })).newPage();
+  admin.setDefaultTimeout(10000);
+  bob.setDefaultTimeout(10000);
+});
+
+after(async () => { await browser?.close(); });
+
+async function signup(page, name) {
+  await page.goto('/signup');
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL('**/papers');
+}
+
+const order = (page) => page.$$eval('li.card', (cards) => cards.map((c) => c.dataset.id));
+
+test('sign up: the first account is the admin', async () => {
+  await signup(admin, 'admin');
+  assert.ok(await admin.getByRole('link', { name: 'Admin', exact: true }).isVisible());
+  await signup(bob, 'bob');
+  assert.equal(await bob.getByRole('link', { name: 'Admin', exact: true }).count(), 0);
+  assert.ok(await bob.getByRole('link', { name: 'bob', exact: true }).isVisible());
+});
+
+test('log out and log in again', async () => {
+  await bob.getByRole('button', { name: 'Log out' }).click();
+  await bob.waitForURL('**/papers');
+  assert.ok(await bob.getByRole('link', { name: 'Log in', exact: true }).isVisible());
+  await bob.goto('/login');
+  await bob.getByLabel('User name').fill('bob');
+  await bob.getByLabel('Password').fill('wrong password');
+  await bob.getByRole('button', { name: 'Log in' }).click();
+  assert.ok(await bob.getByText('Wrong user name or password').isVisible());
+  await bob.getByLabel('Password').fill(PASSWORD);
+  await bob.getByRole('button', { name: 'Log in' }).click();
+  await bob.waitForURL('**/papers');
+  assert.ok(await bob.getByRole('link', { name: 'bob', exact: true }).isVisible());
+});
+
+test('upvote a paper: the count updates in place and the list reorders', async () => {
+  await bob.goto(DAY);
+  assert.deepEqual(await order(bob), ['2601.00001', '2601.00002', '2601.00003']);
+  const card = bob.locator('li.card[data-id="2601.00002"]');
+  await card.getByRole('button', { name: /Upvote/ }).click();
+  await card.locator('button[aria-pressed="true"]').waitFor();
+  assert.equal(await card.locator('.count').textContent(), '4');
+  await bob.reload();
+  assert.deepEqual(await order(bob), ['2601.00002', '2601.00001', '2601.00003']);
+  // Readers who are not signed in see the new order too.
+  const anon = await (await browser.newContext({ baseURL: BASE })).newPage();
+  await anon.goto(DAY);
+  assert.deepEqual(await order(anon), ['2601.00002', '2601.00001', '2601.00003']);
+  await anon.context().close();
+});
+
+test('upvotes work without JavaScript (plain forms and redirects)', async () => {
+  const ctx = await browser.newContext({ baseURL: BASE, javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  await signup(page, 'carol');
+  await page.goto(DAY);
+  await page.locator('li.card[data-id="2601.00003"]').getByRole('button', { name: /Upvote/ }).click();
+  await page.waitForURL('**' + DAY);
+  assert.equal(await page.locator('li.card[data-id="2601.00003"] .count').textContent(), '3');
+  await ctx.close();
+});
+
+test('comment and reply', async () => {
+  await bob.goto('/papers/2601.00001');
+  await bob.getByLabel('Add a comment').fill('Great paper, see `eval.py` and <script>alert(1)</script>');
+  await bob.getByRole('button', { name: 'Comment', exact: true }).click();
+  const first = bob.locator('#thread > li').first();
+  await first.waitFor();
+  assert.match(await first.textContent(), /eval\.py/);
+  assert.match(await first.textContent(), /<script>alert\(1\)<\/script>/, 'shown as text');
+  assert.equal(await bob.locator('#comment-count').textContent(), '1');
+  await admin.goto('/papers/2601.00001');
+  await admin.locator('#thread > li').first().locator('summary', { hasText: 'Reply' }).click();
+  await admin.getByLabel('Reply to bob').fill('Thanks, *agreed*.');
+  await admin.getByRole('button', { name: 'Reply', exact: true }).click();
+  await admin.locator('.replies li em', { hasText: 'agreed' }).waitFor();
+  await bob.reload();
+  assert.equal(await bob.locator('.replies li').count(), 1);
+  assert.match(await bob.locator('.replies li').textContent(), /admin/);
+});
+
+test('submit a paper by id (metadata from the recorded arXiv API)', async () => {
+  await bob.goto('/submit');
+  await bob.getByLabel('arXiv id or URL').fill('https://arxiv.org/abs/1111.2011v2');
+  await bob.getByRole('button', { name: 'Submit' }).click();
+  await bob.waitForURL('**/papers/1111.2011?submitted=1');
+  assert.ok(await bob.getByText("on today's list").isVisible());
+  assert.match(await bob.locator('h1').first().textContent(), /\S/);
+  assert.match(await bob.locator('.meta').first().textContent(), /submitted by bob/);
+  // Again: a duplicate points to the existing entry.
+  await bob.goto('/submit');
+  await bob.getByLabel('arXiv id or URL').fill('1111.2011');
+  await bob.getByRole('button', { name: 'Submit' }).click();
+  await bob.waitForURL(/\/papers\/1111\.2011\?duplicate=/);
+});
+
+test('claim authorship; an admin approves it', async () => {
+  await bob.goto('/papers/2601.00001');
+  await bob.getByText('Are you an author? Claim this paper').click();
+  await bob.getByLabel('I am').selectOption('Ada Lovelace');
+  await bob.getByRole('button', { name: 'Claim authorship' }).click();
+  assert.ok(await bob.getByText('Your claim to be Ada Lovelace: pending.').isVisible());
+  await admin.goto('/admin');
+  const row = admin.locator('tr', { hasText: 'Ada Lovelace' });
+  await row.getByRole('button', { name: 'Approve' }).click();
+  await admin.waitForURL('**/admin');
+  assert.ok(await admin.getByText('No claims waiting.').isVisible());
+  await bob.goto('/papers/2601.00001');
+  assert.ok(await bob.locator('a.claimed', { hasText: '@bob' }).isVisible());
+  await bob.goto('/users/bob');
+  assert.ok(await bob.getByText('as Ada Lovelace').isVisible());
+});
+
+test('an admin hides a paper from the lists', async () => {
+  await admin.goto('/papers/2601.00003');
+  await admin.getByRole('button', { name: 'Hide from lists (admin)' }).click();
+  await admin.getByText('An admin hid this paper from the lists.').waitFor();
+  await bob.goto(DAY);
+  assert.deepEqual(await order(bob), ['2601.00002', '2601.00001']);
+  // Bob is not an admin: no hide button, and the server refuses the request anyway.
+  await bob.goto('/papers/2601.00002');
+  assert.equal(await bob.getByRole('button', { name: /Hide from lists/ }).count(), 0);
+});
+
+test('math is rendered to MathML and hostile titles stay text', async () => {
+  await bob.goto('/papers/2601.00002');
+  assert.ok((await bob.locator('.abstract math').count()) > 0, 'MathML in the abstract');
+  assert.match(await bob.locator('h1').first().textContent(), /<b>not bold<\/b>/);
+  assert.equal(await bob.locator('h1 b').count(), 0);
+});
+
+test('phone-sized screens do not scroll sideways; forms are labelled', async () => {
+  const ctx = await browser.newContext({ baseURL: BASE, viewport: { width: 375, height: 800 } });
+  const page = await ctx.newPage();
+  for (const path of [DAY, '/papers/2601.00001', '/papers/trending', '/login']) {
+    await page.goto(path);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 376, `${path} is ${wide}px wide`);
+  }
+  const unlabelled = await page.$$eval('input:not([type=hidden]), textarea, select',
+    (els) => els.filter((e) => !(e.id && document.querySelector(`label[for="${e.id}"]`))).length);
+  assert.equal(unlabelled, 0);
+  await ctx.close();
+});
