@@ -45,6 +45,13 @@ enum BenchWhat {
         /// Seconds per URL.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Also load all URLs at once, the connections spread over them (e.g. the same page
+        /// on two app servers), and report the total.
+        #[arg(long)]
+        spread: bool,
+        /// Server processes whose memory (current and peak RSS) to report after the run.
+        #[arg(long, value_name = "PID")]
+        pid: Vec<u32>,
         /// Print one JSON array.
         #[arg(long)]
         json: bool,
@@ -165,11 +172,13 @@ pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
         } => (paths, shared, json),
         BenchWhat::Serve {
             urls,
+            spread,
+            pid,
             connections,
             seconds,
             json,
         } => {
-            return serve_bench(urls, *connections, *seconds, *json).await;
+            return serve_bench(urls, *connections, *seconds, *spread, pid, *json).await;
         }
     };
     let paths = if paths.is_empty() {
@@ -268,7 +277,25 @@ pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
     Ok(())
 }
 
-async fn serve_bench(urls: &[String], connections: usize, seconds: u64, json: bool) -> Result<()> {
+/// Current and peak resident memory of a process, in MiB (Linux `/proc`).
+fn process_rss(pid: u32) -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+async fn serve_bench(
+    urls: &[String],
+    connections: usize,
+    seconds: u64,
+    spread: bool,
+    pids: &[u32],
+    json: bool,
+) -> Result<()> {
     let first = reqwest::Url::parse(&urls[0])?;
     let mut baseline = first.clone();
     baseline.set_path("/healthz");
@@ -276,13 +303,25 @@ async fn serve_bench(urls: &[String], connections: usize, seconds: u64, json: bo
     let mut all = vec![baseline.to_string()];
     all.extend(urls.iter().cloned());
     let mut results = Vec::new();
+    let duration = std::time::Duration::from_secs(seconds);
     for url in &all {
-        results.push(
-            crate::load::load(url, connections, std::time::Duration::from_secs(seconds)).await?,
-        );
+        results.push(crate::load::load(url, connections, duration).await?);
     }
+    if spread && urls.len() > 1 {
+        results.push(crate::load::load_spread(urls, connections, duration).await?);
+    }
+    let memory: Vec<serde_json::Value> = pids
+        .iter()
+        .map(|p| match process_rss(*p) {
+            Some((rss, peak)) => serde_json::json!({"pid": p, "rss_mb": rss, "peak_rss_mb": peak}),
+            None => serde_json::json!({"pid": p, "error": "no such process"}),
+        })
+        .collect();
     if json {
-        println!("{}", serde_json::to_string(&results)?);
+        println!(
+            "{}",
+            serde_json::json!({"results": results, "memory": memory})
+        );
     } else {
         println!(
             "{:<60} {:>10} {:>8} {:>8} {:>7}",
@@ -292,6 +331,16 @@ async fn serve_bench(urls: &[String], connections: usize, seconds: u64, json: bo
             println!(
                 "{:<60} {:>10.0} {:>8.2} {:>8.2} {:>7}",
                 r.url, r.requests_per_sec, r.p50_ms, r.p99_ms, r.errors
+            );
+        }
+        for m in &memory {
+            println!(
+                "server pid {}: {}",
+                m["pid"],
+                match (m["rss_mb"].as_f64(), m["peak_rss_mb"].as_f64()) {
+                    (Some(r), Some(p)) => format!("RSS {r:.0} MiB, peak {p:.0} MiB"),
+                    _ => "not found".into(),
+                }
             );
         }
     }

@@ -82,6 +82,9 @@ pub struct HarvestConfig {
     pub user_agent: Option<String>,
     /// Minutes between scheduled harvests inside `serve`; 0 turns the schedule off.
     pub schedule_minutes: u64,
+    /// Seconds a claimed job's lease lasts; a running worker renews it every third of that, so
+    /// a job whose server died is taken over by another server after at most this long.
+    pub job_lease_secs: u64,
 }
 
 impl Default for Config {
@@ -112,6 +115,7 @@ impl Default for HarvestConfig {
             max_retries: 4,
             user_agent: None,
             schedule_minutes: 0,
+            job_lease_secs: 60,
         }
     }
 }

@@ -24,20 +24,33 @@ pub struct LoadResult {
 
 /// Sends requests to `url` from `connections` concurrent keep-alive connections for `duration`.
 pub async fn load(url: &str, connections: usize, duration: Duration) -> Result<LoadResult> {
+    load_spread(&[url.to_string()], connections, duration).await
+}
+
+/// Spreads `connections` over `urls` (connection i loads `urls[i % n]`), all at the same time:
+/// the same load over several servers. Figures are for all of them together.
+pub async fn load_spread(
+    urls: &[String],
+    connections: usize,
+    duration: Duration,
+) -> Result<LoadResult> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .timeout(Duration::from_secs(10))
         .build()?;
     // One request first, so a wrong URL fails clearly instead of producing figures.
-    let first = client.get(url).send().await?;
-    if !first.status().is_success() {
-        bail!("{url} answered {}", first.status());
+    for url in urls {
+        let first = client.get(url).send().await?;
+        if !first.status().is_success() {
+            bail!("{url} answered {}", first.status());
+        }
     }
-    let url = Arc::new(url.to_string());
+    let label = urls.join(" + ");
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let (client, url) = (client.clone(), url.clone());
+    for i in 0..connections {
+        let client = client.clone();
+        let url = Arc::new(urls[i % urls.len()].clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0u64;
@@ -72,7 +85,7 @@ pub async fn load(url: &str, connections: usize, duration: Duration) -> Result<L
         f64::from(all[i]) / 1000.0
     };
     Ok(LoadResult {
-        url: url.to_string(),
+        url: label,
         ok: all.len() as u64,
         errors,
         requests_per_sec: all.len() as f64 / secs,

@@ -12,9 +12,6 @@ use dp_store::{Job, NewJob, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a claimed job may run before another worker may take it over.
-const LEASE: Duration = Duration::from_secs(30 * 60);
-
 /// The job runner of one server.
 pub struct Worker {
     store: Arc<dyn Store>,
@@ -43,10 +40,14 @@ impl Worker {
                 tracing::warn!(error = %e, "could not schedule harvest jobs");
             }
             loop {
-                match self.store.claim_job(&self.name, LEASE).await {
+                let lease = Duration::from_secs(self.config.harvest.job_lease_secs.max(1));
+                match self.store.claim_job(&self.name, lease).await {
                     Ok(Some(job)) => {
                         tracing::info!(kind = %job.kind, key = %job.dedup_key, attempt = job.attempts, "job started");
-                        let result = self.execute(&job).await.map_err(|e| format!("{e:#}"));
+                        let result = self
+                            .with_heartbeat(&job, lease, self.execute(&job))
+                            .await
+                            .map_err(|e| format!("{e:#}"));
                         if let Err(e) = &result {
                             tracing::warn!(key = %job.dedup_key, error = %e, "job failed");
                         }
@@ -62,6 +63,32 @@ impl Worker {
                 }
             }
             tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+
+    /// Runs `work` while renewing the job's lease every third of it. If the lease is lost (the
+    /// database was away longer than the lease and another worker took the job), the work
+    /// still finishes: jobs are idempotent, so running one twice is safe.
+    async fn with_heartbeat<F: std::future::Future<Output = Result<()>>>(
+        &self,
+        job: &Job,
+        lease: Duration,
+        work: F,
+    ) -> Result<()> {
+        tokio::pin!(work);
+        let mut beat = tokio::time::interval(lease / 3);
+        beat.tick().await;
+        loop {
+            tokio::select! {
+                r = &mut work => return r,
+                _ = beat.tick() => {
+                    match self.store.renew_job(job, &self.name, lease).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(key = %job.dedup_key, "lease lost; finishing anyway"),
+                        Err(e) => tracing::warn!(error = %e, "could not renew a job lease"),
+                    }
+                }
+            }
         }
     }
 

@@ -1,14 +1,13 @@
 //! The binary as a user runs it: help texts, stats, the full shared import with its exact
 //! counts, and a kill -9 in the middle of an import followed by a re-run.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use dp_store::testing::shared_data;
 
 mod common;
-use common::{bin, database_url, free_port, http_get, replay_server, run_json};
+use common::{bin, database_url, free_port, http_get, pg_script, replay_server, run_json};
 
 #[test]
 fn every_subcommand_explains_itself() {
@@ -264,24 +263,6 @@ fn backup_and_migrate_store_copy_everything() {
     }
 }
 
-/// Runs `.ci/postgres.sh` for the outage test's own cluster.
-fn pg_script(port: u16, data: &Path, mode: &str) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/postgres.sh");
-    let out = Command::new("bash")
-        .arg(script)
-        .arg(mode)
-        .env("PGPORT", port.to_string())
-        .env("PGDATA_DIR", data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "postgres.sh {mode}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 #[test]
 fn postgres_outage_answers_503_fast_and_recovers() {
     // Runs in the PostgreSQL pass of CI, on a cluster of its own that it stops and starts.
@@ -378,7 +359,11 @@ fn bench_serve_reports_figures_for_each_url() {
                 "1",
                 "--connections",
                 "4",
+                "--spread",
+                "--pid",
+                &server.id().to_string(),
                 &url,
+                &format!("http://127.0.0.1:{port}/papers"),
             ])
             .output()
             .unwrap();
@@ -399,13 +384,22 @@ fn bench_serve_reports_figures_for_each_url() {
         .unwrap();
     server.kill().unwrap();
     server.wait().unwrap();
-    let results: serde_json::Value =
+    let report: serde_json::Value =
         serde_json::from_slice(&out.expect("bench ran").stdout).unwrap();
+    let results = &report["results"];
     assert!(
         results[0]["url"].as_str().unwrap().ends_with("/healthz"),
         "baseline first"
     );
     assert_eq!(results[1]["url"], url.as_str());
+    assert_eq!(
+        results.as_array().unwrap().len(),
+        4,
+        "baseline, two URLs, both at once"
+    );
+    assert!(results[3]["url"].as_str().unwrap().contains(" + "));
+    let rss = report["memory"][0]["rss_mb"].as_f64().unwrap();
+    assert!(rss > 1.0 && rss < 2000.0, "{rss}");
     for r in results.as_array().unwrap() {
         assert!(r["ok"].as_u64().unwrap() > 0, "{r}");
         assert_eq!(r["errors"], 0, "{r}");

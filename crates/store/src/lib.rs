@@ -125,6 +125,12 @@ pub trait Store: community::Community + Send + Sync + 'static {
     /// `worker` for `lease`.
     async fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<Job>, StoreError>;
 
+    /// Extends the lease of a job this worker still holds (a heartbeat while it runs), so a
+    /// short lease finds dead workers quickly without taking long jobs from live ones. `false`
+    /// when the job is no longer this worker's.
+    async fn renew_job(&self, job: &Job, worker: &str, lease: Duration)
+        -> Result<bool, StoreError>;
+
     /// Records the end of a claimed job: done, or failed with a message (retried with backoff
     /// until its attempts run out).
     async fn finish_job(&self, job: &Job, result: Result<(), String>) -> Result<(), StoreError>;

@@ -352,6 +352,19 @@ macro_rules! sql_store {
                 }))
             }
 
+            async fn renew_job(&self, job: &Job, worker: &str, lease: Duration) -> Result<bool, StoreError> {
+                let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+                let r = sqlx::query(
+                    "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+                )
+                .bind(now_millis() + lease_ms)
+                .bind(job.id)
+                .bind(worker)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
             async fn finish_job(&self, job: &Job, result: Result<(), String>) -> Result<(), StoreError> {
                 let now = now_millis();
                 match result {

@@ -28,6 +28,9 @@ struct Entry {
 pub struct PageCache {
     generation: AtomicU64,
     pages: RwLock<HashMap<String, Entry>>,
+    /// Pages being rendered: later requests for the same page wait for the first one instead
+    /// of rendering it again (after every change, all readers miss at once).
+    inflight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl PageCache {
@@ -61,6 +64,21 @@ impl PageCache {
                     body,
                 },
             );
+        }
+    }
+
+    /// The lock that lets one request render `key` while others for it wait.
+    pub fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.inflight.lock() {
+            Ok(mut m) => m.entry(key.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// The rendering of `key` is over (waiting requests then find the page cached).
+    pub fn landed(&self, key: &str) {
+        if let Ok(mut m) = self.inflight.lock() {
+            m.remove(key);
         }
     }
 

@@ -19,7 +19,8 @@ macro_rules! store_suite {
             expired_leases_are_reclaimed, failed_jobs_back_off, stats_counts, hostile_text_round_trips,
             concurrent_writers_all_succeed, accounts_and_sessions, votes_are_exact_under_concurrency,
             comment_threads, hidden_papers_leave_lists, submissions_follow_the_rules, claims_flow,
-            period_feed_dedups_and_ranks, rate_limits_count_per_window, change_marker_rises);
+            period_feed_dedups_and_ranks, rate_limits_count_per_window, change_marker_rises,
+            leases_are_renewed_by_their_holder);
     };
     (@tests $make:path; $($name:ident),*) => {
         $(
@@ -762,4 +763,41 @@ pub async fn change_marker_rises(store: Arc<dyn Store>) {
     let t = std::time::Instant::now();
     store.wait_for_change(Duration::from_millis(50)).await;
     assert!(t.elapsed() < Duration::from_secs(5));
+}
+
+pub async fn leases_are_renewed_by_their_holder(store: Arc<dyn Store>) {
+    store.enqueue_job(&job("k")).await.unwrap();
+    let a = store
+        .claim_job("a", Duration::from_millis(200))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .renew_job(&a, "a", Duration::from_secs(60))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .renew_job(&a, "b", Duration::from_secs(60))
+            .await
+            .unwrap(),
+        "only the holder renews"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        store
+            .claim_job("b", Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_none(),
+        "a renewed lease keeps the job with its worker"
+    );
+    store.finish_job(&a, Ok(())).await.unwrap();
+    assert!(
+        !store
+            .renew_job(&a, "a", Duration::from_secs(60))
+            .await
+            .unwrap(),
+        "finished jobs have no lease"
+    );
 }

@@ -44,8 +44,15 @@ where
     if let Some(body) = state.cache.get(&key) {
         return Ok(html_response(body));
     }
+    let flight = state.cache.flight(&key);
+    let _turn = flight.lock().await;
+    if let Some(body) = state.cache.get(&key) {
+        return Ok(html_response(body));
+    }
     let generation = state.cache.generation();
-    let body = Bytes::from(render().await?.into_string());
+    let rendered = render().await;
+    state.cache.landed(&key);
+    let body = Bytes::from(rendered?.into_string());
     state.cache.put(key, generation, body.clone());
     Ok(html_response(body))
 }

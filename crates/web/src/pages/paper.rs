@@ -504,6 +504,7 @@ pub async fn delete(
     viewer.check_csrf(&form.csrf)?;
     let id = number(&id)?;
     let c = own_comment(&state, &viewer, id, true).await?;
+    write_limit(&state, viewer.require()?).await?;
     state
         .store
         .delete_comment(id)
