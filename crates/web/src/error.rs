@@ -151,3 +151,47 @@ impl IntoResponse for AppError {
         resp
     }
 }
+
+/// Turns the plain-text or empty error answers of extractors and the router (a malformed query
+/// string, a wrong method) into real pages, or JSON errors under `/api/`, so no client ever sees
+/// a bare rejection message.
+pub async fn html_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !plain {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = match String::from_utf8_lossy(&text).trim() {
+        "" => status.canonical_reason().unwrap_or("Error").to_string(),
+        t => t.chars().take(300).collect(),
+    };
+    let e = AppError {
+        status,
+        code: if status.is_client_error() {
+            "bad_request"
+        } else {
+            "internal"
+        },
+        message,
+        html: !api,
+        retry_after: None,
+    };
+    let mut out = e.into_response();
+    for (k, v) in parts.headers.iter() {
+        if k == header::ALLOW || k == header::RETRY_AFTER {
+            out.headers_mut().insert(k, v.clone());
+        }
+    }
+    out
+}

@@ -920,6 +920,7 @@ async fn bad_addresses_get_real_error_pages() {
         ("/users/nobody", StatusCode::NOT_FOUND),
         ("/comments/abc/edit", StatusCode::BAD_REQUEST),
         ("/nowhere/%3Cscript%3E", StatusCode::NOT_FOUND),
+        ("/login?next=%ZZ&next=a", StatusCode::BAD_REQUEST),
     ] {
         let r = anon.get(uri).await;
         assert_eq!(r.status, status, "{uri}");
@@ -937,6 +938,14 @@ async fn bad_addresses_get_real_error_pages() {
             r.body
         );
     }
+    // A wrong method gets a page too, and the API answers JSON.
+    let r = anon.post("/papers/date/2025-03-17", &[("x", "1")]).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.body.contains("<h1>405"), "{}", r.body);
+    let r = anon.get("/api/daily_papers?limit=abc&limit=x").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(v["error"].as_str().unwrap().contains("limit"), "{}", r.body);
     // A valid id the store lacks offers to fetch it.
     let r = anon.get("/papers/2502.12345").await;
     assert_eq!(r.status, StatusCode::OK);

@@ -72,6 +72,7 @@ pub async fn decide_claim(
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
+    crate::pages::paper::write_limit(&state, admin).await?;
     let id = crate::pages::paper::number(&id)?;
     let approve = match form.decision.as_str() {
         "approve" => true,

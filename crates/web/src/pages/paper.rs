@@ -328,7 +328,7 @@ pub struct VoteForm {
 }
 
 /// The write rate limit of a signed-in user.
-async fn write_limit(state: &AppState, user: &User) -> Result<(), AppError> {
+pub async fn write_limit(state: &AppState, user: &User) -> Result<(), AppError> {
     state
         .rate_limit(
             &format!("write:{}", user.id),
@@ -565,8 +565,9 @@ pub async fn hide(
     Path(raw): Path<String>,
     Form(form): Form<HideForm>,
 ) -> Result<Response, AppError> {
-    viewer.require_admin()?;
+    let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
+    write_limit(&state, admin).await?;
     let id = parse_id(&raw)?;
     let found = state
         .store

@@ -98,6 +98,7 @@ pub async fn ban(
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
+    crate::pages::paper::write_limit(&state, admin).await?;
     let user = state
         .store
         .user_by_name(&name)
