@@ -27,6 +27,17 @@ pub struct Config {
     pub harvest: HarvestConfig,
     /// Accounts, submissions and rate limits.
     pub community: CommunityConfig,
+    /// Search.
+    pub search: SearchConfig,
+}
+
+/// Search settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Folder of this server's keyword index (derived data, rebuilt when missing). Default:
+    /// `DATA_DIR/search/ADDRESS_PORT`, so several servers on one machine keep separate indexes.
+    pub index_dir: Option<PathBuf>,
 }
 
 /// Community rules and rate limits.
@@ -98,6 +109,7 @@ impl Default for Config {
             trust_proxy_headers: false,
             harvest: HarvestConfig::default(),
             community: CommunityConfig::default(),
+            search: SearchConfig::default(),
         }
     }
 }
@@ -150,6 +162,27 @@ impl Config {
                 "sqlite://{}",
                 self.data_dir.join("dailypapers.sqlite").display()
             ),
+        }
+    }
+
+    /// The keyword index folder of the server listening on `listen`.
+    pub fn index_dir(&self) -> PathBuf {
+        match &self.search.index_dir {
+            Some(d) => d.clone(),
+            None => {
+                let name: String = self
+                    .listen
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                self.data_dir.join("search").join(name)
+            }
         }
     }
 

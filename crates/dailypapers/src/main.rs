@@ -55,9 +55,26 @@ enum Command {
     MigrateStore(MigrateArgs),
     /// Write a consistent copy of the live SQLite store to a new file (PostgreSQL: use pg_dump).
     Backup(BackupArgs),
+    /// Rebuild this server's keyword index from the store (stop the server first).
+    Reindex,
+    /// Search the keyword index from the command line.
+    Search(SearchArgs),
     /// Manage accounts: `user create NAME [--admin]` (password on stdin), `user admin NAME`.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// The query (words, "phrases", author:NAME, category:cs.CL, from:/to:YYYY-MM-DD, or an id).
+    #[arg(required = true)]
+    query: Vec<String>,
+    /// How many results.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -259,8 +276,53 @@ async fn run(command: Command, store: Arc<dyn dp_store::Store>, config: &Config)
             Ok(())
         }
         Command::User(cmd) => user(store, cmd).await,
+        Command::Reindex => reindex(store, config).await,
+        Command::Search(args) => search_cli(config, args),
         Command::Bench(_) | Command::MigrateStore(_) => Ok(()),
     }
+}
+
+async fn reindex(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
+    let dir = config.index_dir();
+    let index = dp_search::KeywordIndex::open(Some(&dir))
+        .with_context(|| format!("opening the search index in {}", dir.display()))?;
+    index.clear()?;
+    index.commit(0)?;
+    let total = store.stats().await?.papers;
+    let bar = progress::CountBar::new("indexing");
+    let follower = dp_search::follow::Follower::new(Arc::new(index));
+    let started = std::time::Instant::now();
+    let n = follower
+        .catch_up(store.as_ref(), &|n| bar.update(n, total as u64))
+        .await?;
+    bar.finish();
+    println!(
+        "indexed {n} papers in {:.1} s into {}",
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn search_cli(config: &Config, args: SearchArgs) -> Result<()> {
+    let dir = config.index_dir();
+    let index = dp_search::KeywordIndex::open_read_only(&dir).with_context(|| {
+        format!(
+            "no search index in {} (run `dailypapers reindex`, or start the server once)",
+            dir.display()
+        )
+    })?;
+    let q = dp_search::parse(&args.query.join(" "))?;
+    let hits = index.search(&q, args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&hits)?);
+    } else {
+        for h in hits {
+            let title: String = h.title.iter().map(|p| p.text.as_str()).collect();
+            println!("{:>8.2}  {:<12} {}", h.score, h.id, title);
+        }
+    }
+    Ok(())
 }
 
 async fn user(store: Arc<dyn dp_store::Store>, cmd: UserCommand) -> Result<()> {
@@ -327,8 +389,12 @@ async fn migrate_store(args: &MigrateArgs) -> Result<()> {
 
 async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
     let fetcher = HttpFetcher::new(config.fetch_policy())?;
-    let state =
-        dp_web::AppState::new(store.clone(), config.web_settings()).with_fetcher(Arc::new(fetcher));
+    let index_dir = config.index_dir();
+    let index = dp_search::KeywordIndex::open(Some(&index_dir))
+        .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
+    let state = dp_web::AppState::new(store.clone(), config.web_settings())
+        .with_fetcher(Arc::new(fetcher))
+        .with_search(Arc::new(index));
     let _background = AbortOnDrop(state.spawn_background());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -408,3 +408,46 @@ fn bench_serve_reports_figures_for_each_url() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("404"));
 }
+
+#[test]
+fn reindex_and_search_from_the_command_line() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    run_json(
+        bin(dir.path())
+            .args(["import", "--json"])
+            .arg(data.join("hf-daily/days/2026-08-20.json.gz")),
+    );
+    let out = bin(dir.path()).arg("search").arg("model").output().unwrap();
+    assert!(!out.status.success(), "no index yet");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reindex"));
+    let out = bin(dir.path()).arg("reindex").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let papers = run_json(bin(dir.path()).args(["stats", "--json"]))["papers"]
+        .as_i64()
+        .unwrap();
+    assert!(text.contains(&format!("indexed {papers} papers")), "{text}");
+    // The first paper of the day, found by its own title.
+    let day: serde_json::Value = {
+        let o = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(data.join("hf-daily/days/2026-08-20.json.gz"))
+            .output()
+            .unwrap();
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let title = day[0]["paper"]["title"].as_str().unwrap();
+    let hits = run_json(bin(dir.path()).args(["search", "--json", title]));
+    assert_eq!(hits[0]["id"], day[0]["paper"]["id"], "{hits}");
+    let out = bin(dir.path())
+        .args(["search", "from:nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected a date"));
+}

@@ -36,6 +36,28 @@ impl PaperDetail {
     }
 }
 
+/// A paper as the search index follows it: its change-cursor position and visibility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedPaper {
+    /// The paper's `seq` (the change cursor) when read.
+    pub seq: i64,
+    /// The metadata.
+    pub paper: Paper,
+    /// Hidden from the lists (and from search) by an admin.
+    pub hidden: bool,
+}
+
+/// A paper with the counts a reader sees, for search results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaperSummary {
+    /// The metadata.
+    pub paper: Paper,
+    /// The newest list entry's count from its source plus this server's votes.
+    pub upvotes: i64,
+    /// The newest list entry's comment count plus this server's comments.
+    pub comments: i64,
+}
+
 /// After a vote: whether the user's vote now stands, and the paper's upvotes as shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VoteState {
@@ -193,6 +215,13 @@ pub trait Community: Send + Sync {
 
     /// Removes expired sessions and rate-limit windows older than a day.
     async fn purge_expired(&self) -> Result<(), StoreError>;
+
+    /// The papers with these bare ids (in no particular order; missing ids are left out).
+    async fn papers_by_ids(&self, ids: &[String]) -> Result<Vec<PaperSummary>, StoreError>;
+
+    /// Papers whose change cursor is above `after`, in cursor order, at most `limit`: what a
+    /// search index must (re)index to catch up.
+    async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError>;
 
     /// The change cursor: the highest `seq` of any paper. It rises whenever a paper, its lists,
     /// votes, comments or visibility change.

@@ -9,7 +9,9 @@ macro_rules! community_sql {
     ($Store:ty, $DB:ty, begin = $begin:expr, next_seq = $next_seq:expr, wait = $wait:path) => {
         mod community_impl {
             use super::*;
-            use crate::community::{Community, PaperDetail, SubmitOutcome, VoteState};
+            use crate::community::{
+                ChangedPaper, Community, PaperDetail, PaperSummary, SubmitOutcome, VoteState,
+            };
             use crate::rows::{
                 ClaimRow, CommentRow, UserRow, CLAIM_SELECT, COMMENT_SELECT, USER_COLUMNS,
             };
@@ -652,6 +654,70 @@ macro_rules! community_sql {
                         .execute(&self.pool)
                         .await?;
                     Ok(())
+                }
+
+                async fn papers_by_ids(&self, ids: &[String]) -> Result<Vec<PaperSummary>, StoreError> {
+                    #[derive(sqlx::FromRow)]
+                    struct Row {
+                        #[sqlx(flatten)]
+                        paper: PaperRow,
+                        shown_upvotes: i64,
+                        shown_comments: i64,
+                    }
+                    let cols = PAPER_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("p.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let mut out = Vec::with_capacity(ids.len());
+                    for chunk in ids.chunks(CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$DB>::new(format!(
+                            "SELECT {cols}, \
+                             p.local_upvotes + COALESCE((SELECT e.upvotes FROM feed_entries e WHERE e.paper_id = p.id ORDER BY e.day DESC LIMIT 1), 0) AS shown_upvotes, \
+                             p.local_comments + COALESCE((SELECT e.num_comments FROM feed_entries e WHERE e.paper_id = p.id ORDER BY e.day DESC LIMIT 1), 0) AS shown_comments \
+                             FROM papers p WHERE p.id IN ("
+                        ));
+                        let mut sep = q.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(id.as_str());
+                        }
+                        q.push(")");
+                        let rows: Vec<Row> = q.build_query_as().fetch_all(&self.pool).await?;
+                        for r in rows {
+                            out.push(PaperSummary {
+                                upvotes: r.shown_upvotes,
+                                comments: r.shown_comments,
+                                paper: r.paper.into_paper()?,
+                            });
+                        }
+                    }
+                    Ok(out)
+                }
+
+                async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError> {
+                    #[derive(sqlx::FromRow)]
+                    struct Row {
+                        #[sqlx(flatten)]
+                        paper: PaperRow,
+                        seq: i64,
+                        hidden: bool,
+                    }
+                    let rows: Vec<Row> = sqlx::query_as(&format!(
+                        "SELECT {PAPER_COLUMNS}, seq, hidden FROM papers WHERE seq > $1 ORDER BY seq LIMIT $2"
+                    ))
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|r| {
+                            Ok(ChangedPaper {
+                                seq: r.seq,
+                                hidden: r.hidden,
+                                paper: r.paper.into_paper()?,
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn change_marker(&self) -> Result<i64, StoreError> {

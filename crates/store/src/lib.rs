@@ -22,7 +22,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
+pub use community::{ChangedPaper, Community, PaperDetail, PaperSummary, SubmitOutcome, VoteState};
 pub use error::StoreError;
 
 /// Counts shown by `dailypapers stats`.

@@ -22,8 +22,43 @@ const CHUNK: usize = 400;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// A dedicated connection listening on `dp_papers`, opened on first use.
-    listener: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::postgres::PgListener>>>,
+    /// Counts `dp_papers` notifications; fed by one listener task per store, started on first
+    /// use, so every waiter (page cache, search index) wakes on each change.
+    changes: std::sync::Arc<tokio::sync::OnceCell<ChangeFeed>>,
+}
+
+/// The listener task and its channel; the task stops when the store is dropped.
+struct ChangeFeed {
+    rx: tokio::sync::watch::Receiver<u64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ChangeFeed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Listens on `dp_papers` over a dedicated connection and counts notifications; reconnects
+/// after losing the database (and counts that too, since changes may have been missed).
+async fn listen_loop(pool: PgPool, tx: tokio::sync::watch::Sender<u64>) {
+    loop {
+        match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut l) => {
+                if let Err(e) = l.listen("dp_papers").await {
+                    tracing::debug!(error = %e, "LISTEN failed");
+                } else {
+                    tx.send_modify(|n| *n += 1);
+                    while l.recv().await.is_ok() {
+                        tx.send_modify(|n| *n += 1);
+                    }
+                    tracing::debug!("change listener lost its connection; reconnecting");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "no listener connection yet"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 impl PgStore {
@@ -41,7 +76,7 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore {
             pool,
-            listener: Default::default(),
+            changes: Default::default(),
         })
     }
 
@@ -71,32 +106,23 @@ community_sql!(
 );
 
 /// Waits for a `dp_papers` notification (sent by a trigger when any server commits a change to
-/// papers) or the timeout. Without a listener connection (the database is away) it sleeps.
+/// papers) or the timeout.
 async fn wait_pg(store: &PgStore, timeout: Duration) {
-    let mut guard = store.listener.lock().await;
-    if guard.is_none() {
-        match sqlx::postgres::PgListener::connect_with(&store.pool).await {
-            Ok(mut l) => match l.listen("dp_papers").await {
-                Ok(()) => *guard = Some(l),
-                Err(e) => tracing::debug!(error = %e, "LISTEN failed"),
-            },
-            Err(e) => tracing::debug!(error = %e, "no listener connection"),
-        }
-    }
-    match guard.as_mut() {
-        Some(listener) => match tokio::time::timeout(timeout, listener.recv()).await {
-            Ok(Ok(_)) | Err(_) => {}
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "listener lost; reconnecting later");
-                *guard = None;
-                drop(guard);
-                tokio::time::sleep(timeout).await;
+    let feed = store
+        .changes
+        .get_or_init(|| async {
+            let (tx, rx) = tokio::sync::watch::channel(0u64);
+            ChangeFeed {
+                rx,
+                task: tokio::spawn(listen_loop(store.pool.clone(), tx)),
             }
-        },
-        None => {
-            drop(guard);
-            tokio::time::sleep(timeout).await;
-        }
+        })
+        .await;
+    let mut rx = feed.rx.clone();
+    rx.mark_unchanged();
+    if let Ok(Err(_)) = tokio::time::timeout(timeout, rx.changed()).await {
+        // The listener task is gone: wait out the timeout instead of spinning.
+        tokio::time::sleep(timeout).await;
     }
 }
 

@@ -63,6 +63,11 @@ impl AppError {
         AppError::with(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// 503: a part of the service is not available.
+    pub fn unavailable(message: impl Into<String>) -> AppError {
+        AppError::with(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     /// 409: conflicts with what is stored.
     pub fn conflict(message: impl Into<String>) -> AppError {
         AppError::with(StatusCode::CONFLICT, "conflict", message)

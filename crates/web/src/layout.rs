@@ -70,6 +70,7 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                         a href="/papers/week/current" { "Weekly" }
                         a href="/papers/month/current" { "Monthly" }
                         a href="/submit" { "Submit" }
+                        a href="/search" { "Search" }
                     }
                     nav.account aria-label="Account" {
                         @if let Some(u) = f.user {

@@ -96,6 +96,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Pages rendered for readers who are not signed in.
     pub cache: Arc<cache::PageCache>,
+    /// The keyword index and its follower; `None` when search is off.
+    pub search: Option<Arc<dp_search::follow::Follower>>,
 }
 
 impl AppState {
@@ -107,7 +109,14 @@ impl AppState {
             fetcher: None,
             clock: Arc::new(SystemClock),
             cache: Arc::new(cache::PageCache::default()),
+            search: None,
         }
+    }
+
+    /// The same state with a search index (kept up to date by [`AppState::spawn_background`]).
+    pub fn with_search(mut self, index: Arc<dp_search::KeywordIndex>) -> AppState {
+        self.search = Some(Arc::new(dp_search::follow::Follower::new(index)));
+        self
     }
 
     /// The same state with a fetcher for submissions of papers the store lacks.
@@ -125,7 +134,15 @@ impl AppState {
     /// Starts the background task that keeps the page cache in step with the store (changes
     /// from other servers arrive through the change cursor). Stops when the handle is aborted.
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(cache::watch_changes(self.store.clone(), self.cache.clone()))
+        let (store, cache, search) = (self.store.clone(), self.cache.clone(), self.search.clone());
+        tokio::spawn(async move {
+            match search {
+                Some(f) => {
+                    tokio::join!(cache::watch_changes(store.clone(), cache), f.run(store));
+                }
+                None => cache::watch_changes(store, cache).await,
+            }
+        })
     }
 }
 
@@ -162,6 +179,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(admin::dashboard))
         .route("/admin/claims/{id}", post(admin::decide_claim))
         .route("/about", get(about::show))
+        .route("/search", get(pages::search::show))
+        .route("/api/papers/search", get(api::search::search))
         .route("/api/daily_papers", get(api::daily_papers::list))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))

@@ -71,6 +71,13 @@ pub async fn render(State(state): State<AppState>) -> Response {
         }
         Err(_) => metrics::gauge!("database_up").set(0.0),
     }
+    if let Some(search) = &state.search {
+        // How many change-cursor steps the index is behind the store (0 when caught up).
+        if let Ok(marker) = state.store.change_marker().await {
+            metrics::gauge!("search_index_lag").set((marker - search.seen()).max(0) as f64);
+        }
+        metrics::gauge!("search_index_documents").set(search.index().len() as f64);
+    }
     let body = handle().map(|h| h.render()).unwrap_or_default();
     (
         [(

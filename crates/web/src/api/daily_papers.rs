@@ -88,7 +88,8 @@ pub fn item_json(item: &FeedItem) -> Value {
     }
 }
 
-fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+/// A time as the Hugging Face API writes it: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 

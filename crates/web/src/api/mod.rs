@@ -2,3 +2,4 @@
 
 pub mod daily_papers;
 pub mod health;
+pub mod search;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod daily;
 pub mod paper;
 pub mod profile;
+pub mod search;
 pub mod submit;
 
 use crate::auth::Viewer;

@@ -1,0 +1,463 @@
+//! The keyword index: tantivy, BM25 over title (boosted), abstract and authors, with English
+//! stemming, phrase queries, filters and highlighted snippets.
+
+use crate::query::SearchQuery;
+use crate::SearchError;
+use chrono::{NaiveDate, NaiveTime};
+use dp_store::ChangedPaper;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Bump when the schema changes: an index of another version is rebuilt.
+const SCHEMA_VERSION: u32 = 1;
+/// Title matches count this much more than abstract matches.
+pub const TITLE_BOOST: f32 = 2.0;
+
+/// One piece of a highlighted text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Piece {
+    /// The text.
+    pub text: String,
+    /// Whether it matched the query.
+    pub highlight: bool,
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Hit {
+    /// The bare arXiv id.
+    pub id: String,
+    /// BM25 score (higher is better); exact id, title and author matches come first.
+    pub score: f32,
+    /// The title with matched words marked.
+    pub title: Vec<Piece>,
+    /// A part of the abstract with matched words marked.
+    pub snippet: Vec<Piece>,
+}
+
+struct Fields {
+    id: Field,
+    title: Field,
+    abstract_text: Field,
+    authors: Field,
+    category: Field,
+    published: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let stemmed = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("en_stem")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let plain = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("default")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        title: b.add_text_field("title", stemmed.clone()),
+        abstract_text: b.add_text_field("abstract", stemmed),
+        authors: b.add_text_field("authors", plain),
+        category: b.add_text_field("category", STRING | STORED),
+        published: b.add_i64_field("published", INDEXED | FAST | STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The commit payload: which schema, and how far the index has followed the change cursor.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Payload {
+    schema: u32,
+    cursor: i64,
+}
+
+/// A keyword index, on disk (or in memory for tests). Writes are serialised inside.
+pub struct KeywordIndex {
+    index: Index,
+    reader: IndexReader,
+    /// `None` for a read-only view of a folder another process writes.
+    writer: Option<Mutex<IndexWriter>>,
+    f: Fields,
+}
+
+impl KeywordIndex {
+    /// Opens the index in `dir` (created when missing; rebuilt empty when its schema is of
+    /// another version or it cannot be read), or an in-memory one for `None`.
+    pub fn open(dir: Option<&Path>) -> Result<KeywordIndex, SearchError> {
+        let (schema, f) = schema();
+        let index = match dir {
+            None => Index::create_in_ram(schema),
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| SearchError::Io(format!("{}: {e}", dir.display())))?;
+                let current = Index::open_in_dir(dir).ok().filter(|i| {
+                    i.load_metas()
+                        .ok()
+                        .and_then(|m| m.payload)
+                        .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
+                        .is_some_and(|p| p.schema == SCHEMA_VERSION)
+                });
+                match current {
+                    Some(i) => i,
+                    None => {
+                        // Derived data: an index of another version (or a broken one) is rebuilt.
+                        std::fs::remove_dir_all(dir).map_err(|e| SearchError::Io(e.to_string()))?;
+                        std::fs::create_dir_all(dir).map_err(|e| SearchError::Io(e.to_string()))?;
+                        Index::create_in_dir(dir, schema)?
+                    }
+                }
+            }
+        };
+        let writer: IndexWriter =
+            index
+                .writer_with_num_threads(1, 64 * 1024 * 1024)
+                .map_err(|e| match e {
+                    tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
+                    e => SearchError::Index(e),
+                })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(KeywordIndex {
+            index,
+            reader,
+            writer: Some(Mutex::new(writer)),
+            f,
+        })
+    }
+
+    /// A read-only view of the index in `dir` (a server may be writing it meanwhile).
+    pub fn open_read_only(dir: &Path) -> Result<KeywordIndex, SearchError> {
+        let (_, f) = schema();
+        let index = Index::open_in_dir(dir)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(KeywordIndex {
+            index,
+            reader,
+            writer: None,
+            f,
+        })
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
+        self.writer
+            .as_ref()
+            .ok_or_else(|| SearchError::Io("this index was opened read-only".into()))?
+            .lock()
+            .map_err(|_| SearchError::Io("index writer poisoned".into()))
+    }
+
+    /// How far the index has followed the store's change cursor.
+    pub fn cursor(&self) -> i64 {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
+            .map_or(0, |p| p.cursor)
+    }
+
+    /// Number of searchable papers.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds or replaces papers (hidden ones are removed). Visible after [`KeywordIndex::commit`].
+    pub fn upsert(&self, papers: &[ChangedPaper]) -> Result<(), SearchError> {
+        let w = self.writer()?;
+        for c in papers {
+            let p = &c.paper;
+            w.delete_term(Term::from_field_text(self.f.id, p.id.base()));
+            if c.hidden {
+                continue;
+            }
+            let mut d = doc!(
+                self.f.id => p.id.base(),
+                self.f.title => p.title.as_str(),
+                self.f.abstract_text => p.abstract_text.as_str(),
+                self.f.authors => p.authors.join(" ; "),
+                self.f.published => p.published.map_or(0, |t| t.timestamp_millis()),
+            );
+            for c in &p.categories {
+                d.add_text(self.f.category, c);
+            }
+            w.add_document(d)?;
+        }
+        Ok(())
+    }
+
+    /// Makes everything written visible and records `cursor` with it, atomically.
+    pub fn commit(&self, cursor: i64) -> Result<(), SearchError> {
+        let mut w = self.writer()?;
+        let payload = serde_json::to_string(&Payload {
+            schema: SCHEMA_VERSION,
+            cursor,
+        })
+        .unwrap_or_default();
+        let mut prepared = w.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes every document (for a rebuild).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let w = self.writer()?;
+        w.delete_all_documents()?;
+        Ok(())
+    }
+
+    fn filters(&self, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(c) = &q.category {
+            out.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.f.category, c),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if let Some(a) = &q.author {
+            let words: Vec<Term> = a
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| Term::from_field_text(self.f.authors, &w.to_lowercase()))
+                .collect();
+            match words.len() {
+                0 => {}
+                1 => out.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(words[0].clone(), IndexRecordOption::Basic)),
+                )),
+                _ => out.push((Occur::Must, Box::new(PhraseQuery::new(words)))),
+            }
+        }
+        if q.from.is_some() || q.to.is_some() {
+            let ms = |d: NaiveDate, t: NaiveTime| d.and_time(t).and_utc().timestamp_millis();
+            let lo = q.from.map_or(Bound::Unbounded, |d| {
+                Bound::Included(Term::from_field_i64(
+                    self.f.published,
+                    ms(d, NaiveTime::MIN),
+                ))
+            });
+            let hi = q.to.map_or(Bound::Unbounded, |d| {
+                Bound::Included(Term::from_field_i64(
+                    self.f.published,
+                    ms(
+                        d,
+                        NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or(NaiveTime::MIN),
+                    ),
+                ))
+            });
+            out.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        }
+        out
+    }
+
+    /// The best `limit` papers for `q`, best first.
+    pub fn search(&self, q: &SearchQuery, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let searcher = self.reader.searcher();
+        let limit = limit.clamp(1, 1000);
+        // An arXiv id goes straight to that paper.
+        if let Some(id) = &q.id {
+            let tq = TermQuery::new(
+                Term::from_field_text(self.f.id, id.base()),
+                IndexRecordOption::Basic,
+            );
+            let found = searcher.search(&tq, &TopDocs::with_limit(1))?;
+            return found
+                .into_iter()
+                .map(|(_, addr)| {
+                    let d: TantivyDocument = searcher.doc(addr)?;
+                    Ok(self.plain_hit(&d, f32::MAX))
+                })
+                .collect();
+        }
+        let mut clauses = self.filters(q);
+        let text_query: Option<Box<dyn Query>> = if q.only_filters() {
+            None
+        } else {
+            let mut qp = QueryParser::for_index(
+                &self.index,
+                vec![self.f.title, self.f.abstract_text, self.f.authors],
+            );
+            qp.set_field_boost(self.f.title, TITLE_BOOST);
+            let (parsed, _errors) = qp.parse_query_lenient(&q.text);
+            Some(parsed)
+        };
+        if let Some(t) = &text_query {
+            clauses.push((Occur::Must, t.box_clone()));
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(clauses);
+        // More candidates than asked for: exact titles, authors and acronyms are re-ranked first.
+        let top = searcher.search(&query, &TopDocs::with_limit((limit * 4).max(50)))?;
+        let (title_gen, abs_gen) = match &text_query {
+            Some(t) => {
+                let mut tg = SnippetGenerator::create(&searcher, t.as_ref(), self.f.title)?;
+                tg.set_max_num_chars(2_000);
+                let mut ag = SnippetGenerator::create(&searcher, t.as_ref(), self.f.abstract_text)?;
+                ag.set_max_num_chars(320);
+                (Some(tg), Some(ag))
+            }
+            None => (None, None),
+        };
+        let wanted = normal(&q.text);
+        // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) name a
+        // method: a title that spells one the same way ranks first.
+        let acronyms: Vec<&str> = q
+            .text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| {
+                w.chars().filter(|c| c.is_uppercase()).count() >= 2
+                    && !w.chars().any(|c| c.is_lowercase())
+            })
+            .collect();
+        // Re-rank the candidates, then mark up only the ones returned.
+        let mut ranked = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let title = text_of(&d, self.f.title);
+            // An exact title, or an author's full name, goes first.
+            let exact = normal(&title) == wanted
+                || text_of(&d, self.f.authors)
+                    .split(" ; ")
+                    .any(|a| normal(a) == wanted && wanted.contains(' '));
+            let acronym = !acronyms.is_empty()
+                && title
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| acronyms.contains(&w));
+            let score =
+                score + if exact { 1_000.0 } else { 0.0 } + if acronym { 500.0 } else { 0.0 };
+            ranked.push((score, d, title));
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.truncate(limit);
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (score, d, title) in ranked {
+            let abs = text_of(&d, self.f.abstract_text);
+            let title_pieces = match &title_gen {
+                Some(g) => pieces(&g.snippet(&title), &title),
+                None => vec![Piece {
+                    text: title.clone(),
+                    highlight: false,
+                }],
+            };
+            let snippet = match &abs_gen {
+                Some(g) => {
+                    let s = g.snippet(&abs);
+                    if s.fragment().is_empty() {
+                        lead(&abs)
+                    } else {
+                        pieces(&s, s.fragment())
+                    }
+                }
+                None => lead(&abs),
+            };
+            hits.push(Hit {
+                id: text_of(&d, self.f.id),
+                score,
+                title: title_pieces,
+                snippet,
+            });
+        }
+        Ok(hits)
+    }
+
+    fn plain_hit(&self, d: &TantivyDocument, score: f32) -> Hit {
+        Hit {
+            id: text_of(d, self.f.id),
+            score,
+            title: vec![Piece {
+                text: text_of(d, self.f.title),
+                highlight: false,
+            }],
+            snippet: lead(&text_of(d, self.f.abstract_text)),
+        }
+    }
+}
+
+fn text_of(d: &TantivyDocument, f: Field) -> String {
+    d.get_first(f)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn normal(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .trim_matches('"')
+        .to_string()
+}
+
+fn lead(text: &str) -> Vec<Piece> {
+    vec![Piece {
+        text: dp_core::text::excerpt(text, 320),
+        highlight: false,
+    }]
+}
+
+fn pieces(s: &tantivy::snippet::Snippet, text: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for r in s.highlighted() {
+        if r.start < at
+            || r.end > text.len()
+            || !text.is_char_boundary(r.start)
+            || !text.is_char_boundary(r.end)
+        {
+            continue;
+        }
+        if r.start > at {
+            out.push(Piece {
+                text: text[at..r.start].to_string(),
+                highlight: false,
+            });
+        }
+        out.push(Piece {
+            text: text[r.start..r.end].to_string(),
+            highlight: true,
+        });
+        at = r.end;
+    }
+    if at < text.len() {
+        out.push(Piece {
+            text: text[at..].to_string(),
+            highlight: false,
+        });
+    }
+    out
+}

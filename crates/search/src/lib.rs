@@ -1,0 +1,35 @@
+//! Search for dailypapers.
+//!
+//! * [`query`]: what a reader typed, taken apart (free text, phrases, filters, arXiv ids).
+//! * [`keyword`]: the tantivy keyword index (BM25, stemming, title boost, snippets).
+//! * [`follow`]: keeps an index in step with the store through the change cursor.
+//!
+//! Indexes are derived data: each server keeps its own and can rebuild it from the store at
+//! any time (`dailypapers reindex`).
+
+pub mod follow;
+pub mod keyword;
+pub mod query;
+
+pub use keyword::{Hit, KeywordIndex, Piece};
+pub use query::{parse, QueryError, SearchQuery};
+
+/// What can go wrong in search.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The index library failed.
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// Reading or writing the index folder failed.
+    #[error("search index: {0}")]
+    Io(String),
+    /// Another process holds the index folder.
+    #[error("another process is using this search index folder; give each server its own search.index_dir")]
+    Locked,
+    /// The store failed while catching up.
+    #[error(transparent)]
+    Store(#[from] dp_store::StoreError),
+    /// A background task died.
+    #[error("search task: {0}")]
+    Task(String),
+}

@@ -1,0 +1,166 @@
+//! `/search?q=...`: keyword search with filters, results as cards with the matched words marked.
+
+use crate::auth::Viewer;
+use crate::layout::{frame, Frame};
+use crate::pages::daily::{is_http, paper_path, short_authors};
+use crate::{AppError, AppState};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use dp_search::{Hit, Piece};
+use dp_store::PaperSummary;
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Results per page.
+pub const PAGE: usize = 25;
+
+/// The search form's fields.
+#[derive(Deserialize, Default)]
+pub struct SearchForm {
+    /// Free text (may contain `author:`, `category:`, `from:`, `to:`).
+    #[serde(default)]
+    pub q: String,
+    /// Category filter from the form.
+    #[serde(default)]
+    pub category: String,
+    /// First day (YYYY-MM-DD).
+    #[serde(default)]
+    pub from: String,
+    /// Last day (YYYY-MM-DD).
+    #[serde(default)]
+    pub to: String,
+}
+
+impl SearchForm {
+    /// The form's fields as one query string of the query language.
+    pub fn combined(&self) -> String {
+        let mut q = self.q.trim().to_string();
+        for (name, v) in [
+            ("category", &self.category),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            let v = v.trim();
+            if !v.is_empty() {
+                q.push_str(&format!(" {name}:{}", v.replace(char::is_whitespace, "")));
+            }
+        }
+        q
+    }
+}
+
+/// Runs a query through the server's index; the hits and their papers from the store, in
+/// rank order.
+pub async fn run(
+    state: &AppState,
+    raw: &str,
+    limit: usize,
+) -> Result<Vec<(Hit, PaperSummary)>, AppError> {
+    let Some(search) = &state.search else {
+        return Err(AppError::unavailable(
+            "Search is not available on this server.",
+        ));
+    };
+    let q = dp_search::parse(raw).map_err(|e| AppError::bad_request(format!("q: {e}")))?;
+    let index = search.index().clone();
+    let hits = tokio::task::spawn_blocking(move || index.search(&q, limit))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
+    let mut papers: HashMap<String, PaperSummary> = state
+        .store
+        .papers_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.paper.id.base().to_string(), p))
+        .collect();
+    Ok(hits
+        .into_iter()
+        .filter_map(|h| papers.remove(&h.id).map(|p| (h, p)))
+        .collect())
+}
+
+/// Highlighted text: matched words in `<mark>`, everything escaped.
+pub fn marked(pieces: &[Piece]) -> Markup {
+    html! { @for p in pieces { @if p.highlight { mark { (p.text) } } @else { (p.text) } } }
+}
+
+/// `GET /search`.
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(form): Query<SearchForm>,
+) -> Result<Response, AppError> {
+    let raw = form.combined();
+    let (results, error, status) = if raw.trim().is_empty() {
+        (Vec::new(), None, StatusCode::OK)
+    } else {
+        match run(&state, &raw, PAGE).await {
+            Ok(r) => (r, None, StatusCode::OK),
+            Err(e) if e.status.is_client_error() || e.status == StatusCode::SERVICE_UNAVAILABLE => {
+                let status = e.status;
+                (
+                    Vec::new(),
+                    Some(e.message.trim_start_matches("q: ").to_string()),
+                    status,
+                )
+            }
+            Err(e) => return Err(e.page()),
+        }
+    };
+    let body = html! {
+        h1 { "Search" }
+        form.search method="get" action="/search" role="search" {
+            label for="q" { "Search titles, abstracts and authors" }
+            input type="search" id="q" name="q" value=(form.q) maxlength="250"
+                placeholder="e.g. negative flips when updating a model, \"exact phrase\", author:Lovelace";
+            div.picker {
+                label for="category" { "Category" }
+                input type="text" id="category" name="category" value=(form.category) placeholder="cs.CL" size="8";
+                label for="from" { "From" }
+                input type="date" id="from" name="from" value=(form.from);
+                label for="to" { "To" }
+                input type="date" id="to" name="to" value=(form.to);
+                button.primary type="submit" { "Search" }
+            }
+        }
+        @if let Some(e) = &error { p.error role="alert" { (e) } }
+        @if !raw.trim().is_empty() && error.is_none() {
+            p.meta { (results.len()) " results" @if results.len() == PAGE { " (the best " (PAGE) ")" } }
+            ol.papers {
+                @for (i, (hit, p)) in results.iter().enumerate() {
+                    li.card data-rank=(i + 1) data-id=(p.paper.id) {
+                        div.votes { (p.upvotes) small { "upvotes" } }
+                        div {
+                            h2 { a href=(paper_path(&p.paper.id)) { (marked(&hit.title)) } }
+                            p.meta {
+                                (short_authors(&p.paper.authors))
+                                @if let Some(t) = p.paper.published { " · " (t.format("%Y-%m-%d")) }
+                                " · " (p.comments) " comments"
+                            }
+                            p.abstract { (marked(&hit.snippet)) }
+                            p.links {
+                                a href=(p.paper.abs_url()) { "arXiv " (p.paper.id) }
+                                a href=(p.paper.pdf_url()) { "PDF" }
+                                @if let Some(g) = &p.paper.github_repo { @if is_http(g) { a href=(g) rel="noopener" { "Code" } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let title = if raw.trim().is_empty() {
+        "Search".to_string()
+    } else {
+        format!("{} · Search", form.q.chars().take(60).collect::<String>())
+    };
+    Ok((
+        status,
+        frame(Frame::new(&state.settings.site_name, &viewer), &title, body),
+    )
+        .into_response())
+}

@@ -1,0 +1,174 @@
+//! Search over HTTP: the page, the Hugging Face-shaped API, hostile queries, and a paper
+//! written through one server found by keyword search through another.
+
+use axum::body::{to_bytes, Body};
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chrono::{TimeZone, Utc};
+use dp_core::{ArxivId, Paper, Record};
+use dp_search::KeywordIndex;
+use dp_store::Store;
+use dp_web::{router, AppState, WebSettings};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
+    let resp = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let s = resp.status();
+    let b = to_bytes(resp.into_body(), 16 << 20).await.unwrap();
+    (s, String::from_utf8_lossy(&b).into_owned())
+}
+
+fn paper(id: &str, title: &str, abs: &str) -> Record {
+    let mut p = Paper::new(&ArxivId::parse(id).unwrap(), title, abs);
+    p.authors = vec!["Ada Lovelace".into()];
+    p.categories = vec!["cs.LG".into()];
+    p.published = Some(Utc.with_ymd_and_hms(2025, 3, 3, 0, 0, 0).unwrap());
+    Record::from(p)
+}
+
+async fn server(store: Arc<dyn Store>) -> (Router, AppState) {
+    let state = AppState::new(store, WebSettings::default())
+        .with_search(Arc::new(KeywordIndex::open(None).unwrap()));
+    (router(state.clone()), state)
+}
+
+async fn store_in(dir: &std::path::Path) -> Option<Arc<dyn Store>> {
+    let url = dp_store::testing::test_database_url(dir).await?;
+    Some(dp_store::open(&url).await.unwrap())
+}
+
+#[tokio::test]
+async fn search_page_and_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = store_in(dir.path()).await else {
+        return;
+    };
+    store
+        .upsert_records(vec![
+            paper(
+                "2503.00001",
+                "Compatible model updates",
+                "Reducing negative flips when <updating> a model & more.",
+            ),
+            paper("2503.00002", "Graph networks", "Message passing."),
+        ])
+        .await
+        .unwrap();
+    let (app, state) = server(store.clone()).await;
+    state
+        .search
+        .as_ref()
+        .unwrap()
+        .catch_up(store.as_ref(), &|_| {})
+        .await
+        .unwrap();
+
+    let (s, body) = get(&app, "/search?q=negative+flips&category=cs.LG").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains("data-id=\"2503.00001\"") && !body.contains("data-id=\"2503.00002\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("<mark>negative</mark> <mark>flips</mark>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("&lt;updating&gt;") && !body.contains("<updating>"),
+        "escaped"
+    );
+
+    let (s, body) = get(&app, "/api/papers/search?q=graph&limit=5").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v[0]["paper"]["id"], "2503.00002");
+    assert_eq!(v[0]["paper"]["authors"][0]["name"], "Ada Lovelace");
+    assert_eq!(
+        v[0]["highlightedTitle"][0],
+        serde_json::json!({"type": "highlight", "text": "Graph"})
+    );
+    assert_eq!(v[0]["upvoted"], false);
+    let (_, body) = get(&app, "/api/papers/search?q=2503.00001").await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "an id goes straight to it");
+
+    // Bad parameters: 400 naming them; hostile text: results or a clear 400, never a 500.
+    let long = "x".repeat(251);
+    for (uri, want) in [
+        (format!("/api/papers/search?q={long}"), "q:"),
+        ("/api/papers/search?q=a&limit=121".to_string(), "limit:"),
+        ("/api/papers/search?q=a&limit=0".to_string(), "limit:"),
+        ("/api/papers/search?q=a&limit=x".to_string(), "limit:"),
+    ] {
+        let (s, body) = get(&app, &uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(body.contains(want), "{uri}: {body}");
+    }
+    let big = "y".repeat(10_000);
+    for q in [
+        "%22unbalanced",
+        "a%3Ab%3Ac",
+        "(((",
+        "%F0%9F%99%82",
+        "%E6%A8%A1%E5%9E%8B",
+        "title%3A*",
+        "from%3Anope",
+        big.as_str(),
+    ] {
+        for path in ["/search?q=", "/api/papers/search?q="] {
+            let (s, _) = get(&app, &format!("{path}{q}")).await;
+            assert!(
+                s == StatusCode::OK || s == StatusCode::BAD_REQUEST,
+                "{path}{q}: {s}"
+            );
+        }
+    }
+    let (s, body) = get(&app, "/api/papers/search?q=").await;
+    assert_eq!((s, body.as_str()), (StatusCode::OK, "[]"));
+}
+
+#[tokio::test]
+async fn a_paper_written_through_one_server_is_found_through_another_within_2_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = dp_store::testing::test_database_url(dir.path()).await else {
+        return;
+    };
+    // Two servers: separate connection pools, caches and indexes, one database.
+    let a = dp_store::open(&url).await.unwrap();
+    let b = dp_store::open(&url).await.unwrap();
+    let (_app_a, state_a) = server(a.clone()).await;
+    let (app_b, state_b) = server(b.clone()).await;
+    let _bg_a = state_a.spawn_background();
+    let bg_b = state_b.spawn_background();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.upsert_records(vec![paper(
+        "2503.00009",
+        "Zebrafish regeneration atlas",
+        "Fins.",
+    )])
+    .await
+    .unwrap();
+    let t = Instant::now();
+    let mut found = None;
+    while t.elapsed() < Duration::from_secs(5) {
+        let (_, body) = get(&app_b, "/api/papers/search?q=zebrafish").await;
+        if body.contains("2503.00009") {
+            found = Some(t.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    bg_b.abort();
+    let lag = found.expect("found through the other server");
+    println!("found through the other server after {lag:?}");
+    assert!(lag < Duration::from_secs(2), "{lag:?}");
+    // The index-lag metric is exported.
+    let (_, metrics) = get(&app_b, "/metrics").await;
+    assert!(metrics.contains("search_index_lag 0"), "{metrics}");
+}
