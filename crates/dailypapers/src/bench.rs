@@ -33,6 +33,22 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Search: quality on a BEIR set (`--beir DIR`: nDCG@10, Recall@100, MRR@10, latency), or
+    /// keyword query latency over the shared corpus (default).
+    Search {
+        /// A retrieval set in BEIR layout (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv).
+        #[arg(long, value_name = "DIR")]
+        beir: Option<PathBuf>,
+        /// The qrels split.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Where the shared data is (latency mode).
+        #[arg(long, default_value = "../shared/data")]
+        shared: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Load running servers over HTTP and print requests/s and latency percentiles per URL,
     /// next to `/healthz` of the first URL's server (no database) as the baseline.
     Serve {
@@ -179,6 +195,17 @@ pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
             json,
         } => {
             return serve_bench(urls, *connections, *seconds, *spread, pid, *json).await;
+        }
+        BenchWhat::Search {
+            beir,
+            split,
+            shared,
+            json,
+        } => {
+            return match beir {
+                Some(dir) => crate::search_bench::beir(dir, split, *json).await,
+                None => crate::search_bench::latency(shared, *json).await,
+            };
         }
     };
     let paths = if paths.is_empty() {

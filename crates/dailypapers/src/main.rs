@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod load;
 mod progress;
+mod search_bench;
 mod worker;
 
 use anyhow::{bail, Context, Result};

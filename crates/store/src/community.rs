@@ -58,6 +58,107 @@ pub struct PaperSummary {
     pub comments: i64,
 }
 
+/// A column of a community table, as `export_rows`/`import_rows` carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// 64-bit integer.
+    Int,
+    /// Integer or NULL.
+    OptInt,
+    /// Text.
+    Text,
+    /// Text or NULL.
+    OptText,
+    /// Boolean.
+    Bool,
+}
+
+/// The community tables a store copy carries, in the order they must be written (rows refer to
+/// rows of earlier tables), with their columns and the key they are ordered and deduplicated by.
+/// `paper_flags` is not a table: it is `papers.hidden`, `local_upvotes` and `local_comments`,
+/// which the paper copy does not carry.
+pub const COMMUNITY_TABLES: &[(&str, &[(&str, ColumnKind)], &str)] = {
+    use ColumnKind::*;
+    &[
+        (
+            "users",
+            &[
+                ("id", Int),
+                ("name", Text),
+                ("name_key", Text),
+                ("password_hash", Text),
+                ("is_admin", Bool),
+                ("banned", Bool),
+                ("created_at", Int),
+            ],
+            "id",
+        ),
+        (
+            "sessions",
+            &[
+                ("token_hash", Text),
+                ("user_id", Int),
+                ("created_at", Int),
+                ("expires_at", Int),
+            ],
+            "token_hash",
+        ),
+        (
+            "paper_flags",
+            &[
+                ("id", Text),
+                ("hidden", Bool),
+                ("local_upvotes", Int),
+                ("local_comments", Int),
+            ],
+            "id",
+        ),
+        (
+            "votes",
+            &[("user_id", Int), ("paper_id", Text), ("created_at", Int)],
+            "user_id, paper_id",
+        ),
+        (
+            "submissions",
+            &[
+                ("paper_id", Text),
+                ("user_id", Int),
+                ("day", Text),
+                ("created_at", Int),
+            ],
+            "paper_id",
+        ),
+        (
+            "comments",
+            &[
+                ("id", Int),
+                ("paper_id", Text),
+                ("user_id", Int),
+                ("parent_id", OptInt),
+                ("body", Text),
+                ("created_at", Int),
+                ("edited_at", OptInt),
+                ("deleted", Bool),
+            ],
+            "id",
+        ),
+        (
+            "claims",
+            &[
+                ("id", Int),
+                ("paper_id", Text),
+                ("user_id", Int),
+                ("author_name", Text),
+                ("state", Text),
+                ("created_at", Int),
+                ("decided_at", OptInt),
+                ("decided_by", OptInt),
+            ],
+            "id",
+        ),
+    ]
+};
+
 /// After a vote: whether the user's vote now stands, and the paper's upvotes as shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VoteState {
@@ -218,6 +319,23 @@ pub trait Community: Send + Sync {
 
     /// The papers with these bare ids (in no particular order; missing ids are left out).
     async fn papers_by_ids(&self, ids: &[String]) -> Result<Vec<PaperSummary>, StoreError>;
+
+    /// Rows of one of [`COMMUNITY_TABLES`] in key order, skipping `offset`, at most `limit`;
+    /// each row is its columns as JSON values. For copying a store.
+    async fn export_rows(
+        &self,
+        table: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Vec<serde_json::Value>>, StoreError>;
+
+    /// Writes rows exported by [`Community::export_rows`] (rows already present are kept),
+    /// in one transaction.
+    async fn import_rows(
+        &self,
+        table: &str,
+        rows: &[Vec<serde_json::Value>],
+    ) -> Result<(), StoreError>;
 
     /// Papers whose change cursor is above `after`, in cursor order, at most `limit`: what a
     /// search index must (re)index to catch up.

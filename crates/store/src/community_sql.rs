@@ -6,7 +6,7 @@
 /// * `next_seq`: a SQL expression giving the next value of the change cursor `papers.seq`;
 /// * `wait`: an async fn `(&$Store, Duration)` waiting for a change made elsewhere.
 macro_rules! community_sql {
-    ($Store:ty, $DB:ty, begin = $begin:expr, next_seq = $next_seq:expr, wait = $wait:path) => {
+    ($Store:ty, $DB:ty, begin = $begin:expr, next_seq = $next_seq:expr, wait = $wait:path, after_import = $after_import:path) => {
         mod community_impl {
             use super::*;
             use crate::community::{
@@ -59,6 +59,16 @@ macro_rules! community_sql {
                         .fetch_optional(pool)
                         .await?;
                 row.map(ClaimRow::into_claim).transpose()
+            }
+
+            fn table_spec(
+                table: &str,
+            ) -> Result<(&'static [(&'static str, crate::community::ColumnKind)], &'static str), StoreError> {
+                crate::community::COMMUNITY_TABLES
+                    .iter()
+                    .find(|t| t.0 == table)
+                    .map(|t| (t.1, t.2))
+                    .ok_or_else(|| StoreError::Unsupported(format!("no community table {table:?}")))
             }
 
             fn papers_of(rows: Vec<PaperRow>) -> Result<Vec<Paper>, StoreError> {
@@ -692,6 +702,80 @@ macro_rules! community_sql {
                         }
                     }
                     Ok(out)
+                }
+
+                async fn export_rows(
+                    &self,
+                    table: &str,
+                    offset: i64,
+                    limit: i64,
+                ) -> Result<Vec<Vec<serde_json::Value>>, StoreError> {
+                    use crate::community::ColumnKind::*;
+                    use sqlx::Row;
+                    let (cols, key) = table_spec(table)?;
+                    let from = if table == "paper_flags" { "papers" } else { table };
+                    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                    let sql = format!(
+                        "SELECT {} FROM {from} ORDER BY {key} LIMIT $1 OFFSET $2",
+                        names.join(", ")
+                    );
+                    let rows = sqlx::query(&sql).bind(limit).bind(offset).fetch_all(&self.pool).await?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let mut v = Vec::with_capacity(cols.len());
+                        for (i, (_, kind)) in cols.iter().enumerate() {
+                            v.push(match kind {
+                                Int => serde_json::json!(r.try_get::<i64, _>(i)?),
+                                OptInt => serde_json::json!(r.try_get::<Option<i64>, _>(i)?),
+                                Text => serde_json::json!(r.try_get::<String, _>(i)?),
+                                OptText => serde_json::json!(r.try_get::<Option<String>, _>(i)?),
+                                Bool => serde_json::json!(r.try_get::<bool, _>(i)?),
+                            });
+                        }
+                        out.push(v);
+                    }
+                    Ok(out)
+                }
+
+                async fn import_rows(&self, table: &str, rows: &[Vec<serde_json::Value>]) -> Result<(), StoreError> {
+                    use crate::community::ColumnKind::*;
+                    let (cols, key) = table_spec(table)?;
+                    let bad = |what: &str| StoreError::Corrupt(format!("{table}: {what}"));
+                    let mut tx = begin(&self.pool).await?;
+                    for row in rows {
+                        if row.len() != cols.len() {
+                            return Err(bad("wrong number of columns"));
+                        }
+                        let mut q = if table == "paper_flags" {
+                            sqlx::QueryBuilder::<$DB>::new(
+                                "UPDATE papers SET hidden = ",
+                            )
+                        } else {
+                            let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                            sqlx::QueryBuilder::<$DB>::new(format!("INSERT INTO {table} ({}) VALUES (", names.join(", ")))
+                        };
+                        if table == "paper_flags" {
+                            q.push_bind(row[1].as_bool().ok_or_else(|| bad("hidden"))?);
+                            q.push(", local_upvotes = ").push_bind(row[2].as_i64().ok_or_else(|| bad("local_upvotes"))?);
+                            q.push(", local_comments = ").push_bind(row[3].as_i64().ok_or_else(|| bad("local_comments"))?);
+                            q.push(" WHERE id = ").push_bind(row[0].as_str().ok_or_else(|| bad("id"))?.to_string());
+                        } else {
+                            let mut sep = q.separated(", ");
+                            for ((name, kind), v) in cols.iter().zip(row) {
+                                match kind {
+                                    Int => { sep.push_bind(v.as_i64().ok_or_else(|| bad(name))?); }
+                                    OptInt => { sep.push_bind(v.as_i64()); }
+                                    Text => { sep.push_bind(v.as_str().ok_or_else(|| bad(name))?.to_string()); }
+                                    OptText => { sep.push_bind(v.as_str().map(str::to_string)); }
+                                    Bool => { sep.push_bind(v.as_bool().ok_or_else(|| bad(name))?); }
+                                }
+                            }
+                            q.push(format!(") ON CONFLICT ({key}) DO NOTHING"));
+                        }
+                        q.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    $after_import(&self.pool, table).await
                 }
 
                 async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError> {

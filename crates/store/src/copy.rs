@@ -13,6 +13,9 @@ pub struct CopyReport {
     pub entries: u64,
     /// Watermarks copied.
     pub watermarks: u64,
+    /// Community rows copied (accounts, sessions, votes, comments, submissions, claims, and
+    /// the papers' hidden flags and local counts).
+    pub community_rows: u64,
     /// Papers and entries in the source, for progress.
     pub source_papers: i64,
     /// Entries in the source.
@@ -26,7 +29,7 @@ pub struct CopyReport {
 const PAPERS_MARK: &str = "migrate:papers";
 const ENTRIES_MARK: &str = "migrate:entries";
 
-/// Copies papers, feed entries and harvest watermarks from `from` into `to`, in batches of
+/// Copies papers, feed entries, harvest watermarks and the community tables from `from` into `to`, in batches of
 /// `batch`, then checks that both hold the same counts and checksums.
 ///
 /// Progress is kept in the target's watermarks, so a copy that is interrupted and run again
@@ -96,6 +99,22 @@ pub async fn copy_store(
         }
     }
 
+    // Community tables, in dependency order. Re-running copies again from the start of each
+    // table; rows already present are kept, so that is harmless.
+    for (table, _, _) in crate::community::COMMUNITY_TABLES {
+        let mut offset = 0;
+        loop {
+            let rows = from.export_rows(table, offset, batch).await?;
+            if rows.is_empty() {
+                break;
+            }
+            offset += rows.len() as i64;
+            report.community_rows += rows.len() as u64;
+            to.import_rows(table, &rows).await?;
+            progress(&report);
+        }
+    }
+
     let (a, b) = (checksum(from, batch).await?, checksum(to, batch).await?);
     let dst = to.stats().await?;
     report.verified = a == b && src.papers == dst.papers && src.feed_entries == dst.feed_entries;
@@ -108,7 +127,8 @@ pub async fn copy_store(
     Ok(report)
 }
 
-/// FNV-1a over the JSON of every paper (in id order) and every entry (in day, id order).
+/// FNV-1a over the JSON of every paper (in id order), every entry (in day, id order) and every
+/// community row (in key order).
 pub async fn checksum(store: &dyn Store, batch: i64) -> Result<u64, StoreError> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
@@ -143,6 +163,19 @@ pub async fn checksum(store: &dyn Store, batch: i64) -> Result<u64, StoreError> 
             feed(&serde_json::to_vec(&i.entry).map_err(|e| StoreError::Corrupt(e.to_string()))?);
         }
         after = Some(last);
+    }
+    for (table, _, _) in crate::community::COMMUNITY_TABLES {
+        let mut offset = 0;
+        loop {
+            let rows = store.export_rows(table, offset, batch).await?;
+            if rows.is_empty() {
+                break;
+            }
+            offset += rows.len() as i64;
+            for r in &rows {
+                feed(&serde_json::to_vec(r).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+        }
     }
     Ok(h)
 }

@@ -102,8 +102,22 @@ community_sql!(
     Postgres,
     begin = None::<&str>,
     next_seq = "nextval('paper_seq')",
-    wait = wait_pg
+    wait = wait_pg,
+    after_import = advance_identity
 );
+
+/// Rows copied with their ids leave PostgreSQL's identity sequences behind; move them past the
+/// highest id so new rows get fresh ones.
+async fn advance_identity(pool: &PgPool, table: &str) -> Result<(), StoreError> {
+    if matches!(table, "users" | "comments" | "claims") {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
+        ))
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
 
 /// Waits for a `dp_papers` notification (sent by a trigger when any server commits a change to
 /// papers) or the timeout.

@@ -126,8 +126,14 @@ community_sql!(
     Sqlite,
     begin = Some("BEGIN IMMEDIATE"),
     next_seq = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM papers)",
-    wait = wait_sqlite
+    wait = wait_sqlite,
+    after_import = nothing_after_import
 );
+
+/// SQLite's `AUTOINCREMENT` keeps up with explicit ids by itself.
+async fn nothing_after_import(_: &SqlitePool, _: &str) -> Result<(), StoreError> {
+    Ok(())
+}
 
 /// One SQLite file has one server: changes made by other processes (a CLI import) are found by
 /// comparing the change marker after the timeout.

@@ -33,6 +33,36 @@ async fn source(dir: &std::path::Path) -> Arc<dyn Store> {
     }
     s.upsert_records(batch).await.unwrap();
     s.set_watermark("oai:cs:from", "2025-03-18").await.unwrap();
+    // A community: accounts, a session, votes, a thread, a submission, a claim, a hidden paper.
+    let name = |n: &str| dp_core::Username::parse(n).unwrap();
+    let ada = s
+        .create_user(&name("ada"), "$argon2id$h1", false)
+        .await
+        .unwrap();
+    let bob = s
+        .create_user(&name("bob"), "$argon2id$h2", false)
+        .await
+        .unwrap();
+    s.create_session("tok", bob.id, std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let p = |i: u32| dp_core::ArxivId::parse(&format!("2501.{i:05}")).unwrap();
+    s.set_vote(ada.id, &p(1), true).await.unwrap();
+    s.set_vote(bob.id, &p(1), true).await.unwrap();
+    let c = s
+        .add_comment(&p(2), ada.id, None, "first <b>")
+        .await
+        .unwrap()
+        .unwrap();
+    s.add_comment(&p(2), bob.id, Some(c.id), "reply")
+        .await
+        .unwrap();
+    s.submit_paper(&bob, &p(4), common::day("2025-03-19"), 5)
+        .await
+        .unwrap();
+    let claim = s.add_claim(ada.id, &p(5), "Ada Lovelace").await.unwrap();
+    s.decide_claim(claim.id, true, ada.id).await.unwrap();
+    s.set_hidden(&p(7), true).await.unwrap();
     s
 }
 
@@ -44,8 +74,10 @@ async fn check_copy(target_url: &str) {
     assert!(report.verified, "{report:?}");
     assert_eq!(
         (report.papers, report.entries, report.watermarks),
-        (120, 40, 1)
+        (120, 41, 1)
     );
+    // 2 users, 1 session, 120 paper flags, 2 votes, 1 submission, 2 comments, 1 claim.
+    assert_eq!(report.community_rows, 129);
     assert_eq!(to.stats().await.unwrap(), from.stats().await.unwrap());
     assert_eq!(
         to.watermark("oai:cs:from").await.unwrap().as_deref(),
@@ -55,6 +87,21 @@ async fn check_copy(target_url: &str) {
         checksum(&*from, 50).await.unwrap(),
         checksum(&*to, 13).await.unwrap()
     );
+    let p = |i: u32| dp_core::ArxivId::parse(&format!("2501.{i:05}")).unwrap();
+    assert_eq!(
+        to.paper_detail(&p(1)).await.unwrap().unwrap().local_upvotes,
+        2
+    );
+    assert!(to.paper_detail(&p(7)).await.unwrap().unwrap().hidden);
+    assert_eq!(to.comments(&p(2)).await.unwrap().len(), 2);
+    assert_eq!(to.session_user("tok").await.unwrap().unwrap().name, "bob");
+    assert_eq!(
+        to.claims(Some(dp_core::ClaimState::Approved), None, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // A second run copies again harmlessly and still verifies.
     assert!(
         copy_store(&*from, &*to, 50, &|_| {})
@@ -62,6 +109,19 @@ async fn check_copy(target_url: &str) {
             .unwrap()
             .verified
     );
+    // New rows in the target get fresh ids (PostgreSQL's identity sequences were moved on).
+    let carol = to
+        .create_user(&dp_core::Username::parse("carol").unwrap(), "h", false)
+        .await
+        .unwrap();
+    assert!(carol.id > 2, "{}", carol.id);
+    assert!(!carol.is_admin, "the copied store has its admin already");
+    let c = to
+        .add_comment(&p(3), carol.id, None, "new")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(c.id > 2, "{}", c.id);
 }
 
 #[tokio::test]
