@@ -73,11 +73,18 @@ pub enum ColumnKind {
     Bool,
 }
 
+/// A community table: its name, its columns, and the key it is ordered by.
+pub type TableSpec = (
+    &'static str,
+    &'static [(&'static str, ColumnKind)],
+    &'static str,
+);
+
 /// The community tables a store copy carries, in the order they must be written (rows refer to
 /// rows of earlier tables), with their columns and the key they are ordered and deduplicated by.
 /// `paper_flags` is not a table: it is `papers.hidden`, `local_upvotes` and `local_comments`,
 /// which the paper copy does not carry.
-pub const COMMUNITY_TABLES: &[(&str, &[(&str, ColumnKind)], &str)] = {
+pub const COMMUNITY_TABLES: &[TableSpec] = {
     use ColumnKind::*;
     &[
         (
