@@ -451,3 +451,38 @@ fn reindex_and_search_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected a date"));
 }
+
+#[test]
+fn bench_search_scores_a_beir_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let beir = dir.path().join("beir");
+    std::fs::create_dir_all(beir.join("qrels")).unwrap();
+    std::fs::write(
+        beir.join("corpus.jsonl"),
+        "{\"_id\": \"d1\", \"title\": \"Zebrafish fin regeneration\", \"text\": \"Fins regrow.\"}\n\
+         {\"_id\": \"d2\", \"title\": \"Graph networks\", \"text\": \"Message passing.\"}\n\
+         {\"_id\": \"d3\", \"title\": \"Untitled\", \"text\": \"\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        beir.join("queries.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"how do zebrafish regrow fins\"}\n{\"_id\": \"q2\", \"text\": \"message passing\"}\n{\"_id\": \"q3\", \"text\": \"unjudged\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        beir.join("qrels/test.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n",
+    )
+    .unwrap();
+    let v = run_json(
+        bin(dir.path())
+            .args(["bench", "search", "--json", "--split", "test", "--beir"])
+            .arg(&beir),
+    );
+    let k = &v["keyword"];
+    assert_eq!(k["queries"], 2, "{v}");
+    assert_eq!(k["ndcg@10"], 1.0, "{v}");
+    assert_eq!(k["recall@100"], 1.0);
+    assert_eq!(k["mrr@10"], 1.0);
+    assert!(v["semantic"].is_null() && v["hybrid"].is_null());
+}
