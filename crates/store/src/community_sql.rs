@@ -177,11 +177,7 @@ macro_rules! community_sql {
                 }
 
                 async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-                    let cols = USER_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("u.{c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let cols = prefixed(USER_COLUMNS, "u");
                     let row: Option<UserRow> = sqlx::query_as(&format!(
                         "SELECT {cols} FROM sessions s JOIN users u ON u.id = s.user_id \
                          WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.banned"
@@ -436,11 +432,7 @@ macro_rules! community_sql {
                     from: NaiveDate,
                     to: NaiveDate,
                 ) -> Result<Vec<FeedItem>, StoreError> {
-                    let cols = ENTRY_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("e.{}", c.trim()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let cols = prefixed(ENTRY_COLUMNS, "e");
                     let sql = format!(
                         "SELECT {cols}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id \
                          WHERE e.day >= $1 AND e.day <= $2 AND NOT p.hidden \
@@ -603,11 +595,7 @@ macro_rules! community_sql {
                 }
 
                 async fn submitted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
-                    let cols = PAPER_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("p.{}", c.trim()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let cols = prefixed(PAPER_COLUMNS, "p");
                     let rows: Vec<PaperRow> = sqlx::query_as(&format!(
                         "SELECT {cols} FROM submissions s JOIN papers p ON p.id = s.paper_id \
                          WHERE s.user_id = $1 ORDER BY s.created_at DESC LIMIT $2"
@@ -620,11 +608,7 @@ macro_rules! community_sql {
                 }
 
                 async fn upvoted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
-                    let cols = PAPER_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("p.{}", c.trim()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let cols = prefixed(PAPER_COLUMNS, "p");
                     let rows: Vec<PaperRow> = sqlx::query_as(&format!(
                         "SELECT {cols} FROM votes v JOIN papers p ON p.id = v.paper_id \
                          WHERE v.user_id = $1 ORDER BY v.created_at DESC LIMIT $2"
@@ -674,11 +658,7 @@ macro_rules! community_sql {
                         shown_upvotes: i64,
                         shown_comments: i64,
                     }
-                    let cols = PAPER_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("p.{}", c.trim()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let cols = prefixed(PAPER_COLUMNS, "p");
                     let mut out = Vec::with_capacity(ids.len());
                     for chunk in ids.chunks(CHUNK) {
                         let mut q = sqlx::QueryBuilder::<$DB>::new(format!(

@@ -8,6 +8,15 @@ use dp_core::{ArxivId, FeedEntry, FeedItem, Paper};
 pub(crate) const PAPER_COLUMNS: &str = "id, version, title, abstract, authors, categories, \
      published_at, updated_at, comment, doi, journal_ref, github_repo, project_page";
 
+/// `columns` (a comma-separated list) with every name prefixed by `alias.`.
+pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The columns of `feed_entries`, in the order the SQL uses them.
 pub(crate) const ENTRY_COLUMNS: &str = "day, paper_id, position, published_at, submitted_at, \
      submitted_by, upvotes, num_comments, ai_summary, ai_keywords, github_repo, github_stars, \

@@ -212,11 +212,7 @@ macro_rules! sql_store {
             }
 
             async fn day_feed(&self, day: NaiveDate) -> Result<Vec<FeedItem>, StoreError> {
-                let cols = ENTRY_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("e.{}", c.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let cols = prefixed(ENTRY_COLUMNS, "e");
                 let sql = format!(
                     "SELECT {cols}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id \
                      WHERE e.day = $1 AND NOT p.hidden \
@@ -423,11 +419,7 @@ macro_rules! sql_store {
                 after: Option<(NaiveDate, &str)>,
                 limit: i64,
             ) -> Result<Vec<FeedItem>, StoreError> {
-                let cols = ENTRY_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("e.{}", c.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let cols = prefixed(ENTRY_COLUMNS, "e");
                 let (day, id) = match after {
                     Some((d, id)) => (d.format("%Y-%m-%d").to_string(), id.to_string()),
                     None => (String::new(), String::new()),

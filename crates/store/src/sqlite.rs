@@ -3,7 +3,8 @@
 use crate::community_sql::community_sql;
 use crate::plan::{batch_ids, plan};
 use crate::rows::{
-    to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS, PAPER_COLUMNS,
+    prefixed, to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS,
+    PAPER_COLUMNS,
 };
 use crate::sql::sql_store;
 use crate::{millis, now_millis, Job, NewJob, Stats, Store, StoreError};
