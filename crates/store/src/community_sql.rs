@@ -794,6 +794,140 @@ macro_rules! community_sql {
                     $wait(self, timeout).await
                 }
             }
+
+            #[async_trait::async_trait]
+            impl crate::vectors::Vectors for $Store {
+                async fn put_vectors(
+                    &self,
+                    model: &str,
+                    rows: &[crate::vectors::StoredVector],
+                ) -> Result<usize, StoreError> {
+                    let Some(first) = rows.first() else { return Ok(0) };
+                    let dim = first.1.len();
+                    if rows.iter().any(|(_, v)| v.len() != dim) {
+                        return Err(StoreError::Conflict("vectors of different lengths in one batch".into()));
+                    }
+                    let mut tx = begin(&self.pool).await?;
+                    let stored: Option<i64> =
+                        sqlx::query_scalar("SELECT dim FROM paper_vectors WHERE model = $1 LIMIT 1")
+                            .bind(model)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if let Some(stored) = stored {
+                        if stored != dim as i64 {
+                            return Err(StoreError::Conflict(format!(
+                                "model {model} has {stored}-dimensional vectors in the store; refusing {dim}-dimensional ones"
+                            )));
+                        }
+                    }
+                    let now = crate::now_millis();
+                    let mut n = 0;
+                    for (id, v) in rows {
+                        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM papers WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if exists.is_none() {
+                            continue;
+                        }
+                        sqlx::query(
+                            "INSERT INTO paper_vectors (paper_id, model, dim, vector, created_at) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model, paper_id) DO UPDATE \
+                             SET dim = excluded.dim, vector = excluded.vector, created_at = excluded.created_at",
+                        )
+                        .bind(id)
+                        .bind(model)
+                        .bind(dim as i64)
+                        .bind(crate::vectors::encode(v))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        touch(&mut tx, id).await?;
+                        n += 1;
+                    }
+                    tx.commit().await?;
+                    Ok(n)
+                }
+
+                async fn vectors_for(
+                    &self,
+                    model: &str,
+                    ids: &[String],
+                ) -> Result<Vec<crate::vectors::StoredVector>, StoreError> {
+                    let mut out = Vec::with_capacity(ids.len());
+                    for chunk in ids.chunks(500) {
+                        let mut q = sqlx::QueryBuilder::<$DB>::new(
+                            "SELECT paper_id, vector FROM paper_vectors WHERE model = ",
+                        );
+                        q.push_bind(model.to_string()).push(" AND paper_id IN (");
+                        let mut sep = q.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(id.clone());
+                        }
+                        q.push(")");
+                        let rows: Vec<(String, Vec<u8>)> = q.build_query_as().fetch_all(&self.pool).await?;
+                        out.extend(rows.into_iter().map(|(id, b)| (id, crate::vectors::decode(&b))));
+                    }
+                    Ok(out)
+                }
+
+                async fn vectors_after(
+                    &self,
+                    model: &str,
+                    after: Option<&str>,
+                    limit: i64,
+                ) -> Result<Vec<crate::vectors::StoredVector>, StoreError> {
+                    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+                        "SELECT paper_id, vector FROM paper_vectors WHERE model = $1 AND paper_id > $2 \
+                         ORDER BY paper_id LIMIT $3",
+                    )
+                    .bind(model)
+                    .bind(after.unwrap_or(""))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    Ok(rows.into_iter().map(|(id, b)| (id, crate::vectors::decode(&b))).collect())
+                }
+
+                async fn vector_stats(&self, model: &str) -> Result<(i64, Option<i64>), StoreError> {
+                    let (count, dim): (i64, Option<i64>) = sqlx::query_as(
+                        "SELECT COUNT(*), MAX(dim) FROM paper_vectors WHERE model = $1",
+                    )
+                    .bind(model)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok((count, dim))
+                }
+
+                async fn unembedded(
+                    &self,
+                    model: &str,
+                    limit: i64,
+                ) -> Result<Vec<crate::vectors::Unembedded>, StoreError> {
+                    let rows: Vec<(String, String, String)> = sqlx::query_as(
+                        "SELECT p.id, p.title, p.abstract FROM papers p \
+                         WHERE NOT p.hidden AND NOT EXISTS (SELECT 1 FROM paper_vectors v \
+                         WHERE v.model = $1 AND v.paper_id = p.id) \
+                         ORDER BY COALESCE((SELECT MAX(e.day) FROM feed_entries e WHERE e.paper_id = p.id), '') DESC, \
+                         p.local_upvotes + COALESCE((SELECT MAX(e.upvotes) FROM feed_entries e WHERE e.paper_id = p.id), 0) DESC, \
+                         COALESCE(p.published_at, 0) DESC, p.id DESC LIMIT $2",
+                    )
+                    .bind(model)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(id, title, abstract_text)| {
+                            Ok(crate::vectors::Unembedded {
+                                id: dp_core::ArxivId::parse(&id)
+                                    .map_err(|e| StoreError::Corrupt(format!("stored id {id}: {e}")))?,
+                                title,
+                                abstract_text,
+                            })
+                        })
+                        .collect()
+                }
+            }
         }
     };
 }

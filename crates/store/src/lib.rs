@@ -14,6 +14,7 @@ mod rows;
 mod sql;
 pub mod sqlite;
 pub mod testing;
+pub mod vectors;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use community::{ChangedPaper, Community, PaperDetail, PaperSummary, SubmitOutcome, VoteState};
 pub use error::StoreError;
+pub use vectors::{StoredVector, Unembedded, Vectors};
 
 /// Counts shown by `dailypapers stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,7 +87,7 @@ pub struct NewJob {
 
 /// The storage interface. Every method is one transaction.
 #[async_trait]
-pub trait Store: community::Community + Send + Sync + 'static {
+pub trait Store: community::Community + vectors::Vectors + Send + Sync + 'static {
     /// Inserts or merges a batch of records in one transaction and says, per record, what happened.
     ///
     /// Papers merge by [`Paper::merged_with`] (newer versions win; nothing else overwrites);

@@ -76,3 +76,30 @@ pub fn shared_data() -> Option<std::path::PathBuf> {
     eprintln!("NOTICE: skipping, shared data not found at {}", p.display());
     None
 }
+
+/// The sentence-embedding model folder for tests: `DAILYPAPERS_MODEL_DIR`, or
+/// `var/models/all-MiniLM-L6-v2` in the workspace (where `scripts/fetch-model.sh` puts it).
+///
+/// Missing: panics with a clear message when `CI` is set, and otherwise prints a notice and
+/// returns `None` so the caller can skip.
+pub fn model_dir() -> Option<std::path::PathBuf> {
+    let p = match std::env::var_os("DAILYPAPERS_MODEL_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../var/models/all-MiniLM-L6-v2"),
+    };
+    if p.join("model.safetensors").exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "embedding model not found at {}: run scripts/fetch-model.sh first (.ci/run does)",
+            p.display()
+        );
+    }
+    eprintln!(
+        "NOTICE: skipping, embedding model not found at {} (run scripts/fetch-model.sh)",
+        p.display()
+    );
+    None
+}

@@ -1,0 +1,231 @@
+//! Sentence embeddings computed in-process: a BERT-family model (candle) with mean pooling and
+//! L2 normalisation, read from a folder in Hugging Face layout (`config.json`, `tokenizer.json`,
+//! `model.safetensors`, optionally `sentence_bert_config.json`).
+//!
+//! The text of a paper is [`paper_text`]: the recipe the reference vectors in
+//! `../shared/data/vectors/` were computed with, so vectors made here and imported ones agree.
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use std::path::{Path, PathBuf};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+/// What can go wrong loading or running the model.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// A file of the model folder is missing or unreadable.
+    #[error("model folder {dir}: {message}")]
+    Model {
+        /// The folder.
+        dir: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The tokenizer failed.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// The tensor library failed.
+    #[error("model: {0}")]
+    Tensor(#[from] candle_core::Error),
+}
+
+/// The default token limit when the folder does not say (`max_seq_length` of sentence-transformers).
+const DEFAULT_MAX_TOKENS: usize = 256;
+
+/// A loaded sentence-embedding model.
+pub struct Embedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    dim: usize,
+    name: String,
+    max_tokens: usize,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("name", &self.name)
+            .field("dim", &self.dim)
+            .field("max_tokens", &self.max_tokens)
+            .finish()
+    }
+}
+
+fn read(dir: &Path, file: &str) -> Result<Vec<u8>, EmbedError> {
+    std::fs::read(dir.join(file)).map_err(|e| EmbedError::Model {
+        dir: dir.to_owned(),
+        message: format!("{file}: {e}"),
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct SentenceBertConfig {
+    max_seq_length: Option<usize>,
+}
+
+impl Embedder {
+    /// Loads the model in `dir`. Its name (what stored vectors are labelled with, and what
+    /// `import-vectors` checks) is the folder's name.
+    pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
+        let bad = |message: String| EmbedError::Model {
+            dir: dir.to_owned(),
+            message,
+        };
+        let config: Config = serde_json::from_slice(&read(dir, "config.json")?)
+            .map_err(|e| bad(format!("config.json: {e}")))?;
+        let max_tokens = match std::fs::read(dir.join("sentence_bert_config.json")) {
+            Ok(bytes) => serde_json::from_slice::<SentenceBertConfig>(&bytes)
+                .ok()
+                .and_then(|c| c.max_seq_length)
+                .unwrap_or(DEFAULT_MAX_TOKENS),
+            Err(_) => DEFAULT_MAX_TOKENS,
+        }
+        .min(config.max_position_embeddings);
+        let mut tokenizer = Tokenizer::from_bytes(read(dir, "tokenizer.json")?)
+            .map_err(|e| bad(format!("tokenizer.json: {e}")))?;
+        // tokenizer.json of all-MiniLM-L6-v2 truncates at 128 and pads to a fixed 128; the model
+        // reads up to max_seq_length (256) tokens, as sentence-transformers does.
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_tokens,
+                ..Default::default()
+            }))
+            .map_err(|e| bad(format!("tokenizer.json: {e}")))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            pad_id: config.pad_token_id as u32,
+            ..Default::default()
+        }));
+        let weights = dir.join("model.safetensors");
+        if !weights.is_file() {
+            return Err(bad("model.safetensors is missing".into()));
+        }
+        let device = Device::Cpu;
+        // SAFETY: the weights file is memory-mapped read-only; candle copies what it keeps.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device)? };
+        let model = BertModel::load(vb, &config)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        Ok(Embedder {
+            model,
+            tokenizer,
+            device,
+            dim: config.hidden_size,
+            name,
+            max_tokens,
+        })
+    }
+
+    /// The model's name: the label on every vector it makes.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The vector dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The token limit per text.
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// Embeds `texts` as one batch: unit-length vectors in the order given. Texts of similar
+    /// length batch best (less padding); [`Embedder::embed_many`] sorts for you.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let len = encodings.first().map(|e| e.len()).unwrap_or(0);
+        let mut ids = Vec::with_capacity(texts.len() * len);
+        let mut mask = Vec::with_capacity(texts.len() * len);
+        for e in &encodings {
+            ids.extend_from_slice(e.get_ids());
+            mask.extend_from_slice(e.get_attention_mask());
+        }
+        let shape = (texts.len(), len);
+        let ids = Tensor::from_vec(ids, shape, &self.device)?;
+        let mask = Tensor::from_vec(mask, shape, &self.device)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        // Mean pooling over real tokens, then L2 normalisation.
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        Ok(mean.broadcast_div(&norm)?.to_vec2::<f32>()?)
+    }
+
+    /// Embeds any number of texts in batches of up to `batch` texts of similar token length,
+    /// calling `progress` with the number done after each batch. Returns vectors in input order.
+    pub fn embed_many(
+        &self,
+        texts: &[&str],
+        batch: usize,
+        progress: &dyn Fn(usize),
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let lengths: Vec<usize> = texts
+            .iter()
+            .map(|t| {
+                self.tokenizer
+                    .encode_fast(*t, false)
+                    .map(|e| e.len())
+                    .unwrap_or(t.len() / 4)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| lengths[i]);
+        let mut out = vec![Vec::new(); texts.len()];
+        let mut done = 0;
+        for chunk in order.chunks(batch.max(1)) {
+            let batch_texts: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(self.embed(&batch_texts)?) {
+                out[i] = v;
+            }
+            done += chunk.len();
+            progress(done);
+        }
+        Ok(out)
+    }
+}
+
+/// The text embedded for a paper: title and abstract, each with runs of white space collapsed
+/// to one space and trimmed, joined by a newline.
+pub fn paper_text(title: &str, summary: &str) -> String {
+    let collapse = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{}\n{}", collapse(title), collapse(summary))
+}
+
+/// Dot product of two vectors of the same length (cosine similarity for unit vectors).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_text_collapses_white_space() {
+        assert_eq!(
+            paper_text("  A\n  title ", "An\tabstract\n\nwith  gaps "),
+            "A title\nAn abstract with gaps"
+        );
+    }
+
+    #[test]
+    fn a_missing_folder_is_a_clear_error() {
+        let err = Embedder::load(Path::new("/nonexistent/model")).unwrap_err();
+        assert!(err.to_string().contains("config.json"), "{err}");
+    }
+}
