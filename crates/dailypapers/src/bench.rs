@@ -45,6 +45,9 @@ enum BenchWhat {
         /// Where the shared data is (latency mode).
         #[arg(long, default_value = "../shared/data")]
         shared: PathBuf,
+        /// The embedding model folder (default: `search.model_dir` of the configuration).
+        #[arg(long, value_name = "DIR")]
+        model_dir: Option<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -179,7 +182,7 @@ async fn plain_insert(files: Vec<PathBuf>, db: PathBuf) -> Result<u64> {
 }
 
 /// Runs a benchmark and prints its figures.
-pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
+pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
     let (paths, shared, json) = match &args.what {
         BenchWhat::Import {
             paths,
@@ -200,11 +203,13 @@ pub async fn run(args: &BenchArgs, _config: &Config) -> Result<()> {
             beir,
             split,
             shared,
+            model_dir,
             json,
         } => {
+            let model = model_dir.clone().unwrap_or_else(|| config.model_dir());
             return match beir {
-                Some(dir) => crate::search_bench::beir(dir, split, *json).await,
-                None => crate::search_bench::latency(shared, *json).await,
+                Some(dir) => crate::search_bench::beir(dir, split, &model, config, *json).await,
+                None => crate::search_bench::latency(shared, &model, config, *json).await,
             };
         }
     };

@@ -38,6 +38,14 @@ pub struct SearchConfig {
     /// Folder of this server's keyword index (derived data, rebuilt when missing). Default:
     /// `DATA_DIR/search/ADDRESS_PORT`, so several servers on one machine keep separate indexes.
     pub index_dir: Option<PathBuf>,
+    /// Folder of the sentence-embedding model in Hugging Face layout (`config.json`,
+    /// `tokenizer.json`, `model.safetensors`). Default: `DATA_DIR/models/all-MiniLM-L6-v2`,
+    /// where `scripts/fetch-model.sh` puts it. Without a model, search is keyword-only.
+    pub model_dir: Option<PathBuf>,
+    /// Above this many vectors the vector index is an HNSW graph instead of exact search.
+    pub hnsw_threshold: Option<usize>,
+    /// Papers embedded per batch by `embed` and the background job.
+    pub embed_batch: Option<usize>,
 }
 
 /// Community rules and rate limits.
@@ -184,6 +192,23 @@ impl Config {
                 self.data_dir.join("search").join(name)
             }
         }
+    }
+
+    /// The embedding model folder.
+    pub fn model_dir(&self) -> PathBuf {
+        match &self.search.model_dir {
+            Some(d) => d.clone(),
+            None => self.data_dir.join("models").join("all-MiniLM-L6-v2"),
+        }
+    }
+
+    /// How the vector index is built.
+    pub fn vector_config(&self) -> dp_search::vector::VectorConfig {
+        let mut c = dp_search::vector::VectorConfig::default();
+        if let Some(t) = self.search.hnsw_threshold {
+            c.hnsw_threshold = t;
+        }
+        c
     }
 
     /// What the web layer needs from the configuration.

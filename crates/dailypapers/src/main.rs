@@ -58,8 +58,15 @@ enum Command {
     Backup(BackupArgs),
     /// Rebuild this server's keyword index from the store (stop the server first).
     Reindex,
-    /// Search the keyword index from the command line.
+    /// Search from the command line (keyword index; with --mode hybrid or semantic also the
+    /// stored vectors and the model).
     Search(SearchArgs),
+    /// Compute missing paper embeddings with the local model: newest and most upvoted papers
+    /// first, in batches committed as they finish (safe to kill and run again).
+    Embed(EmbedArgs),
+    /// Load embeddings computed elsewhere: a raw float16 (`.f16`) or float32 (`.f32`) matrix,
+    /// one row per id of an id list, named after the model (e.g. `all-MiniLM-L6-v2.f16`).
+    ImportVectors(ImportVectorsArgs),
     /// Manage accounts: `user create NAME [--admin]` (password on stdin), `user admin NAME`.
     #[command(subcommand)]
     User(UserCommand),
@@ -73,9 +80,35 @@ struct SearchArgs {
     /// How many results.
     #[arg(long, default_value_t = 10)]
     limit: usize,
+    /// Ranking: keyword (default here: needs only the index), hybrid or semantic.
+    #[arg(long, default_value = "keyword")]
+    mode: String,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+struct EmbedArgs {
+    /// Embed at most this many papers, then stop.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Papers per batch (default: search.embed_batch, else 32).
+    #[arg(long)]
+    batch: Option<usize>,
+}
+
+#[derive(Args)]
+struct ImportVectorsArgs {
+    /// The matrix file: `MODEL.f16` or `MODEL.f32`, little-endian, row-major, no header.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The id list, one arXiv id per line (default: ids.txt beside the matrix).
+    #[arg(long, value_name = "FILE")]
+    ids: Option<PathBuf>,
+    /// The model the vectors come from (default: the file name without its extension).
+    #[arg(long)]
+    model: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -278,7 +311,9 @@ async fn run(command: Command, store: Arc<dyn dp_store::Store>, config: &Config)
         }
         Command::User(cmd) => user(store, cmd).await,
         Command::Reindex => reindex(store, config).await,
-        Command::Search(args) => search_cli(config, args),
+        Command::Search(args) => search_cli(store, config, args).await,
+        Command::Embed(args) => embed_cli(store, config, args).await,
+        Command::ImportVectors(args) => import_vectors(store, config, args).await,
         Command::Bench(_) | Command::MigrateStore(_) => Ok(()),
     }
 }
@@ -305,7 +340,17 @@ async fn reindex(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()>
     Ok(())
 }
 
-fn search_cli(config: &Config, args: SearchArgs) -> Result<()> {
+async fn search_cli(
+    store: Arc<dyn dp_store::Store>,
+    config: &Config,
+    args: SearchArgs,
+) -> Result<()> {
+    let mode = match args.mode.as_str() {
+        "keyword" => dp_search::Mode::Keyword,
+        "hybrid" => dp_search::Mode::Hybrid,
+        "semantic" => dp_search::Mode::Semantic,
+        other => bail!("--mode: expected keyword, hybrid or semantic, not {other:?}"),
+    };
     let dir = config.index_dir();
     let index = dp_search::KeywordIndex::open_read_only(&dir).with_context(|| {
         format!(
@@ -314,7 +359,20 @@ fn search_cli(config: &Config, args: SearchArgs) -> Result<()> {
         )
     })?;
     let q = dp_search::parse(&args.query.join(" "))?;
-    let hits = index.search(&q, args.limit)?;
+    let mut follower = dp_search::follow::Follower::new(Arc::new(index));
+    if mode != dp_search::Mode::Keyword {
+        let semantic = load_semantic(config)?.with_context(|| {
+            format!(
+                "--mode {}: no embedding model in {} (run scripts/fetch-model.sh)",
+                args.mode,
+                config.model_dir().display()
+            )
+        })?;
+        follower = follower.with_semantic(semantic);
+        follower.load_vectors(store.as_ref(), &|_| {}).await?;
+    }
+    let engine = follower.engine();
+    let hits = engine.search(&q, args.limit, mode)?;
     if args.json {
         println!("{}", serde_json::to_string(&hits)?);
     } else {
@@ -323,6 +381,84 @@ fn search_cli(config: &Config, args: SearchArgs) -> Result<()> {
             println!("{:>8.2}  {:<12} {}", h.score, h.id, title);
         }
     }
+    Ok(())
+}
+
+/// The embedding model and an empty vector index, when the model folder exists.
+fn load_semantic(config: &Config) -> Result<Option<dp_search::Semantic>> {
+    let dir = config.model_dir();
+    if !dir.join("model.safetensors").exists() {
+        return Ok(None);
+    }
+    let embedder = dp_search::embed::Embedder::load(&dir)
+        .with_context(|| format!("loading the embedding model in {}", dir.display()))?;
+    let vectors = dp_search::vector::VectorIndex::new(embedder.dim(), config.vector_config());
+    Ok(Some(dp_search::Semantic {
+        embedder: Arc::new(embedder),
+        vectors: Arc::new(vectors),
+    }))
+}
+
+async fn embed_cli(
+    store: Arc<dyn dp_store::Store>,
+    config: &Config,
+    args: EmbedArgs,
+) -> Result<()> {
+    let dir = config.model_dir();
+    let embedder = Arc::new(dp_search::embed::Embedder::load(&dir).with_context(|| {
+        format!(
+            "no usable embedding model in {} (run scripts/fetch-model.sh, or set search.model_dir)",
+            dir.display()
+        )
+    })?);
+    let batch = args
+        .batch
+        .or(config.search.embed_batch)
+        .unwrap_or(32)
+        .max(1);
+    let (have, _) = store.vector_stats(embedder.name()).await?;
+    let total_papers = store.stats().await?.papers as u64;
+    let goal = match args.limit {
+        Some(l) => (l as u64).min(total_papers.saturating_sub(have as u64)),
+        None => total_papers.saturating_sub(have as u64),
+    };
+    let bar = progress::CountBar::new("embedding");
+    let started = std::time::Instant::now();
+    let done = dp_search::jobs::embed_missing(store.as_ref(), &embedder, batch, args.limit, &|n| {
+        bar.update(n, goal)
+    })
+    .await?;
+    bar.finish();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "embedded {done} papers in {secs:.1} s ({:.1} papers/s) with {}; {} have vectors now",
+        done as f64 / secs.max(1e-9),
+        embedder.name(),
+        have as u64 + done
+    );
+    Ok(())
+}
+
+async fn import_vectors(
+    store: Arc<dyn dp_store::Store>,
+    config: &Config,
+    args: ImportVectorsArgs,
+) -> Result<()> {
+    let bar = progress::CountBar::new("importing vectors");
+    let report = dp_search::jobs::import_vectors(
+        store.as_ref(),
+        &args.file,
+        args.ids.as_deref(),
+        args.model.as_deref(),
+        &config.model_dir(),
+        &|n, total| bar.update(n, total),
+    )
+    .await?;
+    bar.finish();
+    println!(
+        "imported {} vectors of {} ({} dimensions); {} ids not in the store were skipped",
+        report.stored, report.model, report.dim, report.skipped
+    );
     Ok(())
 }
 
@@ -393,16 +529,29 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
     let index_dir = config.index_dir();
     let index = dp_search::KeywordIndex::open(Some(&index_dir))
         .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
+    let mut follower = dp_search::follow::Follower::new(Arc::new(index));
+    let semantic = load_semantic(config)?;
+    let embedder = semantic.as_ref().map(|s| s.embedder.clone());
+    match semantic {
+        Some(s) => {
+            tracing::info!(model = %s.embedder.name(), "semantic search on");
+            follower = follower.with_semantic(s);
+        }
+        None => tracing::warn!(
+            "no embedding model in {}: search is keyword-only (run scripts/fetch-model.sh)",
+            config.model_dir().display()
+        ),
+    }
     let state = dp_web::AppState::new(store.clone(), config.web_settings())
         .with_fetcher(Arc::new(fetcher))
-        .with_search(Arc::new(index));
+        .with_follower(Arc::new(follower));
     let _background = AbortOnDrop(state.spawn_background());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    if config.harvest.schedule_minutes > 0 {
-        let w = worker::Worker::new(store, config.clone())?;
+    if config.harvest.schedule_minutes > 0 || embedder.is_some() {
+        let w = worker::Worker::new(store, config.clone(), embedder)?;
         tokio::spawn(w.run());
     }
     axum::serve(

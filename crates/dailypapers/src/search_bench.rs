@@ -1,10 +1,14 @@
 //! `dailypapers bench search`: retrieval quality on a BEIR set (`--beir DIR`), or query latency
 //! over the shared corpus (default), with an exact id lookup as the baseline of the same run.
 
+use crate::config::Config;
+use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
 use dp_core::{ArxivId, Paper, Record};
+use dp_search::embed::{paper_text, Embedder};
 use dp_search::follow::Follower;
-use dp_search::{parse, KeywordIndex};
+use dp_search::vector::VectorIndex;
+use dp_search::{parse, Candidate, Engine, Fusion, KeywordIndex, Mode, Semantic};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -71,9 +75,122 @@ fn scores(ranked: &[String], rel: &HashMap<String, i64>) -> (f64, f64, f64) {
     (if idcg > 0.0 { dcg / idcg } else { 0.0 }, recall, mrr)
 }
 
+/// Embeds `texts` with a progress bar, or reads them from the cache in
+/// `DATA_DIR/cache/embeddings`, keyed by the model's name and weights size and every text.
+pub fn embed_cached(
+    embedder: &Embedder,
+    model_dir: &Path,
+    texts: &[String],
+    config: &Config,
+    label: &'static str,
+) -> Result<Vec<Vec<f32>>> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(embedder.name().as_bytes());
+    let weights = std::fs::metadata(model_dir.join("model.safetensors"))?.len();
+    h.update(weights.to_le_bytes());
+    h.update((embedder.max_tokens() as u64).to_le_bytes());
+    for t in texts {
+        h.update((t.len() as u64).to_le_bytes());
+        h.update(t.as_bytes());
+    }
+    let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let dir = config.data_dir.join("cache").join("embeddings");
+    let path = dir.join(format!("{}-{}.f32", embedder.name(), &key[..32]));
+    let dim = embedder.dim();
+    if let Ok(bytes) = std::fs::read(&path) {
+        if bytes.len() == texts.len() * dim * 4 {
+            return Ok(bytes
+                .chunks_exact(dim * 4)
+                .map(|row| {
+                    row.chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect()
+                })
+                .collect());
+        }
+    }
+    let bar = CountBar::new(label);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let total = refs.len() as u64;
+    let vectors = embedder.embed_many(&refs, 32, &|done| bar.update(done as u64, total))?;
+    bar.finish();
+    std::fs::create_dir_all(&dir)?;
+    let bytes: Vec<u8> = vectors
+        .iter()
+        .flat_map(|v| v.iter().flat_map(|x| x.to_le_bytes()))
+        .collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(vectors)
+}
+
+/// Per-mode figures of one BEIR run.
+#[derive(Default)]
+struct Tally {
+    ndcg: f64,
+    recall: f64,
+    mrr: f64,
+    lat: Vec<f64>,
+    n: usize,
+}
+
+impl Tally {
+    fn add(&mut self, ranked: &[String], rel: &HashMap<String, i64>, ms: f64) {
+        let (a, b, c) = scores(ranked, rel);
+        self.ndcg += a;
+        self.recall += b;
+        self.mrr += c;
+        self.lat.push(ms);
+        self.n += 1;
+    }
+
+    fn json(&mut self) -> Value {
+        self.lat.sort_by(f64::total_cmp);
+        let k = self.n.max(1) as f64;
+        json!({"ndcg@10": self.ndcg / k, "recall@100": self.recall / k, "mrr@10": self.mrr / k,
+            "p50_ms": percentile(&self.lat, 0.5), "p99_ms": percentile(&self.lat, 0.99), "queries": self.n})
+    }
+}
+
+/// Fusions compared on every run (the default is the first).
+fn fusion_variants() -> Vec<(String, Fusion)> {
+    let mut v = vec![(
+        format!("default {:?}", Fusion::default()),
+        Fusion::default(),
+    )];
+    v.push((
+        "rrf k=60 (plain)".into(),
+        Fusion::Rrf {
+            k: 60.0,
+            keyword_weight: 1.0,
+        },
+    ));
+    for kw in [0.5f32, 2.0] {
+        v.push((
+            format!("rrf k=60 keyword x{kw}"),
+            Fusion::Rrf {
+                k: 60.0,
+                keyword_weight: kw,
+            },
+        ));
+    }
+    for alpha in [0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] {
+        v.push((format!("convex alpha={alpha}"), Fusion::Convex { alpha }));
+    }
+    v
+}
+
 /// Quality on a BEIR set. Documents get stand-in arXiv ids (`2001.00001`, ...) so they can live
 /// in a temporary store like real papers.
-pub async fn beir(dir: &Path, split: &str, json_out: bool) -> Result<()> {
+pub async fn beir(
+    dir: &Path,
+    split: &str,
+    model_dir: &Path,
+    config: &Config,
+    json_out: bool,
+) -> Result<()> {
     let corpus = read_jsonl(&dir.join("corpus.jsonl"))?;
     let queries = read_jsonl(&dir.join("queries.jsonl"))?;
     let qrels_path = dir.join("qrels").join(format!("{split}.tsv"));
@@ -92,6 +209,15 @@ pub async fn beir(dir: &Path, split: &str, json_out: bool) -> Result<()> {
                 .insert(f[1].to_string(), f[2].trim().parse().unwrap_or(0));
         }
     }
+    let embedder = if model_dir.join("model.safetensors").exists() {
+        Some(Arc::new(Embedder::load(model_dir)?))
+    } else {
+        eprintln!(
+            "no embedding model in {} (run scripts/fetch-model.sh): keyword mode only",
+            model_dir.display()
+        );
+        None
+    };
     let tmp = tempfile::tempdir()?;
     let store = dp_store::open(&format!(
         "sqlite://{}",
@@ -100,6 +226,8 @@ pub async fn beir(dir: &Path, split: &str, json_out: bool) -> Result<()> {
     .await?;
     let mut to_doc = HashMap::new();
     let mut batch = Vec::new();
+    let mut ids = Vec::new();
+    let mut texts = Vec::new();
     for (i, d) in corpus.iter().enumerate() {
         let id = ArxivId::parse(&format!("20{:02}.{:05}", i / 99_999 + 1, i % 99_999 + 1))?;
         to_doc.insert(
@@ -108,6 +236,8 @@ pub async fn beir(dir: &Path, split: &str, json_out: bool) -> Result<()> {
         );
         let title = d["title"].as_str().unwrap_or_default();
         let text = d["text"].as_str().unwrap_or_default();
+        texts.push(paper_text(title, text));
+        ids.push(id.base().to_string());
         let title = if title.trim().is_empty() {
             "(untitled)"
         } else {
@@ -121,63 +251,132 @@ pub async fn beir(dir: &Path, split: &str, json_out: bool) -> Result<()> {
     store.upsert_records(batch).await?;
     let follower = Follower::new(Arc::new(KeywordIndex::open(None)?));
     follower.catch_up(store.as_ref(), &|_| {}).await?;
-    let index = follower.index();
-    let (mut n, mut r, mut m, mut lat, mut judged) = (0.0, 0.0, 0.0, Vec::new(), 0usize);
+    store.close().await;
+    let mut engine = Engine::keyword_only(follower.index().clone());
+    if let Some(embedder) = &embedder {
+        let vectors = embed_cached(embedder, model_dir, &texts, config, "embedding corpus")?;
+        let index = VectorIndex::new(embedder.dim(), config.vector_config());
+        index.upsert(&ids.iter().cloned().zip(vectors).collect::<Vec<_>>())?;
+        engine.semantic = Some(Semantic {
+            embedder: embedder.clone(),
+            vectors: Arc::new(index),
+        });
+    }
+    let variants = fusion_variants();
+    let mut keyword = Tally::default();
+    let mut semantic = Tally::default();
+    let mut hybrid = Tally::default();
+    let mut tuned: Vec<Tally> = variants.iter().map(|_| Tally::default()).collect();
+    let docs = |c: Vec<Candidate>| -> Vec<String> {
+        c.into_iter()
+            .filter_map(|h| to_doc.get(&h.id).cloned())
+            .collect()
+    };
     for q in &queries {
         let qid = q["_id"].as_str().unwrap_or_default();
         let Some(rel) = qrels.get(qid) else { continue };
-        let text = q["text"].as_str().unwrap_or_default();
-        let t = Instant::now();
-        let ranked: Vec<String> = match parse(&text.chars().take(250).collect::<String>()) {
-            Ok(pq) => index
-                .search(&pq, 100)?
-                .into_iter()
-                .filter_map(|h| to_doc.get(&h.id).cloned())
-                .collect(),
-            Err(_) => Vec::new(),
+        let text: String = q["text"]
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .take(250)
+            .collect();
+        let Ok(pq) = parse(&text) else {
+            for t in [&mut keyword, &mut semantic, &mut hybrid] {
+                t.add(&[], rel, 0.0);
+            }
+            continue;
         };
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-        let (a, b, c) = scores(&ranked, rel);
-        n += a;
-        r += b;
-        m += c;
-        judged += 1;
+        let t = Instant::now();
+        let ranked = docs(engine.rank(&pq, 100, Mode::Keyword, None)?);
+        keyword.add(&ranked, rel, t.elapsed().as_secs_f64() * 1000.0);
+        if engine.semantic.is_none() {
+            continue;
+        }
+        // Semantic and hybrid latency include embedding the query.
+        let t = Instant::now();
+        let qv = engine.embed_query(&pq)?.unwrap_or_default();
+        let embed_ms = t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        let ranked = docs(engine.rank(&pq, 100, Mode::Semantic, Some(&qv))?);
+        semantic.add(&ranked, rel, embed_ms + t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let ranked = docs(engine.rank(&pq, 100, Mode::Hybrid, Some(&qv))?);
+        hybrid.add(&ranked, rel, embed_ms + t.elapsed().as_secs_f64() * 1000.0);
+        for ((_, fusion), tally) in variants.iter().zip(tuned.iter_mut()) {
+            let mut e = engine.clone();
+            e.fusion = *fusion;
+            let t = Instant::now();
+            let ranked = docs(e.rank(&pq, 100, Mode::Hybrid, Some(&qv))?);
+            tally.add(&ranked, rel, embed_ms + t.elapsed().as_secs_f64() * 1000.0);
+        }
     }
-    store.close().await;
-    lat.sort_by(f64::total_cmp);
-    let k = judged.max(1) as f64;
-    let keyword = json!({"ndcg@10": n / k, "recall@100": r / k, "mrr@10": m / k, "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "queries": judged});
-    let out = json!({"keyword": keyword, "semantic": null, "hybrid": null,
-        "note": "semantic and hybrid ranking need the embedding model, which is not built yet"});
+    let has_semantic = engine.semantic.is_some();
+    let out = json!({
+        "keyword": keyword.json(),
+        "semantic": if has_semantic { semantic.json() } else { Value::Null },
+        "hybrid": if has_semantic { hybrid.json() } else { Value::Null },
+        "fusion": format!("{:?}", Fusion::default()),
+        "fusion_variants": if has_semantic {
+            variants.iter().zip(tuned.iter_mut()).map(|((name, _), t)| {
+                let mut j = t.json();
+                j["fusion"] = json!(name);
+                j
+            }).collect::<Vec<_>>()
+        } else { Vec::new() },
+    });
     if json_out {
         println!("{out}");
-    } else {
+        return Ok(());
+    }
+    println!(
+        "{} documents, {} judged queries ({split})",
+        corpus.len(),
+        keyword.n
+    );
+    println!(
+        "{:<28} {:>8} {:>10} {:>8} {:>8} {:>8}",
+        "mode", "nDCG@10", "Recall@100", "MRR@10", "p50 ms", "p99 ms"
+    );
+    let row = |name: &str, k: &Value| {
         println!(
-            "{} documents, {judged} judged queries ({split})",
-            corpus.len()
-        );
-        println!(
-            "{:<10} {:>8} {:>10} {:>8} {:>8} {:>8}",
-            "mode", "nDCG@10", "Recall@100", "MRR@10", "p50 ms", "p99 ms"
-        );
-        let k = &out["keyword"];
-        println!(
-            "{:<10} {:>8.3} {:>10.3} {:>8.3} {:>8.2} {:>8.2}",
-            "keyword",
+            "{:<28} {:>8.3} {:>10.3} {:>8.3} {:>8.2} {:>8.2}",
+            name,
             k["ndcg@10"].as_f64().unwrap_or(0.0),
             k["recall@100"].as_f64().unwrap_or(0.0),
             k["mrr@10"].as_f64().unwrap_or(0.0),
             k["p50_ms"].as_f64().unwrap_or(0.0),
             k["p99_ms"].as_f64().unwrap_or(0.0)
         );
-        println!("semantic, hybrid: not built yet (needs the embedding model)");
+    };
+    for mode in ["keyword", "semantic", "hybrid"] {
+        if out[mode].is_null() {
+            println!("{mode}: no embedding model");
+        } else {
+            row(mode, &out[mode]);
+        }
+    }
+    if has_semantic {
+        println!("hybrid fusions compared:");
+        for v in out["fusion_variants"].as_array().into_iter().flatten() {
+            row(&format!("  {}", v["fusion"].as_str().unwrap_or("")), v);
+        }
     }
     Ok(())
 }
 
 /// Latency over the shared corpus: common words, phrases, filters, titles and authors, single
 /// threaded, against exact id lookups in the same run.
-pub async fn latency(shared: &Path, json_out: bool) -> Result<()> {
+pub async fn latency(
+    shared: &Path,
+    _model_dir: &Path,
+    _config: &Config,
+    json_out: bool,
+) -> Result<()> {
+    latency_keyword(shared, json_out).await
+}
+
+async fn latency_keyword(shared: &Path, json_out: bool) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let store = dp_store::open(&format!(
         "sqlite://{}",

@@ -18,11 +18,17 @@ pub struct Worker {
     config: Config,
     fetcher: HttpFetcher,
     name: String,
+    /// The embedding model, when this server has one: it then schedules and runs `embed` jobs.
+    embedder: Option<Arc<dp_search::embed::Embedder>>,
 }
 
 impl Worker {
     /// A worker with a name unique to this process.
-    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<Worker> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: Config,
+        embedder: Option<Arc<dp_search::embed::Embedder>>,
+    ) -> Result<Worker> {
         let fetcher = HttpFetcher::new(config.fetch_policy())?;
         let name = format!("{}-{}", hostname(), std::process::id());
         Ok(Worker {
@@ -30,6 +36,7 @@ impl Worker {
             config,
             fetcher,
             name,
+            embedder,
         })
     }
 
@@ -62,7 +69,8 @@ impl Worker {
                     }
                 }
             }
-            tokio::time::sleep(Duration::from_secs(5)).await;
+            // Woken at once by a change on PostgreSQL (NOTIFY), after 5 s otherwise.
+            self.store.wait_for_change(Duration::from_secs(5)).await;
         }
     }
 
@@ -93,6 +101,21 @@ impl Worker {
     }
 
     async fn schedule(&self) -> Result<()> {
+        if let Some(e) = &self.embedder {
+            // Papers without a vector: one embed job per 10-second slot for the whole cluster.
+            if !self.store.unembedded(e.name(), 1).await?.is_empty() {
+                let slot = Utc::now().timestamp() / 10;
+                self.store
+                    .enqueue_job(&NewJob {
+                        kind: "embed".into(),
+                        dedup_key: format!("embed:{}:{slot}", e.name()),
+                        payload: serde_json::json!({ "model": e.name() }).to_string(),
+                        run_after: Utc::now(),
+                        max_attempts: 3,
+                    })
+                    .await?;
+            }
+        }
         let minutes = self.config.harvest.schedule_minutes;
         if minutes == 0 {
             return Ok(());
@@ -142,6 +165,18 @@ impl Worker {
                 "harvest progress"
             )
         };
+        if job.kind == "embed" {
+            let Some(e) = &self.embedder else {
+                bail!("this server has no embedding model (search.model_dir)");
+            };
+            let batch = self.config.search.embed_batch.unwrap_or(16);
+            // At most a few hundred papers per job, so the lease heartbeat and other jobs get
+            // their turn; the next slot's job goes on.
+            let n =
+                dp_search::jobs::embed_missing(&*self.store, e, batch, Some(512), &|_| {}).await?;
+            tracing::info!(key = %job.dedup_key, papers = n, "embedded papers");
+            return Ok(());
+        }
         let report = match job.kind.as_str() {
             "harvest-oai" => {
                 let set = payload.get("set").and_then(|s| s.as_str()).unwrap_or("cs");

@@ -7,8 +7,8 @@
 //! highest `seq` seen by [`SAFETY`], and papers in that margin are simply indexed again
 //! (indexing is an idempotent replace).
 
-use crate::{KeywordIndex, SearchError};
-use dp_store::Store;
+use crate::{Engine, Fusion, KeywordIndex, SearchError, Semantic};
+use dp_store::{ChangedPaper, Store};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -28,6 +28,10 @@ pub struct Follower {
     history: std::sync::Mutex<VecDeque<(Instant, i64)>>,
     /// When the follower last read again from the stored cursor.
     last_rescan: std::sync::Mutex<Instant>,
+    /// The semantic side and the name of the model whose stored vectors it follows.
+    semantic: Option<(Semantic, String)>,
+    /// Vectors loaded from the store at start (for the readiness of semantic search).
+    vectors_loaded: std::sync::atomic::AtomicBool,
 }
 
 impl Follower {
@@ -39,7 +43,88 @@ impl Follower {
             seen: AtomicI64::new(c),
             history: std::sync::Mutex::new(VecDeque::new()),
             last_rescan: std::sync::Mutex::new(Instant::now()),
+            semantic: None,
+            vectors_loaded: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Also keeps a vector index in step: vectors of `model` stored for changed papers.
+    pub fn with_semantic(mut self, semantic: Semantic) -> Follower {
+        let model = semantic.embedder.name().to_string();
+        self.semantic = Some((semantic, model));
+        self
+    }
+
+    /// Keyword, semantic and hybrid search over what this follower maintains.
+    pub fn engine(&self) -> Engine {
+        Engine {
+            keyword: self.index.clone(),
+            semantic: self.semantic.as_ref().map(|s| s.0.clone()),
+            fusion: Fusion::default(),
+        }
+    }
+
+    /// Whether the stored vectors have been loaded (always true without a semantic side).
+    pub fn vectors_loaded(&self) -> bool {
+        self.semantic.is_none() || self.vectors_loaded.load(Ordering::Acquire)
+    }
+
+    /// Loads every stored vector of the model into the vector index (at start: the vector
+    /// index lives in memory). Returns how many; `progress` is told the count so far.
+    pub async fn load_vectors(
+        &self,
+        store: &dyn Store,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64, SearchError> {
+        let Some((sem, model)) = &self.semantic else {
+            return Ok(0);
+        };
+        let mut after: Option<String> = None;
+        let mut total = 0u64;
+        loop {
+            let rows = store.vectors_after(model, after.as_deref(), 5_000).await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.0.clone());
+            let n = rows.len();
+            let vectors = sem.vectors.clone();
+            tokio::task::spawn_blocking(move || vectors.upsert(&rows))
+                .await
+                .map_err(|e| SearchError::Task(e.to_string()))??;
+            total += n as u64;
+            progress(total);
+        }
+        self.vectors_loaded.store(true, Ordering::Release);
+        Ok(total)
+    }
+
+    /// Brings the vector index in step with changed papers: hidden ones leave it, visible
+    /// ones get their stored vector (if any).
+    async fn follow_vectors(
+        &self,
+        store: &dyn Store,
+        batch: &[ChangedPaper],
+    ) -> Result<(), SearchError> {
+        let Some((sem, model)) = &self.semantic else {
+            return Ok(());
+        };
+        let hidden: Vec<String> = batch
+            .iter()
+            .filter(|c| c.hidden)
+            .map(|c| c.paper.id.base().to_string())
+            .collect();
+        let visible: Vec<String> = batch
+            .iter()
+            .filter(|c| !c.hidden)
+            .map(|c| c.paper.id.base().to_string())
+            .collect();
+        let rows = store.vectors_for(model, &visible).await?;
+        let vectors = sem.vectors.clone();
+        tokio::task::spawn_blocking(move || {
+            vectors.remove(&hidden)?;
+            vectors.upsert(&rows)
+        })
+        .await
+        .map_err(|e| SearchError::Task(e.to_string()))?
     }
 
     /// The index.
@@ -81,6 +166,7 @@ impl Follower {
                 after = last.seq;
             }
             if n > 0 {
+                self.follow_vectors(store, &batch).await?;
                 let index = self.index.clone();
                 tokio::task::spawn_blocking(move || index.upsert(&batch))
                     .await

@@ -9,7 +9,9 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
@@ -32,6 +34,18 @@ pub struct Piece {
     pub text: String,
     /// Whether it matched the query.
     pub highlight: bool,
+}
+
+/// A keyword match before highlighting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The bare arXiv id.
+    pub id: String,
+    /// BM25 score, plus a large bonus for a shortcut.
+    pub score: f32,
+    /// An exact id, title, author name or capitalised method name matched: rank it first
+    /// whatever other rankers say.
+    pub shortcut: bool,
 }
 
 /// One result.
@@ -285,10 +299,20 @@ impl KeywordIndex {
         out
     }
 
-    /// The best `limit` papers for `q`, best first.
+    /// The best `limit` papers for `q`, best first, with highlights.
     pub fn search(&self, q: &SearchQuery, limit: usize) -> Result<Vec<Hit>, SearchError> {
-        let searcher = self.reader.searcher();
         let limit = limit.clamp(1, 1000);
+        let mut found = self.candidates(q, (limit * 4).max(50))?;
+        found.truncate(limit);
+        self.render(q, &found)
+    }
+
+    /// The best `n` papers for `q` without highlights: BM25 order, then re-ranked so that the
+    /// shortcuts come first (an arXiv id, an exact title, an author's full name, or a word in
+    /// capitals that a title spells the same way, such as `MUSCLE`).
+    pub fn candidates(&self, q: &SearchQuery, n: usize) -> Result<Vec<Candidate>, SearchError> {
+        let searcher = self.reader.searcher();
+        let n = n.clamp(1, 5_000);
         // An arXiv id goes straight to that paper.
         if let Some(id) = &q.id {
             let tq = TermQuery::new(
@@ -300,41 +324,18 @@ impl KeywordIndex {
                 .into_iter()
                 .map(|(_, addr)| {
                     let d: TantivyDocument = searcher.doc(addr)?;
-                    Ok(self.plain_hit(&d, f32::MAX))
+                    Ok(Candidate {
+                        id: text_of(&d, self.f.id),
+                        score: f32::MAX,
+                        shortcut: true,
+                    })
                 })
                 .collect();
         }
-        let mut clauses = self.filters(q);
-        let text_query: Option<Box<dyn Query>> = if q.only_filters() {
-            None
-        } else {
-            let mut qp = QueryParser::for_index(
-                &self.index,
-                vec![self.f.title, self.f.abstract_text, self.f.authors],
-            );
-            qp.set_field_boost(self.f.title, TITLE_BOOST);
-            let (parsed, _errors) = qp.parse_query_lenient(&q.text);
-            Some(parsed)
-        };
-        if let Some(t) = &text_query {
-            clauses.push((Occur::Must, t.box_clone()));
-        }
-        if clauses.is_empty() {
+        let Some(query) = self.query(q) else {
             return Ok(Vec::new());
-        }
-        let query = BooleanQuery::new(clauses);
-        // More candidates than asked for: exact titles, authors and acronyms are re-ranked first.
-        let top = searcher.search(&query, &TopDocs::with_limit((limit * 4).max(50)))?;
-        let (title_gen, abs_gen) = match &text_query {
-            Some(t) => {
-                let mut tg = SnippetGenerator::create(&searcher, t.as_ref(), self.f.title)?;
-                tg.set_max_num_chars(2_000);
-                let mut ag = SnippetGenerator::create(&searcher, t.as_ref(), self.f.abstract_text)?;
-                ag.set_max_num_chars(320);
-                (Some(tg), Some(ag))
-            }
-            None => (None, None),
         };
+        let top = searcher.search(&query, &TopDocs::with_limit(n))?;
         let wanted = normal(&q.text);
         // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) name a
         // method: a title that spells one the same way ranks first.
@@ -346,28 +347,109 @@ impl KeywordIndex {
                     && !w.chars().any(|c| c.is_lowercase())
             })
             .collect();
-        // Re-rank the candidates, then mark up only the ones returned.
         let mut ranked = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
             let title = text_of(&d, self.f.title);
             // An exact title, or an author's full name, goes first.
-            let exact = normal(&title) == wanted
-                || text_of(&d, self.f.authors)
-                    .split(" ; ")
-                    .any(|a| normal(a) == wanted && wanted.contains(' '));
+            let exact = !wanted.is_empty()
+                && (normal(&title) == wanted
+                    || text_of(&d, self.f.authors)
+                        .split(" ; ")
+                        .any(|a| normal(a) == wanted && wanted.contains(' ')));
             let acronym = !acronyms.is_empty()
                 && title
                     .split(|c: char| !c.is_alphanumeric())
                     .any(|w| acronyms.contains(&w));
-            let score =
-                score + if exact { 1_000.0 } else { 0.0 } + if acronym { 500.0 } else { 0.0 };
-            ranked.push((score, d, title));
+            let bonus = if exact { 1_000.0 } else { 0.0 } + if acronym { 500.0 } else { 0.0 };
+            ranked.push(Candidate {
+                id: text_of(&d, self.f.id),
+                score: score + bonus,
+                shortcut: exact || acronym,
+            });
         }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        ranked.truncate(limit);
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(ranked)
+    }
+
+    /// The whole tantivy query for `q` (text and filters), or `None` when there is nothing.
+    fn query(&self, q: &SearchQuery) -> Option<BooleanQuery> {
+        let mut clauses = self.filters(q);
+        if let Some(t) = self.text_query(q) {
+            clauses.push((Occur::Must, t));
+        }
+        (!clauses.is_empty()).then(|| BooleanQuery::new(clauses))
+    }
+
+    fn text_query(&self, q: &SearchQuery) -> Option<Box<dyn Query>> {
+        if q.only_filters() {
+            return None;
+        }
+        let mut qp = QueryParser::for_index(
+            &self.index,
+            vec![self.f.title, self.f.abstract_text, self.f.authors],
+        );
+        qp.set_field_boost(self.f.title, TITLE_BOOST);
+        let (parsed, _errors) = qp.parse_query_lenient(&q.text);
+        Some(parsed)
+    }
+
+    /// Of `ids`, the ones that pass `q`'s filters (category, author, dates); all of them when
+    /// `q` has no filter.
+    pub fn passing(
+        &self,
+        q: &SearchQuery,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>, SearchError> {
+        let mut clauses = self.filters(q);
+        if clauses.is_empty() || ids.is_empty() {
+            return Ok(ids.iter().cloned().collect());
+        }
+        let terms = ids.iter().map(|id| Term::from_field_text(self.f.id, id));
+        clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(ids.len()))?;
+        top.into_iter()
+            .map(|(_, addr)| {
+                let d: TantivyDocument = searcher.doc(addr)?;
+                Ok(text_of(&d, self.f.id))
+            })
+            .collect()
+    }
+
+    /// Hits with highlights for `q`, in the order given (ids the index lacks are left out).
+    pub fn render(&self, q: &SearchQuery, ranked: &[Candidate]) -> Result<Vec<Hit>, SearchError> {
+        let searcher = self.reader.searcher();
+        let text_query = if q.id.is_some() {
+            None
+        } else {
+            self.text_query(q)
+        };
+        let (title_gen, abs_gen) = match &text_query {
+            Some(t) => {
+                let mut tg = SnippetGenerator::create(&searcher, t.as_ref(), self.f.title)?;
+                tg.set_max_num_chars(2_000);
+                let mut ag = SnippetGenerator::create(&searcher, t.as_ref(), self.f.abstract_text)?;
+                ag.set_max_num_chars(320);
+                (Some(tg), Some(ag))
+            }
+            None => (None, None),
+        };
         let mut hits = Vec::with_capacity(ranked.len());
-        for (score, d, title) in ranked {
+        for c in ranked {
+            let tq = TermQuery::new(
+                Term::from_field_text(self.f.id, &c.id),
+                IndexRecordOption::Basic,
+            );
+            let Some((_, addr)) = searcher
+                .search(&tq, &TopDocs::with_limit(1))?
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let title = text_of(&d, self.f.title);
             let abs = text_of(&d, self.f.abstract_text);
             let title_pieces = match &title_gen {
                 Some(g) => pieces(&g.snippet(&title), &title),
@@ -388,25 +470,13 @@ impl KeywordIndex {
                 None => lead(&abs),
             };
             hits.push(Hit {
-                id: text_of(&d, self.f.id),
-                score,
+                id: c.id.clone(),
+                score: c.score,
                 title: title_pieces,
                 snippet,
             });
         }
         Ok(hits)
-    }
-
-    fn plain_hit(&self, d: &TantivyDocument, score: f32) -> Hit {
-        Hit {
-            id: text_of(d, self.f.id),
-            score,
-            title: vec![Piece {
-                text: text_of(d, self.f.title),
-                highlight: false,
-            }],
-            snippet: lead(&text_of(d, self.f.abstract_text)),
-        }
     }
 }
 

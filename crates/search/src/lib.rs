@@ -8,11 +8,15 @@
 //! any time (`dailypapers reindex`).
 
 pub mod embed;
+pub mod engine;
 pub mod follow;
+pub mod jobs;
 pub mod keyword;
 pub mod query;
+pub mod vector;
 
-pub use keyword::{Hit, KeywordIndex, Piece};
+pub use engine::{Engine, Fusion, Mode, Semantic};
+pub use keyword::{Candidate, Hit, KeywordIndex, Piece};
 pub use query::{parse, QueryError, SearchQuery};
 
 /// What can go wrong in search.
@@ -30,6 +34,15 @@ pub enum SearchError {
     /// The store failed while catching up.
     #[error(transparent)]
     Store(#[from] dp_store::StoreError),
+    /// An input file is unusable; the message says why.
+    #[error("{0}")]
+    Input(String),
+    /// The vector index failed.
+    #[error("vector index: {0}")]
+    Vector(String),
+    /// The embedding model failed.
+    #[error(transparent)]
+    Embed(#[from] embed::EmbedError),
     /// A background task died.
     #[error("search task: {0}")]
     Task(String),

@@ -878,8 +878,8 @@ macro_rules! community_sql {
                     limit: i64,
                 ) -> Result<Vec<crate::vectors::StoredVector>, StoreError> {
                     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-                        "SELECT paper_id, vector FROM paper_vectors WHERE model = $1 AND paper_id > $2 \
-                         ORDER BY paper_id LIMIT $3",
+                        "SELECT v.paper_id, v.vector FROM paper_vectors v JOIN papers p ON p.id = v.paper_id \
+                         WHERE v.model = $1 AND v.paper_id > $2 AND NOT p.hidden ORDER BY v.paper_id LIMIT $3",
                     )
                     .bind(model)
                     .bind(after.unwrap_or(""))

@@ -39,7 +39,8 @@ pub trait Vectors: Send + Sync {
         ids: &[String],
     ) -> Result<Vec<StoredVector>, StoreError>;
 
-    /// Vectors of `model` in id order after `after`, at most `limit`: for loading an index.
+    /// Vectors of `model` of visible papers in id order after `after`, at most `limit`: for
+    /// loading an index.
     async fn vectors_after(
         &self,
         model: &str,

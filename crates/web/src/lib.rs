@@ -119,6 +119,12 @@ impl AppState {
         self
     }
 
+    /// The same state with a search follower built elsewhere (keyword and semantic).
+    pub fn with_follower(mut self, follower: Arc<dp_search::follow::Follower>) -> AppState {
+        self.search = Some(follower);
+        self
+    }
+
     /// The same state with a fetcher for submissions of papers the store lacks.
     pub fn with_fetcher(mut self, fetcher: Arc<dyn Fetcher>) -> AppState {
         self.fetcher = Some(fetcher);
@@ -138,7 +144,18 @@ impl AppState {
         tokio::spawn(async move {
             match search {
                 Some(f) => {
-                    tokio::join!(cache::watch_changes(store.clone(), cache), f.run(store));
+                    let load = async {
+                        match f.load_vectors(store.as_ref(), &|_| {}).await {
+                            Ok(n) if n > 0 => tracing::info!(vectors = n, "vector index loaded"),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "could not load the vector index"),
+                        }
+                    };
+                    tokio::join!(
+                        cache::watch_changes(store.clone(), cache),
+                        load,
+                        f.clone().run(store.clone())
+                    );
                 }
                 None => cache::watch_changes(store, cache).await,
             }
@@ -181,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         .route("/about", get(about::show))
         .route("/search", get(pages::search::show))
         .route("/api/papers/search", get(api::search::search))
+        .route("/api/papers/{id}/similar", get(api::similar::similar))
         .route("/api/daily_papers", get(api::daily_papers::list))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))

@@ -172,3 +172,119 @@ async fn a_paper_written_through_one_server_is_found_through_another_within_2_se
     let (_, metrics) = get(&app_b, "/metrics").await;
     assert!(metrics.contains("search_index_lag 0"), "{metrics}");
 }
+
+/// Similar papers and semantic ranking with the real model: papers embedded in the store are
+/// followed into the server's vector index.
+#[tokio::test(flavor = "multi_thread")]
+async fn similar_papers_and_semantic_search() {
+    let Some(model) = dp_store::testing::model_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = store_in(dir.path()).await else {
+        return;
+    };
+    store
+        .upsert_records(vec![
+            paper(
+                "2503.00001",
+                "Compatible model updates without regressions",
+                "When a deployed classifier is replaced by a new version, some inputs it used to get right become wrong.",
+            ),
+            paper(
+                "2503.00002",
+                "Backward-compatible training for model upgrades",
+                "We reduce negative flips: samples that an updated model misclassifies although the old model was right.",
+            ),
+            paper(
+                "2503.00003",
+                "Sourdough baking at high altitude",
+                "Bread fermentation, flour hydration and oven temperature for home bakers.",
+            ),
+        ])
+        .await
+        .unwrap();
+    let embedder = Arc::new(dp_search::embed::Embedder::load(&model).unwrap());
+    let n = dp_search::jobs::embed_missing(store.as_ref(), &embedder, 8, None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let semantic = dp_search::Semantic {
+        vectors: Arc::new(dp_search::vector::VectorIndex::new(
+            embedder.dim(),
+            Default::default(),
+        )),
+        embedder,
+    };
+    let follower = dp_search::follow::Follower::new(Arc::new(KeywordIndex::open(None).unwrap()))
+        .with_semantic(semantic);
+    let follower = Arc::new(follower);
+    follower.catch_up(store.as_ref(), &|_| {}).await.unwrap();
+    let state = AppState::new(store.clone(), WebSettings::default()).with_follower(follower);
+    let app = router(state);
+
+    let (s, body) = get(&app, "/api/papers/2503.00001/similar?limit=2").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["paper"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["2503.00002", "2503.00003"],
+        "nearest first, itself left out"
+    );
+    let sim = |i: usize| v[i]["similarity"].as_f64().unwrap();
+    assert!(sim(0) > sim(1) && sim(0) < 1.0);
+    assert_eq!(
+        get(&app, "/api/papers/2503.09999/similar").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "/api/papers/nonsense/similar").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        get(&app, "/api/papers/2503.00001/similar?limit=0").await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let (s, page) = get(&app, "/papers/2503.00001").await;
+    assert_eq!(s, StatusCode::OK);
+    let section = page
+        .split("Similar papers")
+        .nth(1)
+        .expect("a similar-papers section");
+    assert!(
+        section.find("2503.00002").unwrap() < section.find("2503.00003").unwrap(),
+        "{section}"
+    );
+
+    // Semantic ranking finds the paper that shares no word with the query; keyword does not.
+    let q = "/api/papers/search?q=new+version+gets+old+inputs+wrong";
+    let (_, kw) = get(&app, &format!("{q}&mode=keyword")).await;
+    let (_, sem) = get(&app, &format!("{q}&mode=semantic")).await;
+    let first = |b: &str| {
+        let v: serde_json::Value = serde_json::from_str(b).unwrap();
+        v[0]["paper"]["id"].as_str().map(str::to_string)
+    };
+    assert!(
+        matches!(first(&sem).as_deref(), Some("2503.00001" | "2503.00002")),
+        "{sem}"
+    );
+    assert_ne!(first(&kw).as_deref(), Some("2503.00003"), "{kw}");
+    let (s, hy) = get(&app, &format!("{q}&mode=hybrid")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_ne!(first(&hy).as_deref(), Some("2503.00003"), "{hy}");
+    assert_eq!(
+        get(&app, &format!("{q}&mode=fuzzy")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (s, html) = get(&app, "/search?q=bread+making&mode=semantic").await;
+    assert_eq!(s, StatusCode::OK);
+    let first_card = html.split("data-rank=\"1\"").nth(1).unwrap_or_default();
+    assert!(first_card.contains("data-id=\"2503.00003\""), "{html}");
+}

@@ -3,3 +3,4 @@
 pub mod daily_papers;
 pub mod health;
 pub mod search;
+pub mod similar;

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 pub struct Params {
     q: Option<String>,
     limit: Option<String>,
+    /// Our addition: `hybrid` (default), `keyword` or `semantic`.
+    mode: Option<String>,
 }
 
 fn segments(pieces: &[Piece]) -> Value {
@@ -53,7 +55,8 @@ pub async fn search(
     if q.trim().is_empty() {
         return Ok(Json(json!([])));
     }
-    let results = run(&state, &q, limit).await?;
+    let mode = crate::pages::search::parse_mode(p.mode.as_deref().unwrap_or(""))?;
+    let results = run(&state, &q, limit, mode).await?;
     let items: Vec<Value> = results
         .into_iter()
         .map(|(hit, s)| {

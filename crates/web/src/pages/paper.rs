@@ -4,7 +4,7 @@
 use crate::auth::Viewer;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
-use crate::pages::daily::{is_http, paper_path, vote_button};
+use crate::pages::daily::{is_http, paper_path, short_authors, vote_button};
 use crate::pages::{as_page, cached, done, safe_next};
 use crate::render::{markdown, relative_time, with_math};
 use crate::{AppError, AppState};
@@ -71,9 +71,14 @@ pub async fn show(
                 .is_empty(),
             None => false,
         };
+        let similar = crate::pages::search::similar(&state, &id, SIMILAR)
+            .await
+            .map_err(|e| e.page())?;
         let now = state.clock.now();
         let title = detail.paper.title.clone();
-        let body = paper_page(&detail, &comments, &claims, &viewer, voted, now, &query);
+        let body = paper_page(
+            &detail, &comments, &claims, &viewer, voted, now, &query, &similar,
+        );
         Ok(frame(f, &title, body))
     })
     .await
@@ -96,6 +101,9 @@ fn unknown_paper(id: &ArxivId, viewer: &Viewer) -> Markup {
     }
 }
 
+/// Similar papers shown on a paper page.
+pub const SIMILAR: usize = 6;
+
 #[allow(clippy::too_many_arguments)]
 fn paper_page(
     d: &PaperDetail,
@@ -105,6 +113,7 @@ fn paper_page(
     voted: bool,
     now: DateTime<Utc>,
     query: &str,
+    similar: &[(f32, dp_store::PaperSummary)],
 ) -> Markup {
     let p = &d.paper;
     let path = paper_path(&p.id);
@@ -162,6 +171,20 @@ fn paper_page(
             details {
                 summary { "Cite" }
                 pre.bibtex { (bibtex(p)) }
+            }
+            @if !similar.is_empty() {
+                section.similar aria-labelledby="similar-heading" {
+                    h2 id="similar-heading" { "Similar papers" }
+                    ol {
+                        @for (score, s) in similar {
+                            li data-id=(s.paper.id) {
+                                a href=(paper_path(&s.paper.id)) { (s.paper.title) }
+                                span.meta { " · " (short_authors(&s.paper.authors)) " · " (s.upvotes) " upvotes" }
+                                span.meta title="Cosine similarity of the abstracts' embeddings" { " · " (format!("{:.0}%", score * 100.0)) " similar" }
+                            }
+                        }
+                    }
+                }
             }
             @if let Some(u) = user {
                 (claim_form(p, u, claims, &viewer.csrf))

@@ -1,4 +1,5 @@
-//! `/search?q=...`: keyword search with filters, results as cards with the matched words marked.
+//! `/search?q=...`: hybrid (keyword and semantic) search with filters, results as cards with
+//! the matched words marked.
 
 use crate::auth::Viewer;
 use crate::layout::{frame, Frame};
@@ -7,7 +8,7 @@ use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dp_search::{Hit, Piece};
+use dp_search::{Hit, Mode, Piece};
 use dp_store::PaperSummary;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -31,6 +32,21 @@ pub struct SearchForm {
     /// Last day (YYYY-MM-DD).
     #[serde(default)]
     pub to: String,
+    /// Ranking: `hybrid` (default), `keyword` or `semantic`.
+    #[serde(default)]
+    pub mode: String,
+}
+
+/// Parses a ranking mode parameter; empty means hybrid.
+pub fn parse_mode(s: &str) -> Result<Mode, AppError> {
+    match s.trim() {
+        "" | "hybrid" => Ok(Mode::Hybrid),
+        "keyword" => Ok(Mode::Keyword),
+        "semantic" => Ok(Mode::Semantic),
+        _ => Err(AppError::bad_request(
+            "mode: expected hybrid, keyword or semantic",
+        )),
+    }
 }
 
 impl SearchForm {
@@ -57,6 +73,7 @@ pub async fn run(
     state: &AppState,
     raw: &str,
     limit: usize,
+    mode: Mode,
 ) -> Result<Vec<(Hit, PaperSummary)>, AppError> {
     let Some(search) = &state.search else {
         return Err(AppError::unavailable(
@@ -64,8 +81,8 @@ pub async fn run(
         ));
     };
     let q = dp_search::parse(raw).map_err(|e| AppError::bad_request(format!("q: {e}")))?;
-    let index = search.index().clone();
-    let hits = tokio::task::spawn_blocking(move || index.search(&q, limit))
+    let engine = search.engine();
+    let hits = tokio::task::spawn_blocking(move || engine.search(&q, limit, mode))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
@@ -80,6 +97,36 @@ pub async fn run(
     Ok(hits
         .into_iter()
         .filter_map(|h| papers.remove(&h.id).map(|p| (h, p)))
+        .collect())
+}
+
+/// The `k` papers nearest to `id` by embedding, with their similarity, in order. Empty when
+/// search has no model or the paper has no vector yet.
+pub async fn similar(
+    state: &AppState,
+    id: &dp_core::ArxivId,
+    k: usize,
+) -> Result<Vec<(f32, PaperSummary)>, AppError> {
+    let Some(search) = &state.search else {
+        return Ok(Vec::new());
+    };
+    let engine = search.engine();
+    let bare = id.base().to_string();
+    let found = tokio::task::spawn_blocking(move || engine.similar(&bare, k))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let ids: Vec<String> = found.iter().map(|f| f.0.clone()).collect();
+    let mut papers: HashMap<String, PaperSummary> = state
+        .store
+        .papers_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.paper.id.base().to_string(), p))
+        .collect();
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, score)| papers.remove(&id).map(|p| (score, p)))
         .collect())
 }
 
@@ -98,7 +145,7 @@ pub async fn show(
     let (results, error, status) = if raw.trim().is_empty() {
         (Vec::new(), None, StatusCode::OK)
     } else {
-        match run(&state, &raw, PAGE).await {
+        match async { run(&state, &raw, PAGE, parse_mode(&form.mode)?).await }.await {
             Ok(r) => (r, None, StatusCode::OK),
             Err(e) if e.status.is_client_error() || e.status == StatusCode::SERVICE_UNAVAILABLE => {
                 let status = e.status;
@@ -124,6 +171,12 @@ pub async fn show(
                 input type="date" id="from" name="from" value=(form.from);
                 label for="to" { "To" }
                 input type="date" id="to" name="to" value=(form.to);
+                label for="mode" { "Ranking" }
+                select id="mode" name="mode" {
+                    @for (value, label) in [("hybrid", "Meaning and words"), ("keyword", "Words only"), ("semantic", "Meaning only")] {
+                        option value=(value) selected[form.mode == value || (form.mode.is_empty() && value == "hybrid")] { (label) }
+                    }
+                }
                 button.primary type="submit" { "Search" }
             }
         }

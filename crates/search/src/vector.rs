@@ -1,0 +1,505 @@
+//! The vector index: nearest papers to a unit vector by cosine similarity.
+//!
+//! Below [`VectorConfig::hnsw_threshold`] vectors the index is a flat float32 matrix searched
+//! exhaustively (exact, and fast enough: 20,000 × 384 multiply-adds take about a millisecond).
+//! Above it, the index moves to an HNSW graph (usearch) with float16 storage, which answers in
+//! well under a millisecond at a million papers with recall@10 above 0.98 against exact search
+//! (measured by `dailypapers bench search`). Like the keyword index it is derived data: it is
+//! filled from the store's `paper_vectors` at start and follows the change cursor after that.
+
+use crate::SearchError;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+
+/// How the vector index is built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VectorConfig {
+    /// Above this many vectors, search an HNSW graph instead of every vector.
+    pub hnsw_threshold: usize,
+    /// HNSW: neighbours per node.
+    pub connectivity: usize,
+    /// HNSW: candidates kept while inserting.
+    pub expansion_add: usize,
+    /// HNSW: candidates kept while searching (higher: better recall, slower).
+    pub expansion_search: usize,
+}
+
+impl Default for VectorConfig {
+    fn default() -> Self {
+        VectorConfig {
+            hnsw_threshold: 20_000,
+            connectivity: 16,
+            expansion_add: 128,
+            expansion_search: 128,
+        }
+    }
+}
+
+enum Backend {
+    /// Row-major float32 matrix; row `i` belongs to `ids[i]`.
+    Flat(Vec<f32>),
+    /// An HNSW graph keyed by slot number.
+    Graph(Index),
+}
+
+struct Inner {
+    backend: Backend,
+    /// Slot → bare arXiv id ("" for a freed graph slot).
+    ids: Vec<String>,
+    /// Bare arXiv id → slot.
+    slots: HashMap<String, usize>,
+    /// Freed graph slots, reused by later inserts.
+    free: Vec<usize>,
+}
+
+/// Nearest-neighbour search over paper vectors. Reads run in parallel; writes take turns.
+pub struct VectorIndex {
+    dim: usize,
+    config: VectorConfig,
+    inner: RwLock<Inner>,
+}
+
+impl std::fmt::Debug for VectorIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorIndex")
+            .field("dim", &self.dim)
+            .field("len", &self.len())
+            .field("approximate", &self.is_approximate())
+            .finish()
+    }
+}
+
+fn ffi(e: impl std::fmt::Display) -> SearchError {
+    SearchError::Vector(e.to_string())
+}
+
+/// Dot product, written with eight independent lanes so the compiler vectorises it.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Keeps the best `k` (score, slot) pairs.
+fn top_k(scores: impl Iterator<Item = (f32, usize)>, k: usize) -> Vec<(f32, usize)> {
+    let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+    for (s, i) in scores {
+        if best.len() == k && best.last().is_some_and(|b| s <= b.0) {
+            continue;
+        }
+        let at = best.partition_point(|b| b.0 >= s);
+        best.insert(at, (s, i));
+        best.truncate(k);
+    }
+    best
+}
+
+impl VectorIndex {
+    /// An empty index of `dim`-dimensional vectors.
+    pub fn new(dim: usize, config: VectorConfig) -> VectorIndex {
+        VectorIndex {
+            dim,
+            config,
+            inner: RwLock::new(Inner {
+                backend: Backend::Flat(Vec::new()),
+                ids: Vec::new(),
+                slots: HashMap::new(),
+                free: Vec::new(),
+            }),
+        }
+    }
+
+    /// The vector dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// How many papers have a vector here.
+    pub fn len(&self) -> usize {
+        self.read().slots.len()
+    }
+
+    /// Whether no paper has a vector here.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether searches use the approximate (HNSW) graph.
+    pub fn is_approximate(&self) -> bool {
+        matches!(self.read().backend, Backend::Graph(_))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn graph(&self, capacity: usize) -> Result<Index, SearchError> {
+        let index = Index::new(&IndexOptions {
+            dimensions: self.dim,
+            metric: MetricKind::IP,
+            quantization: ScalarKind::F16,
+            connectivity: self.config.connectivity,
+            expansion_add: self.config.expansion_add,
+            expansion_search: self.config.expansion_search,
+            multi: false,
+        })
+        .map_err(ffi)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        index
+            .reserve_capacity_and_threads(capacity.max(1_000), threads)
+            .map_err(ffi)?;
+        Ok(index)
+    }
+
+    /// Adds graph entries for `(slot, vector)` pairs on every core.
+    fn add_parallel(index: &Index, items: &[(usize, &[f32])]) -> Result<(), SearchError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = items.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        for (slot, v) in part {
+                            index.add(*slot as u64, v).map_err(ffi)?;
+                        }
+                        Ok::<(), SearchError>(())
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join()
+                    .map_err(|_| SearchError::Task("vector insert panicked".into()))??;
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds or replaces vectors (unit length, [`VectorIndex::dim`] components each).
+    pub fn upsert(&self, rows: &[(String, Vec<f32>)]) -> Result<(), SearchError> {
+        if let Some((id, v)) = rows.iter().find(|(_, v)| v.len() != self.dim) {
+            return Err(SearchError::Vector(format!(
+                "{id}: {}-dimensional vector for a {}-dimensional index",
+                v.len(),
+                self.dim
+            )));
+        }
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        // Replacements first: drop the old entry.
+        for (id, _) in rows {
+            if let Some(&slot) = inner.slots.get(id) {
+                remove_slot(inner, self.dim, slot)?;
+            }
+        }
+        let grows_past = inner.slots.len() + rows.len() > self.config.hnsw_threshold;
+        if grows_past {
+            if let Backend::Flat(matrix) = &inner.backend {
+                // Move to the graph: everything present plus the new rows.
+                let index = self.graph((inner.slots.len() + rows.len()) * 5 / 4)?;
+                let items: Vec<(usize, &[f32])> = inner
+                    .ids
+                    .iter()
+                    .enumerate()
+                    .map(|(slot, _)| (slot, &matrix[slot * self.dim..(slot + 1) * self.dim]))
+                    .collect();
+                Self::add_parallel(&index, &items)?;
+                inner.backend = Backend::Graph(index);
+            }
+        }
+        match &mut inner.backend {
+            Backend::Flat(matrix) => {
+                for (id, v) in rows {
+                    inner.slots.insert(id.clone(), inner.ids.len());
+                    inner.ids.push(id.clone());
+                    matrix.extend_from_slice(v);
+                }
+            }
+            Backend::Graph(index) => {
+                let need = inner.slots.len() + rows.len();
+                if need > index.capacity() {
+                    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    index
+                        .reserve_capacity_and_threads(need * 3 / 2, threads)
+                        .map_err(ffi)?;
+                }
+                let mut items = Vec::with_capacity(rows.len());
+                for (id, v) in rows {
+                    let slot = match inner.free.pop() {
+                        Some(slot) => {
+                            inner.ids[slot] = id.clone();
+                            slot
+                        }
+                        None => {
+                            inner.ids.push(id.clone());
+                            inner.ids.len() - 1
+                        }
+                    };
+                    inner.slots.insert(id.clone(), slot);
+                    items.push((slot, v.as_slice()));
+                }
+                Self::add_parallel(index, &items)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes papers' vectors (hidden papers); unknown ids are ignored.
+    pub fn remove(&self, ids: &[String]) -> Result<(), SearchError> {
+        let mut guard = self.write();
+        for id in ids {
+            if let Some(&slot) = guard.slots.get(id) {
+                remove_slot(&mut guard, self.dim, slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `id` has a vector here.
+    pub fn contains(&self, id: &str) -> bool {
+        self.read().slots.contains_key(id)
+    }
+
+    /// The vector of `id`, if present (float16-rounded when the graph holds it).
+    pub fn get(&self, id: &str) -> Option<Vec<f32>> {
+        let inner = self.read();
+        let slot = *inner.slots.get(id)?;
+        match &inner.backend {
+            Backend::Flat(m) => Some(m[slot * self.dim..(slot + 1) * self.dim].to_vec()),
+            Backend::Graph(index) => {
+                let mut out = vec![0f32; self.dim];
+                match index.get(slot as u64, &mut out) {
+                    Ok(n) if n > 0 => Some(out),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The `k` papers whose vectors are most similar to `query`, best first, with their cosine
+    /// similarity. `keep` filters candidates by id (the graph search then looks further).
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: Option<&(dyn Fn(&str) -> bool + Sync)>,
+    ) -> Result<Vec<(String, f32)>, SearchError> {
+        if query.len() != self.dim || k == 0 {
+            return Ok(Vec::new());
+        }
+        let inner = self.read();
+        let best: Vec<(f32, usize)> = match &inner.backend {
+            Backend::Flat(m) => top_k(
+                m.chunks_exact(self.dim)
+                    .enumerate()
+                    .filter(|(i, _)| keep.is_none_or(|f| f(&inner.ids[*i])))
+                    .map(|(i, row)| (dot(row, query), i)),
+                k,
+            ),
+            Backend::Graph(index) => {
+                let found = match keep {
+                    None => index.search(query, k),
+                    Some(f) => index.filtered_search(query, k, |key| {
+                        inner
+                            .ids
+                            .get(key as usize)
+                            .is_some_and(|id| !id.is_empty() && f(id))
+                    }),
+                }
+                .map_err(ffi)?;
+                found
+                    .keys
+                    .iter()
+                    .zip(&found.distances)
+                    .map(|(key, d)| (1.0 - d, *key as usize))
+                    .collect()
+            }
+        };
+        Ok(best
+            .into_iter()
+            .filter_map(|(s, slot)| {
+                inner
+                    .ids
+                    .get(slot)
+                    .filter(|id| !id.is_empty())
+                    .map(|id| (id.clone(), s))
+            })
+            .collect())
+    }
+
+    /// Exhaustive search over the graph's stored vectors (for measuring recall).
+    pub fn search_exact(&self, query: &[f32], k: usize) -> Result<Vec<(String, f32)>, SearchError> {
+        let inner = self.read();
+        match &inner.backend {
+            Backend::Flat(_) => {
+                drop(inner);
+                self.search(query, k, None)
+            }
+            Backend::Graph(index) => {
+                let found = index.exact_search(query, k).map_err(ffi)?;
+                Ok(found
+                    .keys
+                    .iter()
+                    .zip(&found.distances)
+                    .filter_map(|(key, d)| {
+                        inner.ids.get(*key as usize).map(|id| (id.clone(), 1.0 - d))
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Bytes held by the vectors and the graph.
+    pub fn memory_bytes(&self) -> usize {
+        let inner = self.read();
+        let ids: usize = inner.ids.iter().map(|s| s.len() + 24).sum::<usize>() * 2;
+        ids + match &inner.backend {
+            Backend::Flat(m) => m.len() * 4,
+            Backend::Graph(index) => index.memory_usage(),
+        }
+    }
+}
+
+fn remove_slot(inner: &mut Inner, dim: usize, slot: usize) -> Result<(), SearchError> {
+    let Some(id) = inner.ids.get(slot).cloned() else {
+        return Ok(());
+    };
+    inner.slots.remove(&id);
+    match &mut inner.backend {
+        Backend::Flat(m) => {
+            // Move the last row into the hole.
+            let last = inner.ids.len() - 1;
+            if slot != last {
+                let (head, tail) = m.split_at_mut(last * dim);
+                head[slot * dim..(slot + 1) * dim].copy_from_slice(&tail[..dim]);
+                let moved = inner.ids[last].clone();
+                inner.slots.insert(moved.clone(), slot);
+                inner.ids[slot] = moved;
+            }
+            inner.ids.pop();
+            m.truncate(last * dim);
+        }
+        Backend::Graph(index) => {
+            index.remove(slot as u64).map_err(ffi)?;
+            inner.ids[slot] = String::new();
+            inner.free.push(slot);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(seed: u64, dim: usize) -> Vec<f32> {
+        // A small deterministic generator (xorshift), normalised.
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let v: Vec<f32> = (0..dim)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 2000) as f32 / 1000.0 - 1.0
+            })
+            .collect();
+        let n = dot(&v, &v).sqrt();
+        v.into_iter().map(|c| c / n).collect()
+    }
+
+    fn rows(range: std::ops::Range<u64>, dim: usize) -> Vec<(String, Vec<f32>)> {
+        range.map(|i| (format!("p{i}"), unit(i, dim))).collect()
+    }
+
+    #[test]
+    fn dot_matches_the_plain_sum() {
+        let (a, b) = (unit(1, 19), unit(2, 19));
+        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - plain).abs() < 1e-6);
+    }
+
+    #[test]
+    fn flat_search_finds_the_vector_itself_first() {
+        let idx = VectorIndex::new(16, VectorConfig::default());
+        idx.upsert(&rows(0..50, 16)).unwrap();
+        assert!(!idx.is_approximate());
+        let hits = idx.search(&unit(7, 16), 3, None).unwrap();
+        assert_eq!(hits[0].0, "p7");
+        assert!((hits[0].1 - 1.0).abs() < 1e-5);
+        assert!(hits[1].1 <= hits[0].1 && hits[2].1 <= hits[1].1);
+        // Filtering, replacing and removing.
+        let hits = idx.search(&unit(7, 16), 1, Some(&|id| id != "p7")).unwrap();
+        assert_ne!(hits[0].0, "p7");
+        idx.upsert(&[("p7".into(), unit(99, 16))]).unwrap();
+        assert_eq!(idx.len(), 50);
+        assert_eq!(idx.search(&unit(99, 16), 1, None).unwrap()[0].0, "p7");
+        idx.remove(&["p7".into(), "p0".into()]).unwrap();
+        assert_eq!(idx.len(), 48);
+        assert!(!idx.contains("p7"));
+        assert!(
+            idx.get("p49").is_some(),
+            "the moved last row is still found"
+        );
+        assert_eq!(idx.search(&unit(49, 16), 1, None).unwrap()[0].0, "p49");
+    }
+
+    #[test]
+    fn the_graph_takes_over_above_the_threshold_and_keeps_recall() {
+        let config = VectorConfig {
+            hnsw_threshold: 500,
+            ..VectorConfig::default()
+        };
+        let idx = VectorIndex::new(32, config);
+        idx.upsert(&rows(0..400, 32)).unwrap();
+        assert!(!idx.is_approximate());
+        idx.upsert(&rows(400..2000, 32)).unwrap();
+        assert!(idx.is_approximate());
+        assert_eq!(idx.len(), 2000);
+        let mut agree = 0;
+        for q in 0..50u64 {
+            let query = unit(10_000 + q, 32);
+            let exact: Vec<String> = idx
+                .search_exact(&query, 10)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.0)
+                .collect();
+            let approx = idx.search(&query, 10, None).unwrap();
+            agree += approx.iter().filter(|h| exact.contains(&h.0)).count();
+        }
+        assert!(agree as f64 / 500.0 >= 0.95, "recall@10 {agree}/500");
+        // Removal and reuse of graph slots.
+        idx.remove(&["p3".into()]).unwrap();
+        assert!(idx
+            .search(&unit(3, 32), 5, None)
+            .unwrap()
+            .iter()
+            .all(|h| h.0 != "p3"));
+        idx.upsert(&[("new".into(), unit(3, 32))]).unwrap();
+        assert_eq!(idx.search(&unit(3, 32), 1, None).unwrap()[0].0, "new");
+        assert_eq!(idx.len(), 2000);
+    }
+
+    #[test]
+    fn wrong_dimensions_are_refused() {
+        let idx = VectorIndex::new(8, VectorConfig::default());
+        assert!(idx.upsert(&[("x".into(), vec![1.0; 3])]).is_err());
+        assert!(idx.search(&[1.0; 3], 5, None).unwrap().is_empty());
+    }
+}
