@@ -48,6 +48,9 @@ enum BenchWhat {
         /// The embedding model folder (default: `search.model_dir` of the configuration).
         #[arg(long, value_name = "DIR")]
         model_dir: Option<PathBuf>,
+        /// A Python interpreter with sentence-transformers, to compare embedding throughput.
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -204,12 +207,16 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             split,
             shared,
             model_dir,
+            python,
             json,
         } => {
             let model = model_dir.clone().unwrap_or_else(|| config.model_dir());
             return match beir {
                 Some(dir) => crate::search_bench::beir(dir, split, &model, config, *json).await,
-                None => crate::search_bench::latency(shared, &model, config, *json).await,
+                None => {
+                    crate::search_bench::latency(shared, &model, config, python.as_deref(), *json)
+                        .await
+                }
             };
         }
     };

@@ -8,7 +8,7 @@ use dp_core::{ArxivId, Paper, Record};
 use dp_search::embed::{paper_text, Embedder};
 use dp_search::follow::Follower;
 use dp_search::vector::VectorIndex;
-use dp_search::{parse, Candidate, Engine, Fusion, KeywordIndex, Mode, Semantic};
+use dp_search::{parse, Candidate, Engine, Feedback, Fusion, KeywordIndex, Mode, Semantic};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -155,10 +155,11 @@ impl Tally {
 }
 
 /// Fusions compared on every run (the default is the first).
-fn fusion_variants() -> Vec<(String, Fusion)> {
+fn fusion_variants() -> Vec<(String, Fusion, Option<Feedback>)> {
     let mut v = vec![(
         format!("default {:?}", Fusion::default()),
         Fusion::default(),
+        None,
     )];
     v.push((
         "rrf k=60 (plain)".into(),
@@ -166,19 +167,40 @@ fn fusion_variants() -> Vec<(String, Fusion)> {
             k: 60.0,
             keyword_weight: 1.0,
         },
+        None,
     ));
-    for kw in [0.5f32, 2.0] {
+    for alpha in [0.3f32, 0.4, 0.5, 0.6] {
         v.push((
-            format!("rrf k=60 keyword x{kw}"),
-            Fusion::Rrf {
-                k: 60.0,
-                keyword_weight: kw,
-            },
+            format!("convex alpha={alpha}"),
+            Fusion::Convex { alpha },
+            None,
         ));
     }
-    for alpha in [0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] {
-        v.push((format!("convex alpha={alpha}"), Fusion::Convex { alpha }));
+    for alpha in [0.2f32, 0.3, 0.4, 0.5] {
+        v.push((
+            format!("zscore alpha={alpha}"),
+            Fusion::ZScore { alpha },
+            None,
+        ));
     }
+    for k in [10.0f32, 20.0, 40.0] {
+        v.push((
+            format!("rrf k={k}"),
+            Fusion::Rrf {
+                k,
+                keyword_weight: 1.0,
+            },
+            None,
+        ));
+    }
+    v.push((
+        "convex alpha=0.3 prf 3x0.5".into(),
+        Fusion::Convex { alpha: 0.3 },
+        Some(Feedback {
+            docs: 3,
+            weight: 0.5,
+        }),
+    ));
     v
 }
 
@@ -303,9 +325,10 @@ pub async fn beir(
         let t = Instant::now();
         let ranked = docs(engine.rank(&pq, 100, Mode::Hybrid, Some(&qv))?);
         hybrid.add(&ranked, rel, embed_ms + t.elapsed().as_secs_f64() * 1000.0);
-        for ((_, fusion), tally) in variants.iter().zip(tuned.iter_mut()) {
+        for ((_, fusion, feedback), tally) in variants.iter().zip(tuned.iter_mut()) {
             let mut e = engine.clone();
             e.fusion = *fusion;
+            e.feedback = *feedback;
             let t = Instant::now();
             let ranked = docs(e.rank(&pq, 100, Mode::Hybrid, Some(&qv))?);
             tally.add(&ranked, rel, embed_ms + t.elapsed().as_secs_f64() * 1000.0);
@@ -318,7 +341,7 @@ pub async fn beir(
         "hybrid": if has_semantic { hybrid.json() } else { Value::Null },
         "fusion": format!("{:?}", Fusion::default()),
         "fusion_variants": if has_semantic {
-            variants.iter().zip(tuned.iter_mut()).map(|((name, _), t)| {
+            variants.iter().zip(tuned.iter_mut()).map(|((name, _, _), t)| {
                 let mut j = t.json();
                 j["fusion"] = json!(name);
                 j
@@ -369,11 +392,391 @@ pub async fn beir(
 /// threaded, against exact id lookups in the same run.
 pub async fn latency(
     shared: &Path,
-    _model_dir: &Path,
-    _config: &Config,
+    model_dir: &Path,
+    config: &Config,
+    python: Option<&Path>,
     json_out: bool,
 ) -> Result<()> {
-    latency_keyword(shared, json_out).await
+    latency_keyword(shared, json_out).await?;
+    if !model_dir.join("model.safetensors").exists() {
+        println!(
+            "semantic and hybrid: no embedding model in {} (run scripts/fetch-model.sh)",
+            model_dir.display()
+        );
+        return Ok(());
+    }
+    latency_semantic(shared, model_dir, config, python, json_out).await
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let t = Instant::now();
+    let out = f();
+    (out, t.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Semantic and hybrid latency over the shared corpus with the shared reference vectors
+/// (HNSW above the threshold), recall@10 of the graph against exact search, and embedding
+/// throughput on 500 shared papers against Python sentence-transformers when `python` names
+/// an interpreter that has it.
+async fn latency_semantic(
+    shared: &Path,
+    model_dir: &Path,
+    config: &Config,
+    python: Option<&Path>,
+    json_out: bool,
+) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let store = dp_store::open(&format!(
+        "sqlite://{}",
+        tmp.path().join("s.sqlite").display()
+    ))
+    .await?;
+    let paths = vec![
+        shared.join("hf-daily/days"),
+        shared.join("arxiv-bulk/daily_arxiv_cs_20250318_20260701.jsonl.gz"),
+    ];
+    dp_ingest::import::import_paths(
+        store.clone(),
+        &paths,
+        &dp_ingest::import::ImportOptions::default(),
+        &dp_ingest::import::NoProgress,
+    )
+    .await?;
+    let (report, import_ms) = {
+        let t = Instant::now();
+        let r = dp_search::jobs::import_vectors(
+            store.as_ref(),
+            &shared.join("vectors/all-MiniLM-L6-v2.f16"),
+            None,
+            None,
+            model_dir,
+            &|_, _| {},
+        )
+        .await?;
+        (r, t.elapsed().as_secs_f64() * 1000.0)
+    };
+    let embedder = Arc::new(Embedder::load(model_dir)?);
+    let rss_before = rss_mib();
+    let vectors = Arc::new(VectorIndex::new(embedder.dim(), config.vector_config()));
+    let follower = Follower::new(Arc::new(KeywordIndex::open(Some(
+        &tmp.path().join("index"),
+    ))?))
+    .with_semantic(Semantic {
+        embedder: embedder.clone(),
+        vectors: vectors.clone(),
+    });
+    follower.catch_up(store.as_ref(), &|_| {}).await?;
+    let t = Instant::now();
+    let loaded = follower.load_vectors(store.as_ref(), &|_| {}).await?;
+    let load_s = t.elapsed().as_secs_f64();
+    let rss_after = rss_mib();
+    // Exact ground truth: the same vectors in a flat index.
+    let exact = VectorIndex::new(
+        embedder.dim(),
+        dp_search::vector::VectorConfig {
+            hnsw_threshold: usize::MAX,
+            ..Default::default()
+        },
+    );
+    let mut after: Option<String> = None;
+    loop {
+        let rows = store
+            .vectors_after(embedder.name(), after.as_deref(), 10_000)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.0.clone());
+        exact.upsert(&rows)?;
+    }
+    let sample = store.papers_since(0, 600).await?;
+    let texts: Vec<String> = sample
+        .iter()
+        .take(500)
+        .map(|c| paper_text(&c.paper.title, &c.paper.abstract_text))
+        .collect();
+    store.close().await;
+    let engine = follower.engine();
+
+    // Query sets (as in the keyword run).
+    let sets: Vec<(&str, Vec<String>)> = vec![
+        (
+            "common words",
+            [
+                "model",
+                "learning",
+                "models",
+                "language model",
+                "large language models",
+                "data",
+                "neural network",
+                "diffusion",
+                "reinforcement learning",
+                "benchmark",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ),
+        (
+            "questions",
+            [
+                "reducing negative flips when updating a model",
+                "how to make transformers faster on long documents",
+                "robots that learn from watching videos",
+                "detecting hallucinations in chatbots",
+                "compressing neural networks for phones",
+                "privacy attacks on federated learning",
+                "generating 3d scenes from text",
+                "evaluating code generation by language models",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ),
+        (
+            "titles",
+            sample
+                .iter()
+                .take(100)
+                .map(|c| c.paper.title.chars().take(250).collect())
+                .collect(),
+        ),
+        (
+            "authors",
+            sample
+                .iter()
+                .filter_map(|c| c.paper.authors.first().cloned())
+                .take(100)
+                .collect(),
+        ),
+    ];
+    let mut rows = Vec::new();
+    let (mut agree, mut total) = (0usize, 0usize);
+    for (name, queries) in &sets {
+        let mut lat: HashMap<&str, Vec<f64>> = HashMap::new();
+        for round in 0..2 {
+            for q in queries {
+                let Ok(pq) = parse(q) else { continue };
+                let (qv, embed_ms) = timed(|| engine.embed_query(&pq));
+                let qv = qv?.unwrap_or_default();
+                let (k, kw_ms) = timed(|| engine.rank(&pq, 10, Mode::Keyword, None));
+                std::hint::black_box(k?);
+                let (s, sem_ms) = timed(|| engine.rank(&pq, 10, Mode::Semantic, Some(&qv)));
+                std::hint::black_box(s?);
+                let (h, hy_ms) = timed(|| engine.search(&pq, 10, Mode::Hybrid));
+                std::hint::black_box(h?);
+                if round == 1 {
+                    lat.entry("embed").or_default().push(embed_ms);
+                    lat.entry("keyword").or_default().push(kw_ms);
+                    lat.entry("semantic").or_default().push(embed_ms + sem_ms);
+                    lat.entry("hybrid").or_default().push(hy_ms);
+                    let approx = vectors.search(&qv, 10, None)?;
+                    let truth: HashSet<String> = exact
+                        .search(&qv, 10, None)?
+                        .into_iter()
+                        .map(|h| h.0)
+                        .collect();
+                    agree += approx.iter().filter(|h| truth.contains(&h.0)).count();
+                    total += truth.len();
+                }
+            }
+        }
+        let mut row = json!({"set": name, "queries": queries.len()});
+        for (mode, mut v) in lat {
+            v.sort_by(f64::total_cmp);
+            row[mode] = json!({"p50_ms": percentile(&v, 0.5), "p99_ms": percentile(&v, 0.99)});
+        }
+        rows.push(row);
+    }
+    let recall = agree as f64 / total.max(1) as f64;
+    // Recall and speed of the graph against exact search for other search widths, with the
+    // query sets' vectors and 300 papers' own vectors as queries.
+    let mut probes: Vec<Vec<f32>> = Vec::new();
+    for (_, queries) in &sets {
+        for q in queries {
+            if let Ok(pq) = parse(q) {
+                probes.push(engine.embed_query(&pq)?.unwrap_or_default());
+            }
+        }
+    }
+    let text_probes = probes.len();
+    probes.extend(
+        sample
+            .iter()
+            .take(300)
+            .filter_map(|c| exact.get(c.paper.id.base())),
+    );
+    let mut sweep = Vec::new();
+    for ef in [64usize, 128, 256, 512] {
+        vectors.set_expansion_search(ef);
+        let (mut hit, mut all, mut lat) = ([0usize; 2], [0usize; 2], Vec::new());
+        for (i, p) in probes.iter().enumerate() {
+            let (approx, ms) = timed(|| vectors.search(p, 10, None));
+            lat.push(ms);
+            let truth: HashSet<String> = exact
+                .search(p, 10, None)?
+                .into_iter()
+                .map(|h| h.0)
+                .collect();
+            let kind = usize::from(i >= text_probes);
+            hit[kind] += approx?.iter().filter(|h| truth.contains(&h.0)).count();
+            all[kind] += truth.len();
+        }
+        let recall_of = |k: usize| hit[k] as f64 / all[k].max(1) as f64;
+        lat.sort_by(f64::total_cmp);
+        let (_, exact_ms) = timed(|| exact.search(&probes[0], 10, None));
+        sweep.push(json!({"expansion_search": ef,
+            "recall@10": (hit[0] + hit[1]) as f64 / (all[0] + all[1]).max(1) as f64,
+            "recall@10_text_queries": recall_of(0), "recall@10_paper_vectors": recall_of(1),
+            "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "exact_one_query_ms": exact_ms}));
+    }
+    vectors.set_expansion_search(config.vector_config().expansion_search);
+
+    // Embedding throughput on 500 shared papers (batches of 32), both cores.
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    embedder.embed_many(&refs, 32, &|_| {})?;
+    let rust_docs_s = refs.len() as f64 / t.elapsed().as_secs_f64();
+    let tokens: usize = refs.iter().map(|t| embedder.token_count(t)).sum::<usize>();
+    let python_docs_s = match python {
+        Some(py) => python_throughput(py, model_dir, &texts, tmp.path())?,
+        None => None,
+    };
+    let out = json!({
+        "papers": loaded,
+        "vectors_import_s": import_ms / 1000.0,
+        "vectors_import_report": report,
+        "vector_index": {
+            "approximate": vectors.is_approximate(),
+            "load_s": load_s,
+            "memory_mib": vectors.memory_bytes() as f64 / 1048576.0,
+            "rss_growth_mib": rss_after - rss_before,
+            "recall@10_vs_exact": recall,
+            "sweep": sweep,
+        },
+        "latency": rows,
+        "embedding": {
+            "docs": refs.len(),
+            "mean_tokens": tokens as f64 / refs.len().max(1) as f64,
+            "rust_docs_per_s": rust_docs_s,
+            "python_docs_per_s": python_docs_s,
+            "rust_vs_python": python_docs_s.map(|p| rust_docs_s / p),
+        },
+    });
+    if json_out {
+        println!("{out}");
+        return Ok(());
+    }
+    println!(
+        "\n{loaded} vectors loaded in {load_s:.1} s ({}; {:.0} MiB in the index); recall@10 of the index against exact search: {recall:.3}",
+        if vectors.is_approximate() { "HNSW" } else { "exact" },
+        vectors.memory_bytes() as f64 / 1048576.0
+    );
+    for w in &sweep {
+        println!(
+            "  search width {:>4}: recall@10 {:.3} (text queries {:.3}, paper vectors {:.3}), p50 {:.3} ms, p99 {:.3} ms (exact search: {:.2} ms)",
+            w["expansion_search"],
+            w["recall@10"].as_f64().unwrap_or(0.0),
+            w["recall@10_text_queries"].as_f64().unwrap_or(0.0),
+            w["recall@10_paper_vectors"].as_f64().unwrap_or(0.0),
+            w["p50_ms"].as_f64().unwrap_or(0.0),
+            w["p99_ms"].as_f64().unwrap_or(0.0),
+            w["exact_one_query_ms"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "{:<14} {:>7} {:>18} {:>18} {:>18} {:>18}",
+        "queries",
+        "count",
+        "embed p50/p99",
+        "keyword p50/p99",
+        "semantic p50/p99",
+        "hybrid p50/p99"
+    );
+    for r in &rows {
+        let f = |m: &str| {
+            format!(
+                "{:.2} / {:.2}",
+                r[m]["p50_ms"].as_f64().unwrap_or(0.0),
+                r[m]["p99_ms"].as_f64().unwrap_or(0.0)
+            )
+        };
+        println!(
+            "{:<14} {:>7} {:>18} {:>18} {:>18} {:>18}",
+            r["set"].as_str().unwrap_or(""),
+            r["queries"],
+            f("embed"),
+            f("keyword"),
+            f("semantic"),
+            f("hybrid")
+        );
+    }
+    println!(
+        "embedding 500 shared papers (mean {:.0} tokens): {rust_docs_s:.1} docs/s in Rust{}",
+        tokens as f64 / refs.len().max(1) as f64,
+        match python_docs_s {
+            Some(p) => format!(
+                ", {p:.1} docs/s in Python sentence-transformers (ratio {:.2})",
+                rust_docs_s / p
+            ),
+            None => " (pass --python PATH for the sentence-transformers comparison)".into(),
+        }
+    );
+    Ok(())
+}
+
+/// Docs/s of Python sentence-transformers on the same texts and CPU.
+fn python_throughput(
+    python: &Path,
+    model_dir: &Path,
+    texts: &[String],
+    tmp: &Path,
+) -> Result<Option<f64>> {
+    let input = tmp.join("texts.json");
+    std::fs::write(&input, serde_json::to_vec(texts)?)?;
+    let script = r#"
+import json, sys, time
+from sentence_transformers import SentenceTransformer
+texts = json.load(open(sys.argv[2]))
+m = SentenceTransformer(sys.argv[1], device="cpu")
+m.max_seq_length = 256
+m.encode(texts[:32], batch_size=32)
+t = time.perf_counter()
+m.encode(texts, batch_size=32)
+print(json.dumps({"docs_per_s": len(texts) / (time.perf_counter() - t)}))
+"#;
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(model_dir)
+        .arg(&input)
+        .output()
+        .with_context(|| format!("running {}", python.display()))?;
+    if !out.status.success() {
+        eprintln!(
+            "python comparison failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return Ok(None);
+    }
+    let v: Value = serde_json::from_slice(
+        out.stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| !l.is_empty())
+            .unwrap_or_default(),
+    )?;
+    Ok(v["docs_per_s"].as_f64())
 }
 
 async fn latency_keyword(shared: &Path, json_out: bool) -> Result<()> {

@@ -135,6 +135,14 @@ impl Embedder {
         self.max_tokens
     }
 
+    /// How many tokens the model reads of `text` (after truncation).
+    pub fn token_count(&self, text: &str) -> usize {
+        self.tokenizer
+            .encode_fast(text, true)
+            .map(|e| e.get_attention_mask().iter().filter(|m| **m == 1).count())
+            .unwrap_or(0)
+    }
+
     /// Embeds `texts` as one batch: unit-length vectors in the order given. Texts of similar
     /// length batch best (less padding); [`Embedder::embed_many`] sorts for you.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {

@@ -39,6 +39,11 @@ pub enum Fusion {
         /// Weight of the keyword side.
         alpha: f32,
     },
+    /// `α · z(bm25) + (1 − α) · z(cosine)`, each list standardised (mean 0, deviation 1).
+    ZScore {
+        /// Weight of the keyword side.
+        alpha: f32,
+    },
     /// Reciprocal-rank fusion: `Σ w / (k + rank)`, the keyword side weighted `keyword_weight`.
     Rrf {
         /// The rank offset (60 in the original paper).
@@ -73,6 +78,19 @@ pub struct Engine {
     pub semantic: Option<Semantic>,
     /// How hybrid ranking fuses.
     pub fusion: Fusion,
+    /// Pseudo-relevance feedback for the semantic side of hybrid ranking: after a first fusion,
+    /// the query vector moves towards the mean vector of the top `docs` results by `weight`,
+    /// and the semantic list is searched again. `None`: off.
+    pub feedback: Option<Feedback>,
+}
+
+/// Pseudo-relevance feedback settings (see [`Engine::feedback`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Feedback {
+    /// How many top results feed back.
+    pub docs: usize,
+    /// How far the query vector moves towards their mean.
+    pub weight: f32,
 }
 
 fn minmax(scores: impl Iterator<Item = (String, f32)>) -> HashMap<String, f32> {
@@ -82,6 +100,16 @@ fn minmax(scores: impl Iterator<Item = (String, f32)>) -> HashMap<String, f32> {
     let span = hi - lo;
     v.into_iter()
         .map(|(id, s)| (id, if span > 0.0 { (s - lo) / span } else { 1.0 }))
+        .collect()
+}
+
+fn zscore(scores: impl Iterator<Item = (String, f32)>) -> HashMap<String, f32> {
+    let v: Vec<(String, f32)> = scores.collect();
+    let n = v.len().max(1) as f32;
+    let mean = v.iter().map(|x| x.1).sum::<f32>() / n;
+    let sd = (v.iter().map(|x| (x.1 - mean).powi(2)).sum::<f32>() / n).sqrt();
+    v.into_iter()
+        .map(|(id, s)| (id, if sd > 0.0 { (s - mean) / sd } else { 0.0 }))
         .collect()
 }
 
@@ -96,6 +124,20 @@ pub fn fuse(keyword: &[Candidate], semantic: &[(String, f32)], fusion: Fusion) -
             }
             for (id, s) in minmax(semantic.iter().cloned()) {
                 *score.entry(id).or_default() += (1.0 - alpha) * s;
+            }
+        }
+        Fusion::ZScore { alpha } => {
+            let plain = keyword.iter().filter(|c| !c.shortcut);
+            let kw = zscore(plain.map(|c| (c.id.clone(), c.score)));
+            let sem = zscore(semantic.iter().cloned());
+            // A paper missing from a list gets that list's lowest standardised score.
+            let kw_floor = kw.values().copied().fold(0.0f32, f32::min);
+            let sem_floor = sem.values().copied().fold(0.0f32, f32::min);
+            let ids: std::collections::HashSet<&String> = kw.keys().chain(sem.keys()).collect();
+            for id in ids {
+                let k = kw.get(id).copied().unwrap_or(kw_floor);
+                let s = sem.get(id).copied().unwrap_or(sem_floor);
+                score.insert(id.clone(), alpha * k + (1.0 - alpha) * s);
             }
         }
         Fusion::Rrf { k, keyword_weight } => {
@@ -131,6 +173,7 @@ impl Engine {
             keyword,
             semantic: None,
             fusion: Fusion::default(),
+            feedback: None,
         }
     }
 
@@ -185,15 +228,19 @@ impl Engine {
         };
         let has_filters =
             q.category.is_some() || q.author.is_some() || q.from.is_some() || q.to.is_some();
-        let mut semantic =
-            sem.vectors
-                .search(vector, if has_filters { depth * 4 } else { depth }, None)?;
-        if has_filters {
-            let ids: Vec<String> = semantic.iter().map(|s| s.0.clone()).collect();
-            let pass = self.keyword.passing(q, &ids)?;
-            semantic.retain(|s| pass.contains(&s.0));
-            semantic.truncate(depth);
-        }
+        let semantic_list = |v: &[f32]| -> Result<Vec<(String, f32)>, SearchError> {
+            let mut found =
+                sem.vectors
+                    .search(v, if has_filters { depth * 4 } else { depth }, None)?;
+            if has_filters {
+                let ids: Vec<String> = found.iter().map(|s| s.0.clone()).collect();
+                let pass = self.keyword.passing(q, &ids)?;
+                found.retain(|s| pass.contains(&s.0));
+                found.truncate(depth);
+            }
+            Ok(found)
+        };
+        let semantic = semantic_list(vector)?;
         let mut out = match mode {
             Mode::Semantic => semantic
                 .into_iter()
@@ -203,10 +250,73 @@ impl Engine {
                     shortcut: false,
                 })
                 .collect(),
-            _ => fuse(&keyword, &semantic, self.fusion),
+            _ => {
+                let first = self.fuse_full(&keyword, &semantic, vector);
+                match self.feedback {
+                    Some(fb) if fb.docs > 0 => {
+                        let moved = self.feedback_vector(vector, &first, fb);
+                        let semantic = semantic_list(&moved)?;
+                        self.fuse_full(&keyword, &semantic, &moved)
+                    }
+                    _ => first,
+                }
+            }
         };
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// Fuses after giving every candidate of either list its real cosine similarity (a paper
+    /// the semantic list missed still has a vector), so that fusion never treats "not in the
+    /// top 100" as "unrelated".
+    fn fuse_full(
+        &self,
+        keyword: &[Candidate],
+        semantic: &[(String, f32)],
+        vector: &[f32],
+    ) -> Vec<Candidate> {
+        let Some(sem) = &self.semantic else {
+            return keyword.to_vec();
+        };
+        if let Fusion::Rrf { .. } = self.fusion {
+            return fuse(keyword, semantic, self.fusion);
+        }
+        let mut full: Vec<(String, f32)> = semantic.to_vec();
+        let known: std::collections::HashSet<&str> =
+            semantic.iter().map(|s| s.0.as_str()).collect();
+        for c in keyword.iter().filter(|c| !c.shortcut) {
+            if !known.contains(c.id.as_str()) {
+                if let Some(v) = sem.vectors.get(&c.id) {
+                    full.push((c.id.clone(), crate::vector::dot(&v, vector)));
+                }
+            }
+        }
+        fuse(keyword, &full, self.fusion)
+    }
+
+    /// The query vector moved towards the mean of the top results' vectors, renormalised.
+    fn feedback_vector(&self, vector: &[f32], ranked: &[Candidate], fb: Feedback) -> Vec<f32> {
+        let Some(sem) = &self.semantic else {
+            return vector.to_vec();
+        };
+        let mut moved = vector.to_vec();
+        let tops: Vec<Vec<f32>> = ranked
+            .iter()
+            .take(fb.docs)
+            .filter_map(|c| sem.vectors.get(&c.id))
+            .collect();
+        if tops.is_empty() {
+            return moved;
+        }
+        let w = fb.weight / tops.len() as f32;
+        for t in &tops {
+            for (m, x) in moved.iter_mut().zip(t) {
+                *m += w * x;
+            }
+        }
+        let n = crate::vector::dot(&moved, &moved).sqrt().max(1e-12);
+        moved.iter_mut().for_each(|m| *m /= n);
+        moved
     }
 
     /// The best `limit` papers for `q`, with highlights.

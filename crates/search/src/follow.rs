@@ -61,6 +61,7 @@ impl Follower {
             keyword: self.index.clone(),
             semantic: self.semantic.as_ref().map(|s| s.0.clone()),
             fusion: Fusion::default(),
+            feedback: None,
         }
     }
 

@@ -145,7 +145,7 @@ pub async fn import_vectors(
     let size = std::fs::metadata(file)
         .map_err(|e| bad(format!("{}: {e}", file.display())))?
         .len() as usize;
-    if size % (ids.len() * width) != 0 {
+    if !size.is_multiple_of(ids.len() * width) {
         return Err(bad(format!(
             "{}: {size} bytes is not {} rows of {width}-byte components",
             file.display(),

@@ -15,7 +15,7 @@ pub mod keyword;
 pub mod query;
 pub mod vector;
 
-pub use engine::{Engine, Fusion, Mode, Semantic};
+pub use engine::{Engine, Feedback, Fusion, Mode, Semantic};
 pub use keyword::{Candidate, Hit, KeywordIndex, Piece};
 pub use query::{parse, QueryError, SearchQuery};
 

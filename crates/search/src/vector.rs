@@ -2,9 +2,10 @@
 //!
 //! Below [`VectorConfig::hnsw_threshold`] vectors the index is a flat float32 matrix searched
 //! exhaustively (exact, and fast enough: 20,000 × 384 multiply-adds take about a millisecond).
-//! Above it, the index moves to an HNSW graph (usearch) with float16 storage, which answers in
-//! well under a millisecond at a million papers with recall@10 above 0.98 against exact search
-//! (measured by `dailypapers bench search`). Like the keyword index it is derived data: it is
+//! Above it, the index moves to an HNSW graph (usearch) with float16 storage. Measured by
+//! `dailypapers bench search` over the 80,317 shared papers: recall@10 against exact search
+//! 1.000 for papers' own vectors (similar papers) and 0.954 for short text queries at search
+//! width 512 (0.981 overall), 2.5 ms per search against 8.5 ms for exact search. Like the keyword index it is derived data: it is
 //! filled from the store's `paper_vectors` at start and follows the change cursor after that.
 
 use crate::SearchError;
@@ -29,9 +30,9 @@ impl Default for VectorConfig {
     fn default() -> Self {
         VectorConfig {
             hnsw_threshold: 20_000,
-            connectivity: 16,
-            expansion_add: 128,
-            expansion_search: 128,
+            connectivity: 32,
+            expansion_add: 256,
+            expansion_search: 512,
         }
     }
 }
@@ -362,6 +363,13 @@ impl VectorIndex {
                     })
                     .collect())
             }
+        }
+    }
+
+    /// Changes how many candidates a graph search keeps (recall against speed).
+    pub fn set_expansion_search(&self, n: usize) {
+        if let Backend::Graph(index) = &self.read().backend {
+            index.change_expansion_search(n);
         }
     }
 
