@@ -161,6 +161,10 @@ impl VectorIndex {
             multi: false,
         })
         .map_err(ffi)?;
+        // The creation options' search width did not take effect (measured: recall as at the
+        // default); set both widths explicitly.
+        index.change_expansion_add(self.config.expansion_add);
+        index.change_expansion_search(self.config.expansion_search);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         index
             .reserve_capacity_and_threads(capacity.max(1_000), threads)
