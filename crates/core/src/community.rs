@@ -26,6 +26,9 @@ pub enum InputError {
     /// A comment over the limit.
     #[error("the comment is too long ({0} characters, at most 10000)")]
     LongComment(usize),
+    /// A token name outside the rules.
+    #[error("token names are 1 to 60 characters, without control characters")]
+    TokenName,
 }
 
 /// A validated user name: 3–32 ASCII letters, digits, `-` and `_`. Compared case-insensitively
@@ -174,6 +177,63 @@ pub struct Claim {
     pub created_at: DateTime<Utc>,
 }
 
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Reads only (the reads are public anyway; useful for per-user rate limits).
+    Read,
+    /// Reads and writes: comments, replies, upvotes, submissions.
+    Write,
+}
+
+impl TokenScope {
+    /// As stored.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+        }
+    }
+
+    /// From the stored or submitted text.
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        match s {
+            "read" => Some(TokenScope::Read),
+            "write" => Some(TokenScope::Write),
+            _ => None,
+        }
+    }
+}
+
+/// An API token as its owner sees it (the secret itself is shown once, at creation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    /// Row id.
+    pub id: i64,
+    /// The owner.
+    pub user_id: i64,
+    /// A label the owner chose.
+    pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used, if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked; a revoked token authenticates nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Checks an API token's label: 1 to 60 characters, no control characters.
+pub fn token_name(raw: &str) -> Result<String, InputError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(InputError::TokenName);
+    }
+    Ok(name.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +251,20 @@ mod tests {
         ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn token_names_and_scopes() {
+        assert_eq!(token_name("  laptop ").unwrap(), "laptop");
+        assert!(token_name("").is_err());
+        assert!(token_name("a\nb").is_err());
+        assert!(token_name(&"x".repeat(61)).is_err());
+        assert_eq!(TokenScope::parse("write"), Some(TokenScope::Write));
+        assert_eq!(
+            TokenScope::parse(TokenScope::Read.as_str()),
+            Some(TokenScope::Read)
+        );
+        assert_eq!(TokenScope::parse("admin"), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod ranking;
 pub mod text;
 
 pub use arxiv_id::{ArxivId, ArxivIdError};
-pub use community::{Claim, ClaimState, Comment, InputError, User, Username};
+pub use community::{ApiToken, Claim, ClaimState, Comment, InputError, TokenScope, User, Username};
 pub use day::{parse_day, DayError};
 pub use feed::{order_key, FeedEntry, FeedItem};
 pub use paper::{Paper, PaperError};

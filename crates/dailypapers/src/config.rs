@@ -62,6 +62,8 @@ pub struct CommunityConfig {
     pub signups_per_hour: i64,
     /// Votes, comments, claims and submissions allowed per user per minute.
     pub writes_per_minute: i64,
+    /// API requests allowed per client address per minute, counted by each server (0: none).
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for CommunityConfig {
@@ -73,6 +75,7 @@ impl Default for CommunityConfig {
             logins_per_15min: w.logins_per_15min,
             signups_per_hour: w.signups_per_hour,
             writes_per_minute: w.writes_per_minute,
+            api_requests_per_minute: w.api_requests_per_minute,
         }
     }
 }
@@ -227,6 +230,8 @@ impl Config {
             logins_per_15min: c.logins_per_15min,
             signups_per_hour: c.signups_per_hour,
             writes_per_minute: c.writes_per_minute,
+            api_requests_per_minute: c.api_requests_per_minute,
+            public_url: self.public_url.clone(),
         }
     }
 

@@ -5,7 +5,10 @@
 use crate::StoreError;
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use dp_core::{ArxivId, Claim, ClaimState, Comment, FeedEntry, FeedItem, Paper, User, Username};
+use dp_core::{
+    ApiToken, ArxivId, Claim, ClaimState, Comment, FeedEntry, FeedItem, Paper, TokenScope, User,
+    Username,
+};
 use std::time::Duration;
 
 /// A paper with everything its page shows from the store.
@@ -160,6 +163,20 @@ pub const COMMUNITY_TABLES: &[TableSpec] = {
                 ("created_at", Int),
                 ("decided_at", OptInt),
                 ("decided_by", OptInt),
+            ],
+            "id",
+        ),
+        (
+            "api_tokens",
+            &[
+                ("id", Int),
+                ("user_id", Int),
+                ("name", Text),
+                ("token_hash", Text),
+                ("scope", Text),
+                ("created_at", Int),
+                ("last_used_at", OptInt),
+                ("revoked_at", OptInt),
             ],
             "id",
         ),
@@ -320,6 +337,45 @@ pub trait Community: Send + Sync {
     /// Counts one event against `key` in the current fixed window of `window` and returns the
     /// count so far in that window. Shared by every server on the store.
     async fn hit_rate_limit(&self, key: &str, window: Duration) -> Result<i64, StoreError>;
+
+    /// Records a new API token of `user_id` (only its hash is kept).
+    async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        scope: TokenScope,
+    ) -> Result<ApiToken, StoreError>;
+
+    /// A user's API tokens, newest first, revoked ones included.
+    async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// Revokes one of the user's live tokens. `false` when the user has no such live token.
+    async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> Result<bool, StoreError>;
+
+    /// The owner and scope of a live token (not revoked, owner not banned), noting its use
+    /// (at most once a minute).
+    async fn api_token_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(User, TokenScope)>, StoreError>;
+
+    /// List entries put there by `submitter` (a user name, exact), of papers not hidden, newest
+    /// day first (then as a daily list is ranked), at most `limit`.
+    async fn submitter_feed(
+        &self,
+        submitter: &str,
+        limit: i64,
+    ) -> Result<Vec<FeedItem>, StoreError>;
+
+    /// Papers not hidden, by arXiv publication time, newest first, starting after the cursor
+    /// `(published_at in ms, bare id)` when given, at most `limit`. Papers without a publication
+    /// time are not listed.
+    async fn papers_page(
+        &self,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<PaperSummary>, StoreError>;
 
     /// Removes expired sessions and rate-limit windows older than a day.
     async fn purge_expired(&self) -> Result<(), StoreError>;

@@ -13,9 +13,33 @@ macro_rules! community_sql {
                 ChangedPaper, Community, PaperDetail, PaperSummary, SubmitOutcome, VoteState,
             };
             use crate::rows::{
-                ClaimRow, CommentRow, UserRow, CLAIM_SELECT, COMMENT_SELECT, USER_COLUMNS,
+                ClaimRow, CommentRow, TokenRow, UserRow, CLAIM_SELECT, COMMENT_SELECT,
+                TOKEN_COLUMNS, USER_COLUMNS,
             };
-            use dp_core::{Claim, ClaimState, Comment, User, Username};
+            use dp_core::{ApiToken, Claim, ClaimState, Comment, TokenScope, User, Username};
+
+            /// The upvotes and comments a reader sees of paper `p`: the newest list entry's
+            /// counts from its source plus this server's.
+            const SHOWN_COUNTS: &str = "p.local_upvotes + COALESCE((SELECT e.upvotes FROM feed_entries e WHERE e.paper_id = p.id ORDER BY e.day DESC LIMIT 1), 0) AS shown_upvotes, \
+                 p.local_comments + COALESCE((SELECT e.num_comments FROM feed_entries e WHERE e.paper_id = p.id ORDER BY e.day DESC LIMIT 1), 0) AS shown_comments";
+
+            #[derive(sqlx::FromRow)]
+            struct SummaryRow {
+                #[sqlx(flatten)]
+                paper: PaperRow,
+                shown_upvotes: i64,
+                shown_comments: i64,
+            }
+
+            impl SummaryRow {
+                fn into_summary(self) -> Result<PaperSummary, StoreError> {
+                    Ok(PaperSummary {
+                        upvotes: self.shown_upvotes,
+                        comments: self.shown_comments,
+                        paper: self.paper.into_paper()?,
+                    })
+                }
+            }
 
             async fn begin(pool: &sqlx::Pool<$DB>) -> Result<sqlx::Transaction<'_, $DB>, StoreError> {
                 Ok(match $begin {
@@ -651,37 +675,141 @@ macro_rules! community_sql {
                 }
 
                 async fn papers_by_ids(&self, ids: &[String]) -> Result<Vec<PaperSummary>, StoreError> {
-                    #[derive(sqlx::FromRow)]
-                    struct Row {
-                        #[sqlx(flatten)]
-                        paper: PaperRow,
-                        shown_upvotes: i64,
-                        shown_comments: i64,
-                    }
                     let cols = prefixed(PAPER_COLUMNS, "p");
                     let mut out = Vec::with_capacity(ids.len());
                     for chunk in ids.chunks(CHUNK) {
                         let mut q = sqlx::QueryBuilder::<$DB>::new(format!(
-                            "SELECT {cols}, \
-                             p.local_upvotes + COALESCE((SELECT e.upvotes FROM feed_entries e WHERE e.paper_id = p.id ORDER BY e.day DESC LIMIT 1), 0) AS shown_upvotes, \
-                             p.local_comments + COALESCE((SELECT e.num_comments FROM feed_entries e WHERE e.paper_id = p.id ORDER BY e.day DESC LIMIT 1), 0) AS shown_comments \
-                             FROM papers p WHERE p.id IN ("
+                            "SELECT {cols}, {SHOWN_COUNTS} FROM papers p WHERE p.id IN ("
                         ));
                         let mut sep = q.separated(", ");
                         for id in chunk {
                             sep.push_bind(id.as_str());
                         }
                         q.push(")");
-                        let rows: Vec<Row> = q.build_query_as().fetch_all(&self.pool).await?;
+                        let rows: Vec<SummaryRow> = q.build_query_as().fetch_all(&self.pool).await?;
                         for r in rows {
-                            out.push(PaperSummary {
-                                upvotes: r.shown_upvotes,
-                                comments: r.shown_comments,
-                                paper: r.paper.into_paper()?,
-                            });
+                            out.push(r.into_summary()?);
                         }
                     }
                     Ok(out)
+                }
+
+                async fn papers_page(
+                    &self,
+                    after: Option<(i64, String)>,
+                    limit: i64,
+                ) -> Result<Vec<PaperSummary>, StoreError> {
+                    let cols = prefixed(PAPER_COLUMNS, "p");
+                    let (at, id) = after.unwrap_or((i64::MAX, String::new()));
+                    // Without a cursor every paper is after (MAX, ""): the time test decides.
+                    let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+                        "SELECT {cols}, {SHOWN_COUNTS} FROM papers p \
+                         WHERE p.published_at IS NOT NULL AND NOT p.hidden \
+                         AND (p.published_at < $1 OR (p.published_at = $1 AND p.id < $2)) \
+                         ORDER BY p.published_at DESC, p.id DESC LIMIT $3"
+                    ))
+                    .bind(at)
+                    .bind(id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(SummaryRow::into_summary).collect()
+                }
+
+                async fn submitter_feed(
+                    &self,
+                    submitter: &str,
+                    limit: i64,
+                ) -> Result<Vec<FeedItem>, StoreError> {
+                    let cols = prefixed(ENTRY_COLUMNS, "e");
+                    let rows: Vec<FeedRow> = sqlx::query_as(&format!(
+                        "SELECT {cols}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id \
+                         WHERE e.submitted_by = $1 AND NOT p.hidden \
+                         ORDER BY e.day DESC, e.upvotes + p.local_upvotes DESC, e.published_at DESC, e.position ASC \
+                         LIMIT $2"
+                    ))
+                    .bind(submitter)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(FeedRow::into_item).collect()
+                }
+
+                async fn create_api_token(
+                    &self,
+                    user_id: i64,
+                    name: &str,
+                    token_hash: &str,
+                    scope: TokenScope,
+                ) -> Result<ApiToken, StoreError> {
+                    let row: TokenRow = sqlx::query_as(&format!(
+                        "INSERT INTO api_tokens (user_id, name, token_hash, scope, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}"
+                    ))
+                    .bind(user_id)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(scope.as_str())
+                    .bind(now_millis())
+                    .fetch_one(&self.pool)
+                    .await?;
+                    row.into_token()
+                }
+
+                async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError> {
+                    let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+                        "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC"
+                    ))
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(TokenRow::into_token).collect()
+                }
+
+                async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> Result<bool, StoreError> {
+                    let r = sqlx::query(
+                        "UPDATE api_tokens SET revoked_at = $1 \
+                         WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                    )
+                    .bind(now_millis())
+                    .bind(token_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn api_token_user(
+                    &self,
+                    token_hash: &str,
+                ) -> Result<Option<(User, TokenScope)>, StoreError> {
+                    #[derive(sqlx::FromRow)]
+                    struct Row {
+                        #[sqlx(flatten)]
+                        user: UserRow,
+                        token_id: i64,
+                        scope: String,
+                        last_used_at: Option<i64>,
+                    }
+                    let cols = prefixed(USER_COLUMNS, "u");
+                    let row: Option<Row> = sqlx::query_as(&format!(
+                        "SELECT {cols}, t.id AS token_id, t.scope, t.last_used_at \
+                         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.banned"
+                    ))
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some(row) = row else { return Ok(None) };
+                    let now = now_millis();
+                    if row.last_used_at.is_none_or(|t| now - t > 60_000) {
+                        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                            .bind(now)
+                            .bind(row.token_id)
+                            .execute(&self.pool)
+                            .await?;
+                    }
+                    Ok(Some((row.user.into_user()?, crate::rows::scope(&row.scope)?)))
                 }
 
                 async fn export_rows(

@@ -207,6 +207,41 @@ impl UserRow {
     }
 }
 
+/// The columns of `api_tokens` a [`TokenRow`] reads.
+pub(crate) const TOKEN_COLUMNS: &str =
+    "id, user_id, name, scope, created_at, last_used_at, revoked_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    pub fn into_token(self) -> Result<dp_core::ApiToken, StoreError> {
+        Ok(dp_core::ApiToken {
+            id: self.id,
+            user_id: self.user_id,
+            name: self.name,
+            scope: scope(&self.scope)?,
+            created_at: time(self.created_at)?,
+            last_used_at: self.last_used_at.map(time).transpose()?,
+            revoked_at: self.revoked_at.map(time).transpose()?,
+        })
+    }
+}
+
+/// A stored token scope.
+pub(crate) fn scope(s: &str) -> Result<dp_core::TokenScope, StoreError> {
+    dp_core::TokenScope::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown token scope {s:?}")))
+}
+
 /// A comment joined with its author's name.
 pub(crate) const COMMENT_SELECT: &str = "SELECT c.id, c.paper_id, c.user_id, u.name AS author, \
      c.parent_id, c.body, c.created_at, c.edited_at, c.deleted \

@@ -157,7 +157,7 @@ impl FromRequestParts<AppState> for Viewer {
 
 /// The client's address: the socket's peer, or the first `X-Forwarded-For` hop when the server
 /// is configured to trust its proxy.
-fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
+pub(crate) fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy {
         if let Some(first) = parts
             .headers

@@ -6,11 +6,14 @@
 //! relative times stay fresh.
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use dp_store::Store;
+use lru::LruCache;
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Longest a page is served from the cache.
 pub const MAX_AGE: Duration = Duration::from_secs(30);
@@ -23,14 +26,55 @@ struct Entry {
     body: Bytes,
 }
 
+/// Most API responses kept (least recently used ones leave first).
+pub const MAX_API_ENTRIES: usize = 20_000;
+
+/// A JSON answer of the API, kept with its validators.
+#[derive(Debug)]
+pub struct ApiEntry {
+    /// Generation it was rendered at.
+    pub generation: u64,
+    /// When it was rendered.
+    pub at: Instant,
+    /// The JSON.
+    pub body: Bytes,
+    /// A `Link` header (the next page of a list).
+    pub link: Option<HeaderValue>,
+    /// Strong validator of the body.
+    pub etag: HeaderValue,
+}
+
 /// The page cache of one server.
-#[derive(Default)]
 pub struct PageCache {
     generation: AtomicU64,
+    /// Unix seconds of the last change seen (the `Last-Modified` of every answer).
+    changed_at: AtomicU64,
     pages: RwLock<HashMap<String, Entry>>,
+    /// API answers (many small ones: every paper), least recently used leaving first.
+    api: Mutex<LruCache<String, Arc<ApiEntry>>>,
     /// Pages being rendered: later requests for the same page wait for the first one instead
     /// of rendering it again (after every change, all readers miss at once).
     inflight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache {
+            generation: AtomicU64::new(0),
+            changed_at: AtomicU64::new(unix_now()),
+            pages: RwLock::default(),
+            api: Mutex::new(LruCache::new(
+                NonZeroUsize::new(MAX_API_ENTRIES).unwrap_or(NonZeroUsize::MIN),
+            )),
+            inflight: std::sync::Mutex::default(),
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl PageCache {
@@ -84,7 +128,39 @@ impl PageCache {
 
     /// Something changed: every cached page is stale.
     pub fn invalidate(&self) {
+        // Last-Modified has whole seconds: a second change within one second still moves it,
+        // so a conditional request never gets a 304 for something that changed.
+        let now = unix_now();
+        let _ = self
+            .changed_at
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |prev| {
+                Some(now.max(prev + 1))
+            });
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Unix seconds of the last change seen: the `Last-Modified` of every answer.
+    pub fn changed_at(&self) -> u64 {
+        self.changed_at.load(Ordering::Acquire)
+    }
+
+    /// The API answer cached under `key`, if still current.
+    pub fn get_api(&self, key: &str) -> Option<Arc<ApiEntry>> {
+        let g = self.generation();
+        let mut api = self.api.lock().ok()?;
+        let e = api.get(key)?;
+        (e.generation == g && e.at.elapsed() < MAX_AGE).then(|| e.clone())
+    }
+
+    /// Keeps an API answer rendered at `entry.generation` (dropped if something changed
+    /// meanwhile).
+    pub fn put_api(&self, key: String, entry: Arc<ApiEntry>) {
+        if entry.generation != self.generation() {
+            return;
+        }
+        if let Ok(mut api) = self.api.lock() {
+            api.put(key, entry);
+        }
     }
 }
 

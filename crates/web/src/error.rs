@@ -53,6 +53,29 @@ impl AppError {
         }
     }
 
+    /// An error with any status; the code follows from the status.
+    pub fn status(status: StatusCode, message: impl Into<String>) -> AppError {
+        let code = match status.as_u16() {
+            400 => "bad_request",
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            409 => "conflict",
+            413 => "too_large",
+            429 => "rate_limited",
+            502 | 503 => "unavailable",
+            s if s >= 500 => "internal",
+            _ => "bad_request",
+        };
+        AppError::with(status, code, message)
+    }
+
+    /// The same error as JSON (for the API), whatever it was built for.
+    pub fn json(mut self) -> AppError {
+        self.html = false;
+        self
+    }
+
     /// 401: sign in first.
     pub fn unauthorized(message: impl Into<String>) -> AppError {
         AppError::with(StatusCode::UNAUTHORIZED, "unauthorized", message)

@@ -15,8 +15,17 @@ pub struct Frame<'a> {
     pub user: Option<&'a User>,
     /// CSRF token for the sign-out form.
     pub csrf: &'a str,
-    /// Feed autodiscovery link for this page.
-    pub feed: Option<&'a str>,
+    /// The page's feeds, for autodiscovery: `{base}.rss{query}` and `{base}.atom{query}`.
+    pub feed: Option<FeedLinks<'a>>,
+}
+
+/// Where a page's feeds are.
+#[derive(Clone, Copy, Default)]
+pub struct FeedLinks<'a> {
+    /// Path without the extension, e.g. `/papers/feed`.
+    pub base: &'a str,
+    /// Query string with its `?`, or empty.
+    pub query: &'a str,
 }
 
 impl<'a> Frame<'a> {
@@ -28,6 +37,12 @@ impl<'a> Frame<'a> {
             csrf: &viewer.csrf,
             feed: None,
         }
+    }
+
+    /// The same frame, pointing at the page's feeds.
+    pub fn with_feed(mut self, base: &'a str, query: &'a str) -> Frame<'a> {
+        self.feed = Some(FeedLinks { base, query });
+        self
     }
 
     /// A frame for a reader who is not signed in (cacheable pages).
@@ -56,7 +71,8 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                 title { (title) " · " (f.site) }
                 link rel="stylesheet" href="/static/style.css";
                 @if let Some(feed) = f.feed {
-                    link rel="alternate" type="application/rss+xml" title=(title) href=(feed);
+                    link rel="alternate" type="application/rss+xml" title={(title) " (RSS)"} href={(feed.base) ".rss" (feed.query)};
+                    link rel="alternate" type="application/atom+xml" title={(title) " (Atom)"} href={(feed.base) ".atom" (feed.query)};
                 }
                 script src="/static/app.js" defer {}
             }
@@ -75,6 +91,7 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                     nav.account aria-label="Account" {
                         @if let Some(u) = f.user {
                             a href={"/users/" (u.name)} { (u.name) }
+                            a href="/settings" { "Settings" }
                             @if u.is_admin { a href="/admin" { "Admin" } }
                             form.inline method="post" action="/logout" {
                                 (csrf_field(f.csrf))
@@ -90,7 +107,8 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                 footer.site {
                     span { "dailypapers · self-hosted Daily Papers" }
                     a href="/about" { "How ranking works" }
-                    a href="/api/daily_papers" { "API" }
+                    a href="/api" { "API" }
+                    a href="/papers/feed.rss" { "RSS" }
                 }
             }
         }

@@ -14,7 +14,7 @@ pub mod pages;
 pub mod render;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -22,6 +22,8 @@ use dp_ingest::fetch::Fetcher;
 use dp_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -50,6 +52,11 @@ pub struct WebSettings {
     pub signups_per_hour: i64,
     /// Writes (votes, comments, claims, submissions) allowed per user per minute.
     pub writes_per_minute: i64,
+    /// API requests allowed per client address per minute on one server (0: no limit).
+    pub api_requests_per_minute: u32,
+    /// The site's public address (`https://papers.example.org`) for absolute links in feeds;
+    /// when unset, the request's `Host` is used.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -64,6 +71,8 @@ impl Default for WebSettings {
             logins_per_15min: 10,
             signups_per_hour: 5,
             writes_per_minute: 30,
+            api_requests_per_minute: 600,
+            public_url: None,
         }
     }
 }
@@ -98,12 +107,16 @@ pub struct AppState {
     pub cache: Arc<cache::PageCache>,
     /// The keyword index and its follower; `None` when search is off.
     pub search: Option<Arc<dp_search::follow::Follower>>,
+    /// The API's per-client request budget; `None` when unlimited.
+    pub api_limiter: Option<Arc<api::limit::ApiLimiter>>,
 }
 
 impl AppState {
     /// Builds the state from its parts, with the system clock and no arXiv fetcher.
     pub fn new(store: Arc<dyn Store>, settings: WebSettings) -> AppState {
         AppState {
+            api_limiter: api::limit::ApiLimiter::new(settings.api_requests_per_minute)
+                .map(Arc::new),
             store,
             settings: Arc::new(settings),
             fetcher: None,
@@ -169,17 +182,58 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
-    use pages::{about, account, admin, daily, paper, profile, submit};
+    use pages::{about, account, admin, api_docs, daily, feeds, paper, profile, settings, submit};
     metrics::init();
     let request_id = axum::http::HeaderName::from_static("x-request-id");
+    // The API: open to other origins for reads (CORS), and a request budget per client.
+    let cors = CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .expose_headers([
+            header::LINK,
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(86_400));
+    let api_routes = Router::new()
+        .route("/api/openapi.json", get(api::openapi::json))
+        .route("/api/daily_papers", get(api::daily_papers::list))
+        .route("/api/papers", get(api::papers::list))
+        .route("/api/papers/search", get(api::search::search))
+        .route("/api/papers/submit", post(api::submit::submit))
+        .route("/api/papers/{id}", get(api::papers::show))
+        .route("/api/papers/{id}/similar", get(api::similar::similar))
+        .route("/api/papers/{id}/comments", get(api::comments::list))
+        .route("/api/papers/{id}/comment", post(api::comments::comment))
+        .route(
+            "/api/papers/{id}/comment/{comment_id}/reply",
+            post(api::comments::reply),
+        )
+        .route(
+            "/api/papers/{id}/upvote",
+            post(api::votes::upvote).delete(api::votes::remove_upvote),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::limit::per_client,
+        ))
+        .layer(cors);
     Router::new()
         .route("/", get(daily::index))
         .route("/papers", get(daily::latest))
+        .route("/papers/feed.rss", get(feeds::daily))
+        .route("/papers/feed.xml", get(feeds::daily))
+        .route("/papers/feed.atom", get(feeds::daily))
         .route("/papers/go", get(daily::go))
         .route("/papers/date/{day}", get(daily::by_day))
+        .route("/papers/week/feed.rss", get(feeds::weekly))
+        .route("/papers/week/feed.atom", get(feeds::weekly))
         .route("/papers/week/{week}", get(daily::by_week))
         .route("/papers/month/{month}", get(daily::by_month))
         .route("/papers/trending", get(daily::trending))
+        .route("/papers/trending/feed.rss", get(feeds::trending))
+        .route("/papers/trending/feed.atom", get(feeds::trending))
         .route("/papers/{id}", get(paper::show))
         .route("/papers/{id}/upvote", post(paper::upvote))
         .route("/papers/{id}/comments", post(paper::comment))
@@ -191,23 +245,28 @@ pub fn router(state: AppState) -> Router {
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
+        .route("/settings", get(settings::show))
+        .route("/settings/tokens", post(settings::create))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke))
         .route("/users/{name}", get(profile::show))
         .route("/users/{name}/ban", post(profile::ban))
         .route("/admin", get(admin::dashboard))
         .route("/admin/claims/{id}", post(admin::decide_claim))
         .route("/about", get(about::show))
+        .route("/api", get(api_docs::show))
         .route("/search", get(pages::search::show))
-        .route("/api/papers/search", get(api::search::search))
-        .route("/api/papers/{id}/similar", get(api::similar::similar))
-        .route("/api/daily_papers", get(api::daily_papers::list))
+        .route("/search/feed.rss", get(feeds::search))
+        .route("/search/feed.atom", get(feeds::search))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/static/style.css", get(layout::stylesheet))
         .route("/static/app.js", get(layout::script))
         .route("/metrics", get(metrics::render))
+        .merge(api_routes)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(error::html_errors))
+        .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

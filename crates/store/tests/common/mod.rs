@@ -20,7 +20,8 @@ macro_rules! store_suite {
             concurrent_writers_all_succeed, accounts_and_sessions, votes_are_exact_under_concurrency,
             comment_threads, hidden_papers_leave_lists, submissions_follow_the_rules, claims_flow,
             period_feed_dedups_and_ranks, rate_limits_count_per_window, change_marker_rises,
-            leases_are_renewed_by_their_holder, vectors_round_trip);
+            leases_are_renewed_by_their_holder, vectors_round_trip, api_tokens_live_and_die,
+            submitter_and_publication_lists);
     };
     (@tests $make:path; $($name:ident),*) => {
         $(
@@ -885,4 +886,93 @@ pub async fn vectors_round_trip(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("refusing 2-dimensional"), "{err}");
+}
+
+pub async fn api_tokens_live_and_die(store: Arc<dyn Store>) {
+    use dp_core::TokenScope;
+    let u = user(&store, "erin").await;
+    let other = user(&store, "frank").await;
+    let t = store
+        .create_api_token(u.id, "laptop", "hash-1", TokenScope::Write)
+        .await
+        .unwrap();
+    assert_eq!((t.name.as_str(), t.scope), ("laptop", TokenScope::Write));
+    assert!(t.revoked_at.is_none() && t.last_used_at.is_none());
+    store
+        .create_api_token(u.id, "bot", "hash-2", TokenScope::Read)
+        .await
+        .unwrap();
+    // The same hash twice is refused (tokens are random, so this only guards the index).
+    assert!(store
+        .create_api_token(other.id, "x", "hash-1", TokenScope::Read)
+        .await
+        .is_err());
+    let (who, scope) = store.api_token_user("hash-1").await.unwrap().unwrap();
+    assert_eq!((who.id, scope), (u.id, TokenScope::Write));
+    assert!(store.api_token_user("nope").await.unwrap().is_none());
+    let listed = store.api_tokens(u.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["bot", "laptop"]
+    );
+    assert!(listed[1].last_used_at.is_some(), "use is noted");
+    // Only the owner revokes, once.
+    assert!(!store.revoke_api_token(other.id, t.id).await.unwrap());
+    assert!(store.revoke_api_token(u.id, t.id).await.unwrap());
+    assert!(!store.revoke_api_token(u.id, t.id).await.unwrap());
+    assert!(store.api_token_user("hash-1").await.unwrap().is_none());
+    // A banned owner's tokens stop working.
+    assert!(store.api_token_user("hash-2").await.unwrap().is_some());
+    store.set_banned(u.id, true).await.unwrap();
+    assert!(store.api_token_user("hash-2").await.unwrap().is_none());
+}
+
+pub async fn submitter_and_publication_lists(store: Arc<dyn Store>) {
+    let mut records = Vec::new();
+    for (i, (d, by)) in [
+        ("2025-03-17", "amy"),
+        ("2025-03-18", "amy"),
+        ("2025-03-18", "bob"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let pid = format!("2503.0000{}", i + 1);
+        let mut p = paper(&pid, "t");
+        p.published = Some(
+            Utc.with_ymd_and_hms(2025, 3, 10 + i as u32, 0, 0, 0)
+                .unwrap(),
+        );
+        let mut e = entry(d, &pid, i as i64, 1, i as i64);
+        e.submitted_by = Some(by.to_string());
+        records.push(rec(p, Some(e)));
+    }
+    // Same publication time as 2503.00003: the id breaks the tie.
+    let mut p = paper("2503.00009", "tie");
+    p.published = Some(Utc.with_ymd_and_hms(2025, 3, 12, 0, 0, 0).unwrap());
+    records.push(rec(p, None));
+    records.push(rec(paper("2503.00010", "no date"), None));
+    store.upsert_records(records).await.unwrap();
+
+    let amy = store.submitter_feed("amy", 10).await.unwrap();
+    let ids: Vec<String> = amy.iter().map(|i| i.paper.id.to_string()).collect();
+    assert_eq!(ids, ["2503.00002", "2503.00001"], "newest day first");
+    assert_eq!(store.submitter_feed("amy", 1).await.unwrap().len(), 1);
+    assert!(store.submitter_feed("nobody", 10).await.unwrap().is_empty());
+    store.set_hidden(&id("2503.00002"), true).await.unwrap();
+    assert_eq!(store.submitter_feed("amy", 10).await.unwrap().len(), 1);
+
+    // Publication order with a cursor, two at a time; hidden and undated papers are left out.
+    let first = store.papers_page(None, 2).await.unwrap();
+    let ids: Vec<String> = first.iter().map(|s| s.paper.id.to_string()).collect();
+    assert_eq!(ids, ["2503.00009", "2503.00003"]);
+    assert_eq!(first[1].upvotes, 2);
+    let last = &first[1].paper;
+    let cursor = (
+        last.published.unwrap().timestamp_millis(),
+        last.id.to_string(),
+    );
+    let rest = store.papers_page(Some(cursor), 2).await.unwrap();
+    let ids: Vec<String> = rest.iter().map(|s| s.paper.id.to_string()).collect();
+    assert_eq!(ids, ["2503.00001"]);
 }

@@ -1,140 +1,229 @@
-//! `GET /api/daily_papers`: a day's list in the Hugging Face shape.
+//! `GET /api/daily_papers`: the daily lists in the Hugging Face shape, by day, week or month,
+//! by submitter, or trending; paged with `p` and `limit` and a `Link` to the next page.
 
+use crate::api::model::{daily_item, Claimed, DailyItem, ErrorJson};
+use crate::api::respond::{cached_json, key_of, Rendered};
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use dp_core::FeedItem;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use chrono::NaiveDate;
+use dp_core::{ClaimState, FeedItem, Period};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::IntoParams;
 
-/// Query parameters. Strings, so that a bad value gets our own clear 400.
-#[derive(Debug, Deserialize)]
+/// Query parameters. All strings, so that a bad value gets a 400 naming the parameter.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
-    date: Option<String>,
+    /// Page number, 0-based.
+    #[param(value_type = Option<u32>)]
     p: Option<String>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// The day the papers were put on the list (`YYYY-MM-DD`), ranked by upvotes.
+    #[param(value_type = Option<String>, format = Date)]
+    date: Option<String>,
+    /// An ISO week (`YYYY-Www`): every paper listed in it, once, ranked by upvotes.
+    #[param(value_type = Option<String>, pattern = r"^\d{4}-W\d{2}$")]
+    week: Option<String>,
+    /// A month (`YYYY-MM`): every paper listed in it, once, ranked by upvotes.
+    #[param(value_type = Option<String>, pattern = r"^\d{4}-\d{2}$")]
+    month: Option<String>,
+    /// Only papers put on a list by this user name.
+    submitter: Option<String>,
+    /// `publishedAt` (default: newest list first, each day ranked) or `trending`.
+    #[param(value_type = Option<String>, pattern = "^(publishedAt|trending)$")]
+    sort: Option<String>,
 }
 
-fn number(name: &str, v: &Option<String>, default: usize, max: usize) -> Result<usize, AppError> {
+/// Most items one request can reach by paging (`p * limit`), so a deep page stays cheap.
+pub const MAX_OFFSET: usize = 10_000;
+/// Most entries of one submitter considered.
+const MAX_SUBMITTER_ITEMS: i64 = 2_000;
+
+/// A number parameter in `min..=max`.
+pub fn number(
+    name: &str,
+    v: Option<&str>,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, AppError> {
     match v {
-        None => Ok(default),
+        None | Some("") => Ok(default),
         Some(s) => match s.parse::<usize>() {
-            Ok(n) if n <= max => Ok(n),
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
             _ => Err(AppError::bad_request(format!(
-                "invalid {name}: expected an integer from 0 to {max}"
+                "invalid {name}: expected an integer from {min} to {max}"
             ))),
         },
     }
 }
 
-/// The list of `date` (default: the latest day), paged by `p` and `limit` (1..100, default 50).
+/// Which list a request asks for.
+enum Source {
+    Recent,
+    Day(NaiveDate),
+    Period(Period),
+    Trending,
+}
+
+/// Approved claims of this server, for the authors' `user` objects.
+pub async fn claimed(state: &AppState) -> Result<Claimed, AppError> {
+    Ok(state
+        .store
+        .claims(Some(ClaimState::Approved), None, None)
+        .await?
+        .into_iter()
+        .map(|c| ((c.paper_id, c.author_name), c.username))
+        .collect())
+}
+
+/// The newest lists, newest day first (each ranked), until `want` items or the first list.
+async fn recent(state: &AppState, want: usize) -> Result<Vec<FeedItem>, AppError> {
+    let mut out = Vec::new();
+    let mut day = state.store.latest_day().await?;
+    while let Some(d) = day {
+        if out.len() >= want {
+            break;
+        }
+        out.extend(state.store.day_feed(d).await?);
+        day = state.store.adjacent_days(d).await?.0;
+    }
+    Ok(out)
+}
+
+/// Lists papers of the daily lists.
+#[utoipa::path(
+    get,
+    path = "/api/daily_papers",
+    tag = "papers",
+    params(Params),
+    responses(
+        (status = 200, description = "A page of list items ([] past the end). `Link: <...>; rel=\"next\"` when another page exists.", body = [DailyItem]),
+        (status = 304, description = "Not modified (conditional request)"),
+        (status = 400, description = "A parameter is invalid; the message names it", body = ErrorJson),
+        (status = 429, description = "Too many requests", body = ErrorJson),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
     Query(q): Query<Params>,
 ) -> Result<Response, AppError> {
-    let day = match &q.date {
-        Some(d) => dp_core::parse_day(d).map_err(|e| AppError::bad_request(e.to_string()))?,
-        None => match state.store.latest_day().await? {
-            Some(d) => d,
-            None => return Ok(Json(Vec::<Value>::new()).into_response()),
-        },
-    };
-    let page = number("p", &q.p, 0, 100_000)?;
-    let limit = number("limit", &q.limit, 50, 100)?;
-    if limit == 0 {
+    let page = number("p", q.p.as_deref(), 0, 0, MAX_OFFSET)?;
+    let limit = number("limit", q.limit.as_deref(), 50, 1, 100)?;
+    let start = page.saturating_mul(limit);
+    if start > MAX_OFFSET {
+        return Err(AppError::bad_request(format!(
+            "invalid p: pages reach at most {MAX_OFFSET} items (p * limit)"
+        )));
+    }
+    let chosen = [&q.date, &q.week, &q.month]
+        .iter()
+        .filter(|v| v.is_some())
+        .count();
+    if chosen > 1 {
         return Err(AppError::bad_request(
-            "invalid limit: expected an integer from 1 to 100",
+            "use only one of the parameters date, week and month",
         ));
     }
-    let items = state.store.day_feed(day).await?;
-    let start = page.saturating_mul(limit);
-    let body: Vec<Value> = items
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(item_json)
-        .collect();
-    let mut headers = HeaderMap::new();
-    if items.len() > start + limit {
-        let next = format!(
-            "</api/daily_papers?date={day}&p={}&limit={limit}>; rel=\"next\"",
-            page + 1
-        );
-        if let Ok(v) = HeaderValue::from_str(&next) {
-            headers.insert(header::LINK, v);
+    let trending = match q.sort.as_deref() {
+        None | Some("") | Some("publishedAt") => false,
+        Some("trending") => true,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "invalid sort: expected publishedAt or trending",
+            ))
         }
-    }
-    Ok((headers, Json(body)).into_response())
-}
-
-/// One list item: the source's item as it was, with this server's counts, or one built from our
-/// own fields for papers that arrived some other way.
-pub fn item_json(item: &FeedItem) -> Value {
-    let source: Option<Value> = item
-        .entry
-        .source_json
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok());
-    match source {
-        Some(mut v) => {
-            if let Some(paper) = v.get_mut("paper").and_then(Value::as_object_mut) {
-                paper.insert("upvotes".into(), json!(item.upvotes()));
+    };
+    let today = state.clock.now().date_naive();
+    let source = if trending {
+        Source::Trending
+    } else if let Some(d) = &q.date {
+        let day = dp_core::parse_day(d).map_err(|e| AppError::bad_request(e.to_string()))?;
+        if day > today {
+            return Err(AppError::bad_request("invalid date: it is in the future"));
+        }
+        Source::Day(day)
+    } else if let Some(w) = &q.week {
+        Source::Period(Period::parse_week(w).map_err(|e| AppError::bad_request(e.to_string()))?)
+    } else if let Some(m) = &q.month {
+        Source::Period(Period::parse_month(m).map_err(|e| AppError::bad_request(e.to_string()))?)
+    } else {
+        Source::Recent
+    };
+    let submitter = match q.submitter.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) if s.chars().count() > 100 || s.chars().any(char::is_control) => {
+            return Err(AppError::bad_request(
+                "invalid submitter: expected a user name",
+            ))
+        }
+        Some(s) => Some(s.to_string()),
+    };
+    let key = key_of(&uri);
+    let st = state.clone();
+    cached_json(&state, &headers, key, || async move {
+        let state = st;
+        let mut items = match (&source, &submitter) {
+            (Source::Recent, Some(name)) => {
+                state
+                    .store
+                    .submitter_feed(name, MAX_SUBMITTER_ITEMS)
+                    .await?
             }
-            v
+            (Source::Recent, None) => recent(&state, start + limit + 1).await?,
+            (Source::Day(d), _) => state.store.day_feed(*d).await?,
+            (Source::Period(p), _) => {
+                let (from, to) = p.days();
+                state.store.period_feed(from, to).await?
+            }
+            (Source::Trending, _) => crate::pages::daily::trending_list(&state)
+                .await?
+                .into_iter()
+                .map(|t| t.item)
+                .collect(),
+        };
+        if let Some(name) = &submitter {
+            items.retain(|i| {
+                i.entry
+                    .submitted_by
+                    .as_deref()
+                    .is_some_and(|by| by.eq_ignore_ascii_case(name))
+            });
         }
-        None => built_item(item),
-    }
-}
-
-/// A time as the Hugging Face API writes it: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-fn built_item(item: &FeedItem) -> Value {
-    let p = &item.paper;
-    let e = &item.entry;
-    let authors: Vec<Value> = p
-        .authors
-        .iter()
-        .map(|a| json!({ "name": a, "hidden": false }))
-        .collect();
-    let mut paper = json!({
-        "id": p.id.to_string(),
-        "authors": authors,
-        "publishedAt": ts(p.published.unwrap_or(e.published_at)),
-        "title": p.title,
-        "summary": p.abstract_text,
-        "upvotes": item.upvotes(),
-    });
-    if let Some(obj) = paper.as_object_mut() {
-        if let Some(t) = e.submitted_at {
-            obj.insert("submittedOnDailyAt".into(), json!(ts(t)));
-        }
-        if let Some(s) = &e.ai_summary {
-            obj.insert("ai_summary".into(), json!(s));
-        }
-        if !e.ai_keywords.is_empty() {
-            obj.insert("ai_keywords".into(), json!(e.ai_keywords));
-        }
-        if let Some(g) = e.github_repo.as_ref().or(p.github_repo.as_ref()) {
-            obj.insert("githubRepo".into(), json!(g));
-        }
-        if let Some(s) = e.github_stars {
-            obj.insert("githubStars".into(), json!(s));
-        }
-        if let Some(pp) = e.project_page.as_ref().or(p.project_page.as_ref()) {
-            obj.insert("projectPage".into(), json!(pp));
-        }
-    }
-    json!({
-        "paper": paper,
-        "publishedAt": ts(e.published_at),
-        "title": p.title,
-        "summary": p.abstract_text,
-        "numComments": e.num_comments,
-        "isAuthorParticipating": false,
+        let claimed = claimed(&state).await?;
+        let body: Vec<DailyItem> = items
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|i| daily_item(i, &claimed))
+            .collect();
+        let next = (items.len() > start + limit).then(|| next_url(&q, page + 1, limit));
+        Ok(Rendered::json(&body)?.with_next(next))
     })
+    .await
+}
+
+/// The address of page `p` of the same list.
+fn next_url(q: &Params, p: usize, limit: usize) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    url.append_pair("p", &p.to_string());
+    url.append_pair("limit", &limit.to_string());
+    for (name, value) in [
+        ("sort", &q.sort),
+        ("date", &q.date),
+        ("week", &q.week),
+        ("month", &q.month),
+        ("submitter", &q.submitter),
+    ] {
+        if let Some(v) = value {
+            url.append_pair(name, v);
+        }
+    }
+    format!("/api/daily_papers?{}", url.finish())
 }

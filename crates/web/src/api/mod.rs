@@ -1,6 +1,16 @@
-//! The JSON API.
+//! The JSON API: Hugging Face's papers API (reads), our additions (comments, similar papers,
+//! the write side with tokens), and its OpenAPI description.
 
+pub mod comments;
 pub mod daily_papers;
 pub mod health;
+pub mod limit;
+pub mod model;
+pub mod openapi;
+pub mod papers;
+pub mod respond;
 pub mod search;
 pub mod similar;
+pub mod submit;
+pub mod token;
+pub mod votes;

@@ -1,93 +1,88 @@
 //! `GET /api/papers/search?q=&limit=`: Hugging Face's search-result shape.
 
-use crate::api::daily_papers::ts;
+use crate::api::daily_papers::number;
+use crate::api::model::{summary_item, ErrorJson, SearchItem, Segment};
+use crate::api::respond::{cached_json, search_key, Rendered};
 use crate::pages::search::run;
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
-use axum::Json;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use dp_search::Piece;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 /// Query parameters.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
+    /// The query, at most 250 characters: words, `"phrases"`, `author:`, `category:`,
+    /// `from:YYYY-MM-DD`, `to:YYYY-MM-DD`, or an arXiv id.
+    #[param(value_type = Option<String>, max_length = 250)]
     q: Option<String>,
+    /// Most results, 1 to 120 (default 120).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 120)]
     limit: Option<String>,
     /// Our addition: `hybrid` (default), `keyword` or `semantic`.
+    #[param(value_type = Option<String>, pattern = "^(hybrid|keyword|semantic)$")]
     mode: Option<String>,
 }
 
-fn segments(pieces: &[Piece]) -> Value {
-    Value::Array(
-        pieces
-            .iter()
-            .map(
-                |p| json!({"type": if p.highlight { "highlight" } else { "text" }, "text": p.text}),
-            )
-            .collect(),
-    )
+fn segments(pieces: &[Piece]) -> Vec<Segment> {
+    pieces
+        .iter()
+        .map(|p| Segment {
+            kind: if p.highlight { "highlight" } else { "text" }.into(),
+            text: p.text.clone(),
+        })
+        .collect()
 }
 
 /// Most results per request (Hugging Face's limit).
 pub const MAX_LIMIT: usize = 120;
 
-/// `GET /api/papers/search`.
+/// Searches titles, abstracts and authors: keywords and meaning together.
+#[utoipa::path(
+    get,
+    path = "/api/papers/search",
+    tag = "search",
+    params(Params),
+    responses(
+        (status = 200, description = "Results, best first ([] for an empty query)", body = [SearchItem]),
+        (status = 304, description = "Not modified (conditional request)"),
+        (status = 400, description = "A parameter is invalid; the message names it", body = ErrorJson),
+        (status = 503, description = "Search is not available on this server", body = ErrorJson),
+    )
+)]
 pub async fn search(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
     Query(p): Query<Params>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let q = p.q.unwrap_or_default();
     if q.chars().count() > dp_search::query::MAX_QUERY_CHARS {
-        return Err(AppError::bad_request("q: at most 250 characters"));
+        return Err(AppError::bad_request("invalid q: at most 250 characters"));
     }
-    let limit = match p.limit.as_deref() {
-        None | Some("") => MAX_LIMIT,
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(AppError::bad_request(
-                    "limit: expected an integer from 1 to 120",
-                ))
-            }
-        },
-    };
-    if q.trim().is_empty() {
-        return Ok(Json(json!([])));
-    }
+    let limit = number("limit", p.limit.as_deref(), MAX_LIMIT, 1, MAX_LIMIT)?;
     let mode = crate::pages::search::parse_mode(p.mode.as_deref().unwrap_or(""))?;
-    let results = run(&state, &q, limit, mode).await?;
-    let items: Vec<Value> = results
-        .into_iter()
-        .map(|(hit, s)| {
-            let p = &s.paper;
-            let authors: Vec<Value> = p
-                .authors
-                .iter()
-                .map(|a| json!({"name": a, "hidden": false}))
-                .collect();
-            let published = p.published.map(ts);
-            json!({
-                "paper": {
-                    "id": p.id.to_string(),
-                    "authors": authors,
-                    "publishedAt": published,
-                    "title": p.title,
-                    "summary": p.abstract_text,
-                    "upvotes": s.upvotes,
-                    "githubRepo": p.github_repo,
-                    "projectPage": p.project_page,
-                },
-                "publishedAt": published,
-                "title": p.title,
-                "summary": p.abstract_text,
-                "numComments": s.comments,
-                "upvoted": false,
-                "isAuthorParticipating": false,
-                "highlightedTitle": segments(&hit.title),
-                "highlightedSummary": segments(&hit.snippet),
+    let st = state.clone();
+    cached_json(&state, &headers, search_key(&state, &uri), || async move {
+        let state = st;
+        if q.trim().is_empty() {
+            return Rendered::json(&Vec::<SearchItem>::new());
+        }
+        let results = run(&state, &q, limit, mode).await?;
+        let items: Vec<SearchItem> = results
+            .into_iter()
+            .map(|(hit, s)| SearchItem {
+                item: summary_item(&s),
+                upvoted: false,
+                highlighted_title: segments(&hit.title),
+                highlighted_summary: segments(&hit.snippet),
             })
-        })
-        .collect();
-    Ok(Json(Value::Array(items)))
+            .collect();
+        Rendered::json(&items)
+    })
+    .await
 }

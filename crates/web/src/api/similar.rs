@@ -1,63 +1,66 @@
 //! `GET /api/papers/{arxiv_id}/similar?limit=`: the papers nearest to one by embedding.
 
-use crate::api::daily_papers::ts;
+use crate::api::daily_papers::number;
+use crate::api::model::{list_item, ErrorJson, SimilarItem};
+use crate::api::papers::parse_id;
+use crate::api::respond::{cached_json, search_key, Rendered};
 use crate::pages::search::similar as nearest;
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
-use axum::Json;
-use dp_core::ArxivId;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 /// Query parameters.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
+    /// Most papers returned, 1 to 50 (default 10).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 50)]
     limit: Option<String>,
 }
 
 /// Most results per request.
 pub const MAX_LIMIT: usize = 50;
 
-/// `GET /api/papers/{arxiv_id}/similar`: an array of `{paper, similarity}` items, best first;
-/// 404 for an unknown paper, `[]` when the paper has no vector yet.
+/// The papers most similar to one (cosine similarity of their embeddings), best first; `[]`
+/// while the paper has no embedding yet.
+#[utoipa::path(
+    get,
+    path = "/api/papers/{id}/similar",
+    tag = "search",
+    params(("id" = String, Path, description = "arXiv id"), Params),
+    responses(
+        (status = 200, description = "Similar papers, best first", body = [SimilarItem]),
+        (status = 304, description = "Not modified (conditional request)"),
+        (status = 400, description = "A parameter is invalid; the message names it", body = ErrorJson),
+        (status = 404, description = "No such paper", body = ErrorJson),
+    )
+)]
 pub async fn similar(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
     Path(raw): Path<String>,
     Query(p): Query<Params>,
-) -> Result<Json<Value>, AppError> {
-    let id = ArxivId::parse(&raw).map_err(|_| AppError::bad_request("id: not an arXiv id"))?;
-    let limit = match p.limit.as_deref() {
-        None | Some("") => 10,
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(AppError::bad_request(
-                    "limit: expected an integer from 1 to 50",
-                ))
-            }
-        },
-    };
-    if state.store.paper(&id).await?.is_none() {
-        return Err(AppError::not_found("Paper not found"));
-    }
-    let items: Vec<Value> = nearest(&state, &id, limit)
-        .await?
-        .into_iter()
-        .map(|(score, s)| {
-            let p = &s.paper;
-            json!({
-                "paper": {
-                    "id": p.id.to_string(),
-                    "title": p.title,
-                    "summary": p.abstract_text,
-                    "authors": p.authors.iter().map(|a| json!({"name": a})).collect::<Vec<_>>(),
-                    "publishedAt": p.published.map(ts),
-                    "upvotes": s.upvotes,
-                },
-                "numComments": s.comments,
-                "similarity": score,
+) -> Result<Response, AppError> {
+    let id = parse_id(&raw)?;
+    let limit = number("limit", p.limit.as_deref(), 10, 1, MAX_LIMIT)?;
+    cached_json(&state, &headers, search_key(&state, &uri), || async {
+        if state.store.paper(&id).await?.is_none() {
+            return Err(AppError::not_found("Paper not found"));
+        }
+        let items: Vec<SimilarItem> = nearest(&state, &id, limit)
+            .await?
+            .into_iter()
+            .map(|(score, s)| SimilarItem {
+                paper: list_item(&s),
+                num_comments: s.comments,
+                similarity: score,
             })
-        })
-        .collect();
-    Ok(Json(Value::Array(items)))
+            .collect();
+        Rendered::json(&items)
+    })
+    .await
 }

@@ -147,7 +147,7 @@ async fn day_page(
             (list(&items, &ctx, "No papers on this day.", None))
         };
         Ok(frame(
-            Frame::new(&state.settings.site_name, viewer),
+            Frame::new(&state.settings.site_name, viewer).with_feed("/papers/feed", ""),
             &format!("Daily Papers · {heading}"),
             body,
         ))
@@ -230,11 +230,15 @@ async fn render_period(
             p.meta { "Papers added from " (from) " to " (to) ", ranked by upvotes." }
             (list(&items, &ctx, "No papers in this period.", None))
         };
-        Ok(frame(
-            Frame::new(&state.settings.site_name, viewer),
-            &label,
-            body,
-        ))
+        let feed = match period {
+            Period::Week { .. } => Some("/papers/week/feed"),
+            Period::Month { .. } => None,
+        };
+        let mut f = Frame::new(&state.settings.site_name, viewer);
+        if let Some(base) = feed {
+            f = f.with_feed(base, "");
+        }
+        Ok(frame(f, &label, body))
     })
     .await
 }
@@ -306,7 +310,7 @@ pub async fn trending(
             (list(&items, &ctx, "Nothing trending yet.", Some(&scores)))
         };
         Ok(frame(
-            Frame::new(&state.settings.site_name, &viewer),
+            Frame::new(&state.settings.site_name, &viewer).with_feed("/papers/trending/feed", ""),
             "Trending papers",
             body,
         ))

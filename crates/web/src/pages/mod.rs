@@ -3,10 +3,13 @@
 pub mod about;
 pub mod account;
 pub mod admin;
+pub mod api_docs;
 pub mod daily;
+pub mod feeds;
 pub mod paper;
 pub mod profile;
 pub mod search;
+pub mod settings;
 pub mod submit;
 
 use crate::auth::Viewer;
@@ -18,9 +21,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 use std::future::Future;
 
-/// Any path we do not serve.
-pub async fn not_found() -> AppError {
-    AppError::not_found("There is no page at this address.").page()
+/// Any path we do not serve (a JSON error under `/api/`).
+pub async fn not_found(uri: axum::http::Uri) -> AppError {
+    if uri.path().starts_with("/api/") {
+        AppError::not_found("There is no endpoint at this address; see /api/openapi.json.")
+    } else {
+        AppError::not_found("There is no page at this address.").page()
+    }
 }
 
 fn html_response(body: Bytes) -> Response {

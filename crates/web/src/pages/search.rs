@@ -50,6 +50,23 @@ pub fn parse_mode(s: &str) -> Result<Mode, AppError> {
 }
 
 impl SearchForm {
+    /// The form's non-empty fields as a URL query string (for links to the same search).
+    pub fn query_string(&self) -> String {
+        let mut url = form_urlencoded::Serializer::new(String::new());
+        for (name, v) in [
+            ("q", &self.q),
+            ("category", &self.category),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("mode", &self.mode),
+        ] {
+            if !v.trim().is_empty() {
+                url.append_pair(name, v.trim());
+            }
+        }
+        url.finish()
+    }
+
     /// The form's fields as one query string of the query language.
     pub fn combined(&self) -> String {
         let mut q = self.q.trim().to_string();
@@ -211,9 +228,10 @@ pub async fn show(
     } else {
         format!("{} · Search", form.q.chars().take(60).collect::<String>())
     };
-    Ok((
-        status,
-        frame(Frame::new(&state.settings.site_name, &viewer), &title, body),
-    )
-        .into_response())
+    let feed_query = format!("?{}", form.query_string());
+    let mut f = Frame::new(&state.settings.site_name, &viewer);
+    if !raw.trim().is_empty() {
+        f = f.with_feed("/search/feed", &feed_query);
+    }
+    Ok((status, frame(f, &title, body)).into_response())
 }

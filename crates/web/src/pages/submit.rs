@@ -9,7 +9,8 @@ use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use dp_core::ArxivId;
+use chrono::NaiveDate;
+use dp_core::{ArxivId, User};
 use dp_store::SubmitOutcome;
 use maud::html;
 use serde::Deserialize;
@@ -69,6 +70,106 @@ pub struct SubmitForm {
     paper: String,
 }
 
+/// Why a submission was refused: a message for the submitter and the status that fits.
+#[derive(Debug)]
+pub struct Refusal {
+    /// What to tell the submitter.
+    pub message: String,
+    /// The HTTP status.
+    pub status: StatusCode,
+}
+
+fn refusal(message: impl Into<String>, status: StatusCode) -> Refusal {
+    Refusal {
+        message: message.into(),
+        status,
+    }
+}
+
+/// What a submission did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// Put on the list of that day.
+    New(NaiveDate),
+    /// It was on the list of that day already; nothing changed.
+    Duplicate(NaiveDate),
+}
+
+/// Submits paper `id` for `user` by the site's rules, fetching its metadata from arXiv when
+/// the store lacks it. The web form and the API both come here.
+pub async fn submit_paper(
+    state: &AppState,
+    user: &User,
+    id: &ArxivId,
+) -> Result<Result<Submitted, Refusal>, AppError> {
+    let store = &state.store;
+    if store.paper(id).await?.is_none() {
+        let Some(fetcher) = &state.fetcher else {
+            return Ok(Err(refusal(
+                "This server cannot reach arXiv, and it does not have that paper.",
+                StatusCode::BAD_GATEWAY,
+            )));
+        };
+        if let Err(e) = dp_ingest::harvest::fetch_ids(
+            store.as_ref(),
+            fetcher.as_ref(),
+            &state.settings.arxiv_api_url,
+            std::slice::from_ref(id),
+        )
+        .await
+        {
+            tracing::warn!(error = %e, id = %id, "arXiv lookup failed");
+            return Ok(Err(refusal(
+                "arXiv could not be reached; try again in a minute.",
+                StatusCode::BAD_GATEWAY,
+            )));
+        }
+    }
+    let Some(detail) = store.paper_detail(id).await? else {
+        return Ok(Err(refusal(
+            format!("arXiv has no paper {id}."),
+            StatusCode::NOT_FOUND,
+        )));
+    };
+    if let Some(e) = detail.entries.first() {
+        return Ok(Ok(Submitted::Duplicate(e.day)));
+    }
+    let now = state.clock.now();
+    if let Some(published) = detail.paper.published {
+        let age = (now - published).num_days();
+        if age > state.settings.submit_max_age_days {
+            return Ok(Err(refusal(
+                format!(
+                    "Only papers first published in the last {} days can be submitted; this one appeared on {}.",
+                    state.settings.submit_max_age_days,
+                    published.format("%Y-%m-%d")
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )));
+        }
+    }
+    let outcome = store
+        .submit_paper(
+            user,
+            id,
+            now.date_naive(),
+            state.settings.submissions_per_day,
+        )
+        .await?;
+    state.cache.invalidate();
+    Ok(match outcome {
+        SubmitOutcome::Submitted(day) => Ok(Submitted::New(day)),
+        SubmitOutcome::Duplicate(day) => Ok(Submitted::Duplicate(day)),
+        SubmitOutcome::TooMany => Err(refusal(
+            format!(
+                "You reached {} submissions in 24 hours; try again tomorrow.",
+                state.settings.submissions_per_day
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        )),
+    })
+}
+
 /// `POST /submit`.
 pub async fn submit(
     State(state): State<AppState>,
@@ -78,10 +179,17 @@ pub async fn submit(
     let user = viewer.require()?;
     viewer.check_csrf(&form.csrf)?;
     let shown: String = form.paper.chars().take(200).collect();
-    let refuse = |msg: &str, status| Ok(form_page(&state, &viewer, &shown, Some(msg), status));
     let id = match ArxivId::parse(&form.paper) {
         Ok(id) => id.unversioned(),
-        Err(e) => return refuse(&format!("{e}"), StatusCode::BAD_REQUEST),
+        Err(e) => {
+            return Ok(form_page(
+                &state,
+                &viewer,
+                &shown,
+                Some(&e.to_string()),
+                StatusCode::BAD_REQUEST,
+            ))
+        }
     };
     state
         .rate_limit(
@@ -90,83 +198,16 @@ pub async fn submit(
             Duration::from_secs(60),
         )
         .await?;
-    let store = &state.store;
-    if store
-        .paper(&id)
+    let done = submit_paper(&state, user, &id)
         .await
-        .map_err(|e| AppError::from(e).page())?
-        .is_none()
-    {
-        let Some(fetcher) = &state.fetcher else {
-            return refuse(
-                "This server cannot reach arXiv, and it does not have that paper.",
-                StatusCode::BAD_GATEWAY,
-            );
-        };
-        if let Err(e) = dp_ingest::harvest::fetch_ids(
-            store.as_ref(),
-            fetcher.as_ref(),
-            &state.settings.arxiv_api_url,
-            std::slice::from_ref(&id),
-        )
-        .await
-        {
-            tracing::warn!(error = %e, id = %id, "arXiv lookup failed");
-            return refuse(
-                "arXiv could not be reached; try again in a minute.",
-                StatusCode::BAD_GATEWAY,
-            );
+        .map_err(AppError::page)?;
+    Ok(match done {
+        Ok(Submitted::New(_)) => {
+            Redirect::to(&format!("{}?submitted=1", paper_path(&id))).into_response()
         }
-    }
-    let detail = store
-        .paper_detail(&id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    let Some(detail) = detail else {
-        return refuse(&format!("arXiv has no paper {id}."), StatusCode::NOT_FOUND);
-    };
-    if let Some(e) = detail.entries.first() {
-        return Ok(
-            Redirect::to(&format!("{}?duplicate={}", paper_path(&id), e.day)).into_response(),
-        );
-    }
-    let now = state.clock.now();
-    if let Some(published) = detail.paper.published {
-        let age = (now - published).num_days();
-        if age > state.settings.submit_max_age_days {
-            return refuse(
-                &format!(
-                    "Only papers first published in the last {} days can be submitted; this one appeared on {}.",
-                    state.settings.submit_max_age_days,
-                    published.format("%Y-%m-%d")
-                ),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+        Ok(Submitted::Duplicate(day)) => {
+            Redirect::to(&format!("{}?duplicate={day}", paper_path(&id))).into_response()
         }
-    }
-    let outcome = store
-        .submit_paper(
-            user,
-            &id,
-            now.date_naive(),
-            state.settings.submissions_per_day,
-        )
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    state.cache.invalidate();
-    match outcome {
-        SubmitOutcome::Submitted(_) => {
-            Ok(Redirect::to(&format!("{}?submitted=1", paper_path(&id))).into_response())
-        }
-        SubmitOutcome::Duplicate(day) => {
-            Ok(Redirect::to(&format!("{}?duplicate={day}", paper_path(&id))).into_response())
-        }
-        SubmitOutcome::TooMany => refuse(
-            &format!(
-                "You reached {} submissions in 24 hours; try again tomorrow.",
-                state.settings.submissions_per_day
-            ),
-            StatusCode::TOO_MANY_REQUESTS,
-        ),
-    }
+        Err(r) => form_page(&state, &viewer, &shown, Some(&r.message), r.status),
+    })
 }

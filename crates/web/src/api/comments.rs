@@ -1,0 +1,127 @@
+//! A paper's comments: `GET /api/papers/{id}/comments` (our addition: Hugging Face has none),
+//! and writing them with a token: `POST /api/papers/{id}/comment` and
+//! `POST /api/papers/{id}/comment/{comment_id}/reply`.
+
+use crate::api::model::{CommentBody, CommentJson, ErrorJson};
+use crate::api::papers::parse_id;
+use crate::api::respond::{cached_json, Rendered};
+use crate::api::token::ApiUser;
+use crate::{AppError, AppState};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// A paper's comments and replies, oldest first (a reply names its comment in `parentId`).
+#[utoipa::path(
+    get,
+    path = "/api/papers/{id}/comments",
+    tag = "comments",
+    params(("id" = String, Path, description = "arXiv id")),
+    responses(
+        (status = 200, description = "The comments", body = [CommentJson]),
+        (status = 304, description = "Not modified (conditional request)"),
+        (status = 400, description = "Not an arXiv id", body = ErrorJson),
+        (status = 404, description = "No such paper", body = ErrorJson),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&raw)?;
+    let key = format!("/api/papers/{id}/comments");
+    cached_json(&state, &headers, key, || async {
+        if state.store.paper(&id).await?.is_none() {
+            return Err(AppError::not_found("Paper not found"));
+        }
+        let comments: Vec<CommentJson> = state
+            .store
+            .comments(&id)
+            .await?
+            .iter()
+            .map(CommentJson::of)
+            .collect();
+        Rendered::json(&comments)
+    })
+    .await
+}
+
+async fn post(
+    state: &AppState,
+    who: &ApiUser,
+    raw: &str,
+    parent: Option<i64>,
+    body: &str,
+) -> Result<Response, AppError> {
+    let user = who.writer()?;
+    let id = parse_id(raw)?;
+    let text = dp_core::community::comment_body(body)?;
+    who.write_limit(state).await?;
+    let c = state
+        .store
+        .add_comment(&id, user.id, parent, &text)
+        .await?
+        .ok_or_else(|| AppError::not_found("No such paper, or no such comment on it."))?;
+    state.cache.invalidate();
+    Ok((StatusCode::CREATED, Json(CommentJson::of(&c))).into_response())
+}
+
+/// Comments on a paper.
+#[utoipa::path(
+    post,
+    path = "/api/papers/{id}/comment",
+    tag = "comments",
+    params(("id" = String, Path, description = "arXiv id")),
+    request_body = CommentBody,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The new comment", body = CommentJson),
+        (status = 400, description = "Empty or too long, or not an arXiv id", body = ErrorJson),
+        (status = 401, description = "No token, or an invalid one", body = ErrorJson),
+        (status = 403, description = "A read-only token", body = ErrorJson),
+        (status = 404, description = "No such paper", body = ErrorJson),
+        (status = 429, description = "Too many writes", body = ErrorJson),
+    )
+)]
+pub async fn comment(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path(raw): Path<String>,
+    Json(body): Json<CommentBody>,
+) -> Result<Response, AppError> {
+    post(&state, &who, &raw, None, &body.comment).await
+}
+
+/// Replies to a comment (replies are one level deep: a reply to a reply joins its thread).
+#[utoipa::path(
+    post,
+    path = "/api/papers/{id}/comment/{comment_id}/reply",
+    tag = "comments",
+    params(
+        ("id" = String, Path, description = "arXiv id"),
+        ("comment_id" = String, Path, description = "The comment replied to"),
+    ),
+    request_body = CommentBody,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The new reply", body = CommentJson),
+        (status = 400, description = "Empty or too long, or a malformed id", body = ErrorJson),
+        (status = 401, description = "No token, or an invalid one", body = ErrorJson),
+        (status = 403, description = "A read-only token", body = ErrorJson),
+        (status = 404, description = "No such paper or comment", body = ErrorJson),
+        (status = 429, description = "Too many writes", body = ErrorJson),
+    )
+)]
+pub async fn reply(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path((raw, comment_id)): Path<(String, String)>,
+    Json(body): Json<CommentBody>,
+) -> Result<Response, AppError> {
+    let parent: i64 = comment_id
+        .parse()
+        .map_err(|_| AppError::bad_request("invalid comment_id: expected a comment's id"))?;
+    post(&state, &who, &raw, Some(parent), &body.comment).await
+}

@@ -1,0 +1,650 @@
+//! The JSON shapes of the API, as Hugging Face's papers API writes them (field names, nesting,
+//! `YYYY-MM-DDTHH:MM:SS.mmmZ` times), built from the store's types. The same types describe the
+//! responses in `/api/openapi.json`, so the description cannot drift from what is sent.
+//!
+//! Items that came from Hugging Face keep what only the source knows (author and discussion ids,
+//! claimed authors, the submitter's profile, organisation, media); everything else is ours.
+
+use chrono::{DateTime, Utc};
+use dp_core::{Comment, FeedEntry, FeedItem, Paper};
+use dp_store::{PaperDetail, PaperSummary};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// A time as the Hugging Face API writes it: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A stable 24-hex id (the shape of Hugging Face's object ids) for something that has none.
+pub fn object_id(kind: &str, key: &str) -> String {
+    let digest = Sha256::digest(format!("{kind}\u{0}{key}").as_bytes());
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A user as the API shows one. Hugging Face's web reads `name` and its Python client reads
+/// `user`; both carry the user name.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserJson {
+    /// Object id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// User name.
+    pub user: String,
+    /// User name (again, for clients that read this key).
+    pub name: String,
+    /// Display name.
+    pub fullname: String,
+    /// Avatar address (may be relative or empty).
+    pub avatar_url: String,
+    /// `user` or `org`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Hugging Face's paid plan flag; always `false` for local users.
+    pub is_pro: bool,
+}
+
+impl UserJson {
+    /// A user of this server.
+    pub fn local(name: &str) -> UserJson {
+        UserJson {
+            id: object_id("user", &name.to_lowercase()),
+            user: name.to_string(),
+            name: name.to_string(),
+            fullname: name.to_string(),
+            avatar_url: String::new(),
+            kind: "user".into(),
+            is_pro: false,
+        }
+    }
+
+    /// A user object from a source item, with the name under both keys.
+    fn from_source(v: &Value) -> Option<UserJson> {
+        let name = str_of(v, "user").or_else(|| str_of(v, "name"))?;
+        Some(UserJson {
+            id: str_of(v, "_id").unwrap_or_else(|| object_id("user", &name.to_lowercase())),
+            fullname: str_of(v, "fullname").unwrap_or_else(|| name.clone()),
+            avatar_url: str_of(v, "avatarUrl").unwrap_or_default(),
+            kind: str_of(v, "type").unwrap_or_else(|| "user".into()),
+            is_pro: v.get("isPro").and_then(Value::as_bool).unwrap_or(false),
+            user: name.clone(),
+            name,
+        })
+    }
+}
+
+/// One author of a paper.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorJson {
+    /// Object id of the author entry.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The name as on the paper.
+    pub name: String,
+    /// Hidden by the paper's authors (never on this server).
+    pub hidden: bool,
+    /// The account that claimed this author entry, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserJson>,
+    /// Claim status from the source (`claimed_verified`, ...), or `claimed_verified` for a claim
+    /// an admin of this server approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// When that status last changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_last_changed_at: Option<String>,
+}
+
+/// The organisation a paper was submitted for.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationJson {
+    /// Object id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Short name.
+    pub name: String,
+    /// Full name.
+    pub fullname: String,
+    /// Avatar address (Hugging Face's key).
+    pub avatar: String,
+    /// Avatar address again (the Python client's key).
+    pub avatar_url: String,
+}
+
+/// The `paper` object of a list item; also the top level of `GET /api/papers/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaperJson {
+    /// Bare arXiv id.
+    pub id: String,
+    /// Authors in order.
+    pub authors: Vec<AuthorJson>,
+    /// First publication on arXiv.
+    pub published_at: String,
+    /// When the paper was put on a daily list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_on_daily_at: Option<String>,
+    /// Who put it there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_on_daily_by: Option<UserJson>,
+    /// Title.
+    pub title: String,
+    /// Abstract.
+    pub summary: String,
+    /// Upvotes: the source's count plus this server's.
+    pub upvotes: i64,
+    /// Object id of the paper's discussion.
+    pub discussion_id: String,
+    /// One-sentence AI summary, when known.
+    #[serde(rename = "ai_summary", skip_serializing_if = "Option::is_none")]
+    pub ai_summary: Option<String>,
+    /// AI-extracted keywords, when known.
+    #[serde(rename = "ai_keywords", skip_serializing_if = "Option::is_none")]
+    pub ai_keywords: Option<Vec<String>>,
+    /// Code repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_repo: Option<String>,
+    /// Stars of the code repository when last seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_stars: Option<i64>,
+    /// Project page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_page: Option<String>,
+    /// Organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationJson>,
+    /// Images and videos the submitter attached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_urls: Option<Vec<String>>,
+}
+
+/// An item of `GET /api/daily_papers`: the paper, plus the list entry's own fields. The paper's
+/// AI summary, keywords and links are repeated at the top level, where Hugging Face's Python
+/// client looks for them.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyItem {
+    /// The paper.
+    pub paper: PaperJson,
+    /// The list entry's timestamp.
+    pub published_at: String,
+    /// Title.
+    pub title: String,
+    /// Abstract.
+    pub summary: String,
+    /// Thumbnail address from the source, or empty.
+    pub thumbnail: String,
+    /// Comments: the source's count plus this server's.
+    pub num_comments: i64,
+    /// Who put the paper on the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<UserJson>,
+    /// Whether an author takes part in the discussion.
+    pub is_author_participating: bool,
+    /// Images and videos the submitter attached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_urls: Option<Vec<String>>,
+    /// Organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationJson>,
+    /// Copy of `paper.ai_summary`.
+    #[serde(rename = "ai_summary", skip_serializing_if = "Option::is_none")]
+    pub ai_summary: Option<String>,
+    /// Copy of `paper.ai_keywords`.
+    #[serde(rename = "ai_keywords", skip_serializing_if = "Option::is_none")]
+    pub ai_keywords: Option<Vec<String>>,
+    /// Copy of `paper.githubRepo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_repo: Option<String>,
+    /// Copy of `paper.githubStars`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_stars: Option<i64>,
+    /// Copy of `paper.projectPage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_page: Option<String>,
+}
+
+/// `GET /api/papers/{id}`: the paper's fields at the top level.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaperDetailJson {
+    /// The paper.
+    #[serde(flatten)]
+    pub paper: PaperJson,
+    /// Comments: the source's count plus this server's.
+    pub num_comments: i64,
+    /// Whether an author takes part in the discussion.
+    pub is_author_participating: bool,
+    /// arXiv categories, primary first (our addition).
+    pub categories: Vec<String>,
+    /// The days of the daily lists the paper is on, newest first (our addition).
+    pub daily_dates: Vec<String>,
+}
+
+/// A highlighted piece of a search result's title or abstract.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Segment {
+    /// `text` or `highlight`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The text.
+    pub text: String,
+}
+
+/// An item of `GET /api/papers/search`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchItem {
+    /// The paper, as in a list item.
+    #[serde(flatten)]
+    pub item: DailyItem,
+    /// Whether the reader upvoted it (always `false`: the API is anonymous for reads).
+    pub upvoted: bool,
+    /// The title in pieces, matched words highlighted.
+    pub highlighted_title: Vec<Segment>,
+    /// A passage of the abstract in pieces, matched words highlighted.
+    pub highlighted_summary: Vec<Segment>,
+}
+
+/// An item of `GET /api/papers`: a flat summary.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaperListItem {
+    /// Bare arXiv id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Thumbnail address, or empty.
+    pub thumbnail_url: String,
+    /// Upvotes: the source's count plus this server's.
+    pub upvotes: i64,
+    /// Comments: the source's count plus this server's (our addition).
+    pub num_comments: i64,
+    /// First publication on arXiv.
+    pub published_at: String,
+    /// Authors in order.
+    pub authors: Vec<AuthorJson>,
+    /// Abstract.
+    pub summary: String,
+    /// Project page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_page: Option<String>,
+    /// Code repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_repo: Option<String>,
+}
+
+/// A similar paper, for `GET /api/papers/{id}/similar`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SimilarItem {
+    /// The paper.
+    pub paper: PaperListItem,
+    /// Comments: the source's count plus this server's.
+    pub num_comments: i64,
+    /// Cosine similarity of the two papers' embeddings.
+    pub similarity: f32,
+}
+
+/// What a comment says.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CommentText {
+    /// The comment's text as written (Markdown), empty when deleted.
+    pub raw: String,
+}
+
+/// A comment's state and text.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CommentData {
+    /// Edited after it was posted.
+    pub edited: bool,
+    /// Deleted by its author or an admin.
+    pub hidden: bool,
+    /// The current text.
+    pub latest: CommentText,
+}
+
+/// A comment, in the shape of Hugging Face's paper pages, with `parentId` for replies.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentJson {
+    /// The comment's id.
+    pub id: String,
+    /// The comment replied to, for a reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// Who wrote it.
+    pub author: UserJson,
+    /// When it was posted.
+    pub created_at: String,
+    /// Always `comment`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// State and text.
+    pub data: CommentData,
+}
+
+impl CommentJson {
+    /// The API shape of a stored comment.
+    pub fn of(c: &Comment) -> CommentJson {
+        CommentJson {
+            id: c.id.to_string(),
+            parent_id: c.parent_id.map(|p| p.to_string()),
+            author: UserJson::local(&c.author),
+            created_at: ts(c.created_at),
+            kind: "comment".into(),
+            data: CommentData {
+                edited: c.edited_at.is_some(),
+                hidden: c.deleted,
+                latest: CommentText {
+                    raw: if c.deleted {
+                        String::new()
+                    } else {
+                        c.body.clone()
+                    },
+                },
+            },
+        }
+    }
+}
+
+/// Body of `POST /api/papers/{id}/comment` and of a reply.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CommentBody {
+    /// The comment (Markdown), 1 to 10,000 characters.
+    pub comment: String,
+}
+
+/// Body of `POST /api/papers/submit`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SubmitBody {
+    /// arXiv id or address of the paper (`arxivId` and `paperId` are accepted too).
+    #[serde(alias = "arxivId", alias = "paperId")]
+    pub paper_id: String,
+}
+
+/// What a submission did.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmitJson {
+    /// Bare arXiv id.
+    pub id: String,
+    /// The day of the list the paper is on.
+    pub date: String,
+    /// `true` when the paper was on a list already (nothing changed).
+    pub duplicate: bool,
+}
+
+/// The state of an upvote.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct VoteJson {
+    /// The caller's upvote stands.
+    pub upvoted: bool,
+    /// The paper's upvotes as shown.
+    pub upvotes: i64,
+}
+
+/// An error.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ErrorJson {
+    /// What went wrong, for people (names the parameter at fault).
+    pub error: String,
+    /// A stable code for programs: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `rate_limited`, `unavailable`, `internal`.
+    pub code: String,
+}
+
+fn str_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Approved authorship claims of this server: (bare paper id, author name) to user name.
+pub type Claimed = HashMap<(String, String), String>;
+
+/// The authors of a paper: the source's entries where it has them (ids, claimed accounts),
+/// with this server's approved claims on top.
+fn authors(p: &Paper, source: Option<&Value>, claimed: &Claimed) -> Vec<AuthorJson> {
+    let pid = p.id.to_string();
+    let from_source: Vec<&Value> = source
+        .and_then(|s| s.pointer("/paper/authors"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    p.authors
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let src = from_source
+                .get(i)
+                .filter(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str()));
+            let mut a = AuthorJson {
+                id: src
+                    .and_then(|a| str_of(a, "_id"))
+                    .unwrap_or_else(|| object_id("author", &format!("{pid}/{i}"))),
+                name: name.clone(),
+                hidden: false,
+                user: src
+                    .and_then(|a| a.get("user"))
+                    .and_then(UserJson::from_source),
+                status: src.and_then(|a| str_of(a, "status")),
+                status_last_changed_at: src.and_then(|a| str_of(a, "statusLastChangedAt")),
+            };
+            if let Some(user) = claimed.get(&(pid.clone(), name.clone())) {
+                a.user = Some(UserJson::local(user));
+                a.status = Some("claimed_verified".into());
+            }
+            a
+        })
+        .collect()
+}
+
+fn organization(source: Option<&Value>) -> Option<OrganizationJson> {
+    let o = source.and_then(|s| {
+        s.get("organization")
+            .or_else(|| s.pointer("/paper/organization"))
+    })?;
+    let name = str_of(o, "name")?;
+    let avatar = str_of(o, "avatar")
+        .or_else(|| str_of(o, "avatarUrl"))
+        .unwrap_or_default();
+    Some(OrganizationJson {
+        id: str_of(o, "_id").unwrap_or_else(|| object_id("org", &name)),
+        fullname: str_of(o, "fullname").unwrap_or_else(|| name.clone()),
+        name,
+        avatar_url: avatar.clone(),
+        avatar,
+    })
+}
+
+fn media(source: Option<&Value>) -> Option<Vec<String>> {
+    let m = source.and_then(|s| s.get("mediaUrls").or_else(|| s.pointer("/paper/mediaUrls")))?;
+    let urls: Vec<String> = m
+        .as_array()?
+        .iter()
+        .filter_map(|u| u.as_str().map(str::to_string))
+        .collect();
+    (!urls.is_empty()).then_some(urls)
+}
+
+fn parse_source(entry: Option<&FeedEntry>) -> Option<Value> {
+    entry
+        .and_then(|e| e.source_json.as_deref())
+        .and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// The `paper` object of a paper, from its list entry when it is on one.
+fn paper_of(
+    p: &Paper,
+    e: Option<&FeedEntry>,
+    upvotes: i64,
+    source: Option<&Value>,
+    claimed: &Claimed,
+) -> PaperJson {
+    let submitter = source
+        .and_then(|s| s.pointer("/paper/submittedOnDailyBy"))
+        .and_then(UserJson::from_source)
+        .or_else(|| {
+            e.and_then(|e| e.submitted_by.as_deref())
+                .map(UserJson::local)
+        });
+    let published = p
+        .published
+        .or(e.map(|e| e.published_at))
+        .or(p.updated)
+        .unwrap_or(DateTime::UNIX_EPOCH);
+    PaperJson {
+        id: p.id.to_string(),
+        authors: authors(p, source, claimed),
+        published_at: ts(published),
+        submitted_on_daily_at: e.and_then(|e| e.submitted_at).map(ts),
+        submitted_on_daily_by: submitter,
+        title: p.title.clone(),
+        summary: p.abstract_text.clone(),
+        upvotes,
+        discussion_id: source
+            .and_then(|s| s.pointer("/paper/discussionId"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| object_id("discussion", &p.id.to_string())),
+        ai_summary: e.and_then(|e| e.ai_summary.clone()),
+        ai_keywords: e
+            .filter(|e| !e.ai_keywords.is_empty())
+            .map(|e| e.ai_keywords.clone()),
+        github_repo: e
+            .and_then(|e| e.github_repo.clone())
+            .or_else(|| p.github_repo.clone()),
+        github_stars: e.and_then(|e| e.github_stars),
+        project_page: e
+            .and_then(|e| e.project_page.clone())
+            .or_else(|| p.project_page.clone()),
+        organization: organization(source),
+        media_urls: media(source),
+    }
+}
+
+/// A list item of `paper`: its entry's fields when it is on a list, else the paper's own.
+fn item_of(
+    paper: PaperJson,
+    e: Option<&FeedEntry>,
+    comments: i64,
+    source: Option<&Value>,
+) -> DailyItem {
+    let submitted_by = source
+        .and_then(|s| s.get("submittedBy"))
+        .and_then(UserJson::from_source)
+        .or_else(|| paper.submitted_on_daily_by.clone());
+    DailyItem {
+        published_at: e.map_or_else(|| paper.published_at.clone(), |e| ts(e.published_at)),
+        title: paper.title.clone(),
+        summary: paper.summary.clone(),
+        thumbnail: source
+            .and_then(|s| str_of(s, "thumbnail"))
+            .unwrap_or_default(),
+        num_comments: comments,
+        submitted_by,
+        is_author_participating: participating(source),
+        media_urls: paper.media_urls.clone(),
+        organization: paper.organization.clone(),
+        ai_summary: paper.ai_summary.clone(),
+        ai_keywords: paper.ai_keywords.clone(),
+        github_repo: paper.github_repo.clone(),
+        github_stars: paper.github_stars,
+        project_page: paper.project_page.clone(),
+        paper,
+    }
+}
+
+fn participating(source: Option<&Value>) -> bool {
+    source
+        .and_then(|s| s.get("isAuthorParticipating"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// A list entry in the API's shape.
+pub fn daily_item(item: &FeedItem, claimed: &Claimed) -> DailyItem {
+    let e = Some(&item.entry);
+    let source = parse_source(e);
+    let paper = paper_of(&item.paper, e, item.upvotes(), source.as_ref(), claimed);
+    item_of(paper, e, item.comments(), source.as_ref())
+}
+
+/// `GET /api/papers/{id}` of a stored paper (its newest list entry gives the list fields).
+pub fn detail(detail: &PaperDetail, claimed: &Claimed) -> PaperDetailJson {
+    let e = detail.entries.first();
+    let source = parse_source(e);
+    PaperDetailJson {
+        paper: paper_of(&detail.paper, e, detail.upvotes(), source.as_ref(), claimed),
+        num_comments: detail.comments(),
+        is_author_participating: participating(source.as_ref()),
+        categories: detail.paper.categories.clone(),
+        daily_dates: detail
+            .entries
+            .iter()
+            .map(|e| e.day.format("%Y-%m-%d").to_string())
+            .collect(),
+    }
+}
+
+/// A paper that may be on no list, as a list item (search results).
+pub fn summary_item(s: &PaperSummary) -> DailyItem {
+    let paper = paper_of(&s.paper, None, s.upvotes, None, &Claimed::new());
+    item_of(paper, None, s.comments, None)
+}
+
+/// A flat summary for `GET /api/papers`.
+pub fn list_item(s: &PaperSummary) -> PaperListItem {
+    let p = &s.paper;
+    PaperListItem {
+        id: p.id.to_string(),
+        title: p.title.clone(),
+        thumbnail_url: String::new(),
+        upvotes: s.upvotes,
+        num_comments: s.comments,
+        published_at: ts(p.published.or(p.updated).unwrap_or(DateTime::UNIX_EPOCH)),
+        authors: authors(p, None, &Claimed::new()),
+        summary: p.abstract_text.clone(),
+        project_page: p.project_page.clone(),
+        github_repo: p.github_repo.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_ids_have_the_hugging_face_shape() {
+        let t = DateTime::parse_from_rfc3339("2025-03-17T09:05:01.5+00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(ts(t), "2025-03-17T09:05:01.500Z");
+        let id = object_id("author", "2503.00001/0");
+        assert_eq!(id.len(), 24);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(id, object_id("author", "2503.00001/0"));
+        assert_ne!(id, object_id("author", "2503.00001/1"));
+    }
+
+    #[test]
+    fn source_users_carry_the_name_under_both_keys() {
+        let u = UserJson::from_source(&serde_json::json!({"_id": "x", "name": "akhaliq"})).unwrap();
+        assert_eq!((u.user.as_str(), u.name.as_str()), ("akhaliq", "akhaliq"));
+        let u = UserJson::from_source(&serde_json::json!({"user": "bob", "fullname": "Bob B"}))
+            .unwrap();
+        assert_eq!(
+            (u.user.as_str(), u.name.as_str(), u.fullname.as_str()),
+            ("bob", "bob", "Bob B")
+        );
+        assert!(UserJson::from_source(&serde_json::json!({"fullname": "no name"})).is_none());
+    }
+}

@@ -1,0 +1,92 @@
+//! `GET /api/openapi.json`: an OpenAPI 3.1 description of every endpoint, generated from the
+//! handlers' annotations and the response types, so it follows the code.
+
+use crate::api::{comments, daily_papers, model, papers, search, similar, submit, votes};
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The description of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dailypapers API",
+        description = "Daily lists of papers ranked by upvotes, paper details, search and comments, \
+in the shape of Hugging Face's papers API (its Python client works against it unchanged). \
+Reads are anonymous; writes need `Authorization: Bearer TOKEN` with a token from your settings page. \
+Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        daily_papers::list,
+        papers::show,
+        papers::list,
+        search::search,
+        similar::similar,
+        comments::list,
+        comments::comment,
+        comments::reply,
+        votes::upvote,
+        votes::remove_upvote,
+        submit::submit,
+    ),
+    components(schemas(
+        model::DailyItem,
+        model::PaperJson,
+        model::PaperDetailJson,
+        model::PaperListItem,
+        model::SearchItem,
+        model::SimilarItem,
+        model::Segment,
+        model::AuthorJson,
+        model::UserJson,
+        model::OrganizationJson,
+        model::CommentJson,
+        model::CommentData,
+        model::CommentText,
+        model::CommentBody,
+        model::SubmitBody,
+        model::SubmitJson,
+        model::VoteJson,
+        model::ErrorJson,
+    )),
+    modifiers(&TokenAuth),
+    tags(
+        (name = "papers", description = "Daily lists and papers"),
+        (name = "search", description = "Keyword and semantic search, similar papers"),
+        (name = "comments", description = "Discussion of a paper"),
+        (name = "votes", description = "Upvotes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct TokenAuth;
+
+impl Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "token",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+/// The description as JSON.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `GET /api/openapi.json`.
+pub async fn json() -> impl IntoResponse {
+    let body = document().to_json().unwrap_or_else(|_| "{}".into());
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+}
