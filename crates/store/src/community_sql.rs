@@ -409,16 +409,21 @@ macro_rules! community_sql {
                 }
 
                 async fn paper_detail(&self, paper: &ArxivId) -> Result<Option<PaperDetail>, StoreError> {
-                    let row: Option<(bool, i64, i64)> = sqlx::query_as(
-                        "SELECT hidden, local_upvotes, local_comments FROM papers WHERE id = $1",
-                    )
+                    #[derive(sqlx::FromRow)]
+                    struct Row {
+                        #[sqlx(flatten)]
+                        paper: PaperRow,
+                        hidden: bool,
+                        local_upvotes: i64,
+                        local_comments: i64,
+                    }
+                    let row: Option<Row> = sqlx::query_as(&format!(
+                        "SELECT {PAPER_COLUMNS}, hidden, local_upvotes, local_comments FROM papers WHERE id = $1"
+                    ))
                     .bind(paper.base())
                     .fetch_optional(&self.pool)
                     .await?;
-                    let Some((hidden, local_upvotes, local_comments)) = row else {
-                        return Ok(None);
-                    };
-                    let Some(p) = self.paper(paper).await? else {
+                    let Some(row) = row else {
                         return Ok(None);
                     };
                     let rows: Vec<EntryRow> = sqlx::query_as(&format!(
@@ -428,10 +433,10 @@ macro_rules! community_sql {
                     .fetch_all(&self.pool)
                     .await?;
                     Ok(Some(PaperDetail {
-                        paper: p,
-                        hidden,
-                        local_upvotes,
-                        local_comments,
+                        paper: row.paper.into_paper()?,
+                        hidden: row.hidden,
+                        local_upvotes: row.local_upvotes,
+                        local_comments: row.local_comments,
                         entries: rows
                             .into_iter()
                             .map(EntryRow::into_entry)

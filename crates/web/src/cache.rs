@@ -28,6 +28,15 @@ struct Entry {
 
 /// Most API responses kept (least recently used ones leave first).
 pub const MAX_API_ENTRIES: usize = 20_000;
+/// Most bytes of API responses kept: a client asking for many distinct large pages cannot make
+/// the cache grow past this.
+pub const MAX_API_BYTES: usize = 64 << 20;
+
+/// The API answers and the bytes their bodies take.
+struct ApiLru {
+    entries: LruCache<String, Arc<ApiEntry>>,
+    bytes: usize,
+}
 
 /// A JSON answer of the API, kept with its validators.
 #[derive(Debug)]
@@ -44,6 +53,9 @@ pub struct ApiEntry {
     pub etag: HeaderValue,
 }
 
+/// A value derived from the store, with the generation it was computed at.
+type Derived = (u64, Arc<dyn std::any::Any + Send + Sync>);
+
 /// The page cache of one server.
 pub struct PageCache {
     generation: AtomicU64,
@@ -51,7 +63,9 @@ pub struct PageCache {
     changed_at: AtomicU64,
     pages: RwLock<HashMap<String, Entry>>,
     /// API answers (many small ones: every paper), least recently used leaving first.
-    api: Mutex<LruCache<String, Arc<ApiEntry>>>,
+    api: Mutex<ApiLru>,
+    /// Derived data kept for one generation (e.g. the approved authorship claims), by name.
+    derived: Mutex<HashMap<&'static str, Derived>>,
     /// Pages being rendered: later requests for the same page wait for the first one instead
     /// of rendering it again (after every change, all readers miss at once).
     inflight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -63,9 +77,13 @@ impl Default for PageCache {
             generation: AtomicU64::new(0),
             changed_at: AtomicU64::new(unix_now()),
             pages: RwLock::default(),
-            api: Mutex::new(LruCache::new(
-                NonZeroUsize::new(MAX_API_ENTRIES).unwrap_or(NonZeroUsize::MIN),
-            )),
+            api: Mutex::new(ApiLru {
+                entries: LruCache::new(
+                    NonZeroUsize::new(MAX_API_ENTRIES).unwrap_or(NonZeroUsize::MIN),
+                ),
+                bytes: 0,
+            }),
+            derived: Mutex::default(),
             inflight: std::sync::Mutex::default(),
         }
     }
@@ -144,11 +162,34 @@ impl PageCache {
         self.changed_at.load(Ordering::Acquire)
     }
 
+    /// A value derived from the store under `name`, if computed at the current generation.
+    pub fn derived<T: Send + Sync + 'static>(&self, name: &'static str) -> Option<Arc<T>> {
+        let g = self.generation();
+        let map = self.derived.lock().ok()?;
+        let (at, v) = map.get(name)?;
+        if *at != g {
+            return None;
+        }
+        v.clone().downcast::<T>().ok()
+    }
+
+    /// Keeps a value derived from the store at `generation` under `name`.
+    pub fn keep_derived<T: Send + Sync + 'static>(
+        &self,
+        name: &'static str,
+        generation: u64,
+        value: Arc<T>,
+    ) {
+        if let Ok(mut map) = self.derived.lock() {
+            map.insert(name, (generation, value));
+        }
+    }
+
     /// The API answer cached under `key`, if still current.
     pub fn get_api(&self, key: &str) -> Option<Arc<ApiEntry>> {
         let g = self.generation();
         let mut api = self.api.lock().ok()?;
-        let e = api.get(key)?;
+        let e = api.entries.get(key)?;
         (e.generation == g && e.at.elapsed() < MAX_AGE).then(|| e.clone())
     }
 
@@ -158,8 +199,21 @@ impl PageCache {
         if entry.generation != self.generation() {
             return;
         }
+        if entry.body.len() > MAX_API_BYTES / 8 {
+            return;
+        }
         if let Ok(mut api) = self.api.lock() {
-            api.put(key, entry);
+            let api = &mut *api;
+            api.bytes += entry.body.len();
+            if let Some((_, old)) = api.entries.push(key, entry) {
+                api.bytes -= old.body.len();
+            }
+            while api.bytes > MAX_API_BYTES {
+                match api.entries.pop_lru() {
+                    Some((_, old)) => api.bytes -= old.body.len(),
+                    None => break,
+                }
+            }
         }
     }
 }
@@ -203,5 +257,36 @@ mod tests {
         // A page rendered before a change is not kept.
         c.put("/papers".into(), g, Bytes::from_static(b"old"));
         assert!(c.get("/papers").is_none());
+    }
+
+    #[test]
+    fn api_answers_stay_within_the_byte_budget() {
+        let c = PageCache::default();
+        let entry = |n: usize| {
+            Arc::new(ApiEntry {
+                generation: c.generation(),
+                at: Instant::now(),
+                body: Bytes::from(vec![b'x'; n]),
+                link: None,
+                etag: HeaderValue::from_static("\"e\""),
+            })
+        };
+        let big = MAX_API_BYTES / 10;
+        for i in 0..25 {
+            c.put_api(format!("/api/{i}"), entry(big));
+        }
+        let kept = (0..25)
+            .filter(|i| c.get_api(&format!("/api/{i}")).is_some())
+            .count();
+        assert_eq!(kept, 10, "the newest ten fit");
+        assert!(c.get_api("/api/24").is_some() && c.get_api("/api/0").is_none());
+        // Replacing an entry does not count it twice.
+        for _ in 0..5 {
+            c.put_api("/api/24".into(), entry(big));
+        }
+        assert!(c.get_api("/api/23").is_some());
+        // An answer too large to keep is simply not kept.
+        c.put_api("/api/huge".into(), entry(MAX_API_BYTES / 4));
+        assert!(c.get_api("/api/huge").is_none());
     }
 }

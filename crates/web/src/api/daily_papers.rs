@@ -10,6 +10,7 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use dp_core::{ClaimState, FeedItem, Period};
 use serde::Deserialize;
+use std::sync::Arc;
 use utoipa::IntoParams;
 
 /// Query parameters. All strings, so that a bad value gets a 400 naming the parameter.
@@ -70,15 +71,25 @@ enum Source {
     Trending,
 }
 
-/// Approved claims of this server, for the authors' `user` objects.
-pub async fn claimed(state: &AppState) -> Result<Claimed, AppError> {
-    Ok(state
+/// Approved claims of this server, for the authors' `user` objects (read once per change of
+/// the store).
+pub async fn claimed(state: &AppState) -> Result<Arc<Claimed>, AppError> {
+    if let Some(c) = state.cache.derived::<Claimed>("approved_claims") {
+        return Ok(c);
+    }
+    let generation = state.cache.generation();
+    let map: Claimed = state
         .store
         .claims(Some(ClaimState::Approved), None, None)
         .await?
         .into_iter()
         .map(|c| ((c.paper_id, c.author_name), c.username))
-        .collect())
+        .collect();
+    let map = Arc::new(map);
+    state
+        .cache
+        .keep_derived("approved_claims", generation, map.clone());
+    Ok(map)
 }
 
 /// The newest lists, newest day first (each ranked), until `want` items or the first list.

@@ -44,11 +44,7 @@ pub async fn show(
         let Some(d) = found.filter(|d| !d.hidden) else {
             return Err(AppError::not_found("Paper not found"));
         };
-        let claimed = if d.paper.authors.is_empty() {
-            Default::default()
-        } else {
-            claimed(&state).await?
-        };
+        let claimed = claimed(&state).await?;
         Rendered::json(&detail(&d, &claimed))
     })
     .await

@@ -110,8 +110,16 @@ where
     if let Some(entry) = cache.get_api(&key) {
         return Ok(answer(&entry, headers, modified));
     }
+    // One request renders a missing answer; the others asking for it meanwhile wait for it.
+    let flight = cache.flight(&key);
+    let _turn = flight.lock().await;
+    if let Some(entry) = cache.get_api(&key) {
+        return Ok(answer(&entry, headers, modified));
+    }
     let generation = cache.generation();
-    let rendered = render().await?;
+    let rendered = render().await;
+    cache.landed(&key);
+    let rendered = rendered?;
     let entry = Arc::new(ApiEntry {
         generation,
         at: Instant::now(),
