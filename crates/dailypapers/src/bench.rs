@@ -55,6 +55,23 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// E-mail digests: a full digest run to N confirmed subscribers (one or two saved searches
+    /// each) against a running SMTP server (`scripts/bench-digest.sh` starts one), with raw
+    /// SMTP sending of the same number of messages as the baseline; messages/s and peak memory.
+    Digest {
+        /// SMTP port on 127.0.0.1.
+        #[arg(long)]
+        smtp_port: u16,
+        /// Subscribers, comma-separated sizes (memory should not grow with them).
+        #[arg(long, default_value = "2000,10000")]
+        subscribers: String,
+        /// Where the shared data is.
+        #[arg(long, default_value = "../shared/data")]
+        shared: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Load running servers over HTTP and print requests/s and latency percentiles per URL,
     /// next to `/healthz` of the first URL's server (no database) as the baseline.
     Serve {
@@ -81,7 +98,7 @@ enum BenchWhat {
 }
 
 /// Peak resident memory since the last reset, in bytes (Linux).
-fn peak_rss() -> u64 {
+pub fn peak_rss() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -95,7 +112,7 @@ fn peak_rss() -> u64 {
 }
 
 /// Resets the peak so each phase is measured on its own (Linux `clear_refs`).
-fn reset_peak() {
+pub fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
@@ -201,6 +218,19 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             json,
         } => {
             return serve_bench(urls, *connections, *seconds, *spread, pid, *json).await;
+        }
+        BenchWhat::Digest {
+            smtp_port,
+            subscribers,
+            shared,
+            json,
+        } => {
+            let sizes: Vec<usize> = subscribers
+                .split(',')
+                .map(|s| s.trim().parse())
+                .collect::<Result<_, _>>()
+                .context("--subscribers: comma-separated numbers")?;
+            return crate::digest_bench::run(*smtp_port, &sizes, shared, config, *json).await;
         }
         BenchWhat::Search {
             beir,

@@ -29,6 +29,82 @@ pub struct Config {
     pub community: CommunityConfig,
     /// Search.
     pub search: SearchConfig,
+    /// E-mail digests.
+    pub mail: MailConfig,
+}
+
+/// E-mail digests: the SMTP server, the sender, and what a digest holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// SMTP server host.
+    pub smtp_host: String,
+    /// SMTP server port (25 plain, 587 STARTTLS, 465 TLS).
+    pub smtp_port: u16,
+    /// `plain`, `starttls` or `tls`.
+    pub smtp_security: dp_mail::SmtpSecurity,
+    /// SMTP user name, when the server wants authentication.
+    pub smtp_username: Option<String>,
+    /// SMTP password (prefer the environment: `DAILYPAPERS_MAIL__SMTP_PASSWORD`).
+    pub smtp_password: Option<String>,
+    /// SMTP connections kept open.
+    pub smtp_pool: u32,
+    /// Seconds an SMTP command may take.
+    pub smtp_timeout_secs: u64,
+    /// The sender, e.g. `Daily Papers <digest@papers.example.org>`.
+    pub from: String,
+    /// Secret that signs confirmation and unsubscribe links; the same on every server. When
+    /// unset, one is generated and kept in the store.
+    pub secret: Option<String>,
+    /// Papers of the list in each digest.
+    pub top_papers: usize,
+    /// New papers per saved search in each digest.
+    pub papers_per_search: usize,
+    /// Messages in flight at once during a run.
+    pub concurrency: usize,
+    /// Send digests from `serve` on schedule (one server of a cluster sends each run).
+    pub schedule: bool,
+    /// Local time the daily digest goes out, `HH:MM` (weekdays), after the day's list closed.
+    pub send_at: String,
+    /// Time zone of `send_at`, e.g. `Europe/Berlin` or `UTC`.
+    pub time_zone: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            smtp_host: "localhost".into(),
+            smtp_port: 25,
+            smtp_security: dp_mail::SmtpSecurity::Plain,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_pool: 4,
+            smtp_timeout_secs: 30,
+            from: "Daily Papers <digest@localhost.localdomain>".into(),
+            secret: None,
+            top_papers: 10,
+            papers_per_search: 5,
+            concurrency: 8,
+            schedule: false,
+            send_at: "08:00".into(),
+            time_zone: "UTC".into(),
+        }
+    }
+}
+
+impl MailConfig {
+    /// The SMTP settings.
+    pub fn smtp(&self) -> dp_mail::SmtpSettings {
+        dp_mail::SmtpSettings {
+            host: self.smtp_host.clone(),
+            port: self.smtp_port,
+            security: self.smtp_security,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            pool_size: self.smtp_pool,
+            timeout: std::time::Duration::from_secs(self.smtp_timeout_secs.max(1)),
+        }
+    }
 }
 
 /// Search settings.
@@ -121,6 +197,7 @@ impl Default for Config {
             harvest: HarvestConfig::default(),
             community: CommunityConfig::default(),
             search: SearchConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }

@@ -2,6 +2,8 @@
 
 mod bench;
 mod config;
+mod digest;
+mod digest_bench;
 mod load;
 mod progress;
 mod search_bench;
@@ -73,6 +75,9 @@ enum Command {
     /// Load embeddings computed elsewhere: a raw float16 (`.f16`) or float32 (`.f32`) matrix,
     /// one row per id of an id list, named after the model (e.g. `all-MiniLM-L6-v2.f16`).
     ImportVectors(ImportVectorsArgs),
+    /// Send the e-mail digest of a day (or week) to confirmed subscribers through the outbox:
+    /// a run that is killed and started again sends each digest once. `--dry-run` prints.
+    Digest(digest::DigestArgs),
     /// Manage accounts: `user create NAME [--admin]` (password on stdin), `user admin NAME`.
     #[command(subcommand)]
     User(UserCommand),
@@ -320,6 +325,7 @@ async fn run(command: Command, store: Arc<dyn dp_store::Store>, config: &Config)
         Command::Search(args) => search_cli(store, config, args).await,
         Command::Embed(args) => embed_cli(store, config, args).await,
         Command::ImportVectors(args) => import_vectors(store, config, args).await,
+        Command::Digest(args) => digest::run(store, config, args).await,
         Command::Bench(_) | Command::MigrateStore(_) => Ok(()),
     }
 }
@@ -548,15 +554,26 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
             config.model_dir().display()
         ),
     }
+    let signer = dp_mail::installation_signer(store.as_ref(), config.mail.secret.as_deref())
+        .await
+        .context("the mail link secret")?;
+    let mail = dp_web::pages::subscribe::MailSetup {
+        mailer: Arc::new(dp_mail::SmtpMailer::new(&config.mail.smtp())?),
+        signer,
+        from: dp_mail::compose::mailbox(&config.mail.from)?,
+        top_n: config.mail.top_papers,
+        per_search: config.mail.papers_per_search,
+    };
     let state = dp_web::AppState::new(store.clone(), config.web_settings())
         .with_fetcher(Arc::new(fetcher))
-        .with_follower(Arc::new(follower));
+        .with_follower(Arc::new(follower))
+        .with_mail(mail);
     let _background = AbortOnDrop(state.spawn_background());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    if config.harvest.schedule_minutes > 0 || embedder.is_some() {
+    if config.harvest.schedule_minutes > 0 || embedder.is_some() || config.mail.schedule {
         let w = worker::Worker::new(store, config.clone(), embedder)?;
         tokio::spawn(w.run());
     }

@@ -116,6 +116,19 @@ impl Worker {
                     .await?;
             }
         }
+        if self.config.mail.schedule {
+            for (kind, key, payload) in self.due_digests().await? {
+                self.store
+                    .enqueue_job(&NewJob {
+                        kind,
+                        dedup_key: key,
+                        payload: payload.to_string(),
+                        run_after: Utc::now(),
+                        max_attempts: 5,
+                    })
+                    .await?;
+            }
+        }
         let minutes = self.config.harvest.schedule_minutes;
         if minutes == 0 {
             return Ok(());
@@ -155,8 +168,74 @@ impl Worker {
         Ok(())
     }
 
+    /// The digest runs due now: past `mail.send_at` local time, the daily one on weekdays (about
+    /// the newest list) and the weekly one on Mondays (about the week before). Keyed by what
+    /// they are about, so each is sent once whichever server enqueues it and however often.
+    async fn due_digests(&self) -> Result<Vec<(String, String, serde_json::Value)>> {
+        use chrono::{Datelike, NaiveTime, Weekday};
+        let m = &self.config.mail;
+        let tz: chrono_tz::Tz = m
+            .time_zone
+            .parse()
+            .map_err(|e| anyhow::anyhow!("mail.time_zone {:?}: {e}", m.time_zone))?;
+        let at = NaiveTime::parse_from_str(&m.send_at, "%H:%M")
+            .map_err(|e| anyhow::anyhow!("mail.send_at {:?} (HH:MM): {e}", m.send_at))?;
+        let now = Utc::now().with_timezone(&tz);
+        if now.time() < at {
+            return Ok(Vec::new());
+        }
+        let mut due = Vec::new();
+        let weekday = now.weekday();
+        if !matches!(weekday, Weekday::Sat | Weekday::Sun) {
+            if let Some(day) = self.store.latest_day().await? {
+                due.push((
+                    "digest".to_string(),
+                    format!("digest:daily:{day}"),
+                    serde_json::json!({"cadence": "daily", "day": day.to_string()}),
+                ));
+            }
+        }
+        if weekday == Weekday::Mon {
+            let last_week = now.date_naive() - chrono::Duration::days(7);
+            let week = dp_core::Period::week_of(last_week);
+            due.push((
+                "digest".to_string(),
+                format!("digest:weekly:{week}"),
+                serde_json::json!({"cadence": "weekly", "day": last_week.to_string()}),
+            ));
+        }
+        Ok(due)
+    }
+
     async fn execute(&self, job: &Job) -> Result<()> {
         let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+        if job.kind == "digest" {
+            let cadence = payload["cadence"]
+                .as_str()
+                .and_then(dp_store::Cadence::parse)
+                .ok_or_else(|| anyhow::anyhow!("digest job without a cadence"))?;
+            let day = dp_core::parse_day(payload["day"].as_str().unwrap_or(""))?;
+            let cfg = crate::digest::run_config(&self.config, cadence, day)?;
+            let signer =
+                dp_mail::installation_signer(&*self.store, self.config.mail.secret.as_deref())
+                    .await?;
+            let matcher = crate::digest::matcher(&*self.store, &self.config).await?;
+            let mailer = dp_mail::SmtpMailer::new(&self.config.mail.smtp())?;
+            let r = dp_mail::run_digest(
+                &*self.store,
+                &mailer,
+                Some(&matcher),
+                &signer,
+                &cfg,
+                &|_| {},
+            )
+            .await?;
+            tracing::info!(key = %job.dedup_key, sent = r.sent, skipped = r.skipped, failed = r.failed, retry = r.retried, "digest run");
+            if r.retried > 0 {
+                bail!("{} digests to retry later", r.retried);
+            }
+            return Ok(());
+        }
         let log = |r: &harvest::HarvestReport| {
             tracing::info!(
                 pages = r.pages,

@@ -180,6 +180,23 @@ pub const COMMUNITY_TABLES: &[TableSpec] = {
             ],
             "id",
         ),
+        (
+            "subscribers",
+            &[
+                ("id", Int),
+                ("email", Text),
+                ("email_key", Text),
+                ("cadence", Text),
+                ("state", Text),
+                ("user_id", OptInt),
+                ("searches", Text),
+                ("created_at", Int),
+                ("changed_at", Int),
+                ("last_sent_day", OptText),
+                ("last_error", OptText),
+            ],
+            "id",
+        ),
     ]
 };
 

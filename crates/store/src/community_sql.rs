@@ -1061,6 +1061,348 @@ macro_rules! community_sql {
                         .collect()
                 }
             }
+
+            /// The columns of `subscribers` a `SubscriberRow` reads.
+            const SUB_COLUMNS: &str = "id, email, cadence, state, user_id, searches, last_sent_day, last_error, created_at";
+
+            #[derive(sqlx::FromRow)]
+            struct SubscriberRow {
+                id: i64,
+                email: String,
+                cadence: String,
+                state: String,
+                user_id: Option<i64>,
+                searches: String,
+                last_sent_day: Option<String>,
+                last_error: Option<String>,
+                created_at: i64,
+            }
+
+            impl SubscriberRow {
+                fn into_subscriber(self) -> Result<crate::mail::Subscriber, StoreError> {
+                    use crate::mail::{Cadence, SubState};
+                    Ok(crate::mail::Subscriber {
+                        id: self.id,
+                        email: self.email,
+                        cadence: Cadence::parse(&self.cadence).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown cadence {:?}", self.cadence))
+                        })?,
+                        state: SubState::parse(&self.state).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown subscription state {:?}", self.state))
+                        })?,
+                        user_id: self.user_id,
+                        searches: serde_json::from_str(&self.searches).map_err(|e| {
+                            StoreError::Corrupt(format!("saved searches of subscriber {}: {e}", self.id))
+                        })?,
+                        last_sent_day: self.last_sent_day.as_deref().map(parse_day_text).transpose()?,
+                        last_error: self.last_error,
+                        created_at: chrono::DateTime::from_timestamp_millis(self.created_at)
+                            .ok_or_else(|| StoreError::Corrupt("subscriber time".into()))?,
+                    })
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl crate::mail::Mail for $Store {
+                async fn subscribe(
+                    &self,
+                    email: &str,
+                    email_key: &str,
+                    cadence: crate::mail::Cadence,
+                    user_id: Option<i64>,
+                    searches: &[String],
+                ) -> Result<crate::mail::Subscriber, StoreError> {
+                    let now = now_millis();
+                    let searches = serde_json::to_string(searches)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let row: SubscriberRow = sqlx::query_as(&format!(
+                        "INSERT INTO subscribers (email, email_key, cadence, state, user_id, searches, created_at, changed_at) \
+                         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6) \
+                         ON CONFLICT (email_key) DO UPDATE SET \
+                           email = CASE WHEN subscribers.state = 'confirmed' THEN subscribers.email ELSE excluded.email END, \
+                           cadence = CASE WHEN subscribers.state = 'confirmed' THEN subscribers.cadence ELSE excluded.cadence END, \
+                           searches = CASE WHEN subscribers.state = 'confirmed' THEN subscribers.searches ELSE excluded.searches END, \
+                           user_id = COALESCE(subscribers.user_id, excluded.user_id), \
+                           state = CASE WHEN subscribers.state IN ('unsubscribed', 'failed') THEN 'pending' ELSE subscribers.state END, \
+                           changed_at = excluded.changed_at \
+                         RETURNING {SUB_COLUMNS}"
+                    ))
+                    .bind(email)
+                    .bind(email_key)
+                    .bind(cadence.as_str())
+                    .bind(user_id)
+                    .bind(searches)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    row.into_subscriber()
+                }
+
+                async fn subscriber(&self, id: i64) -> Result<Option<crate::mail::Subscriber>, StoreError> {
+                    let row: Option<SubscriberRow> = sqlx::query_as(&format!(
+                        "SELECT {SUB_COLUMNS} FROM subscribers WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(SubscriberRow::into_subscriber).transpose()
+                }
+
+                async fn subscribers_of_user(&self, user_id: i64) -> Result<Vec<crate::mail::Subscriber>, StoreError> {
+                    let rows: Vec<SubscriberRow> = sqlx::query_as(&format!(
+                        "SELECT {SUB_COLUMNS} FROM subscribers WHERE user_id = $1 ORDER BY id"
+                    ))
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(SubscriberRow::into_subscriber).collect()
+                }
+
+                async fn subscribers(&self, after: i64, limit: i64) -> Result<Vec<crate::mail::Subscriber>, StoreError> {
+                    let rows: Vec<SubscriberRow> = sqlx::query_as(&format!(
+                        "SELECT {SUB_COLUMNS} FROM subscribers WHERE id > $1 ORDER BY id LIMIT $2"
+                    ))
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(SubscriberRow::into_subscriber).collect()
+                }
+
+                async fn update_subscription(
+                    &self,
+                    id: i64,
+                    user_id: i64,
+                    cadence: crate::mail::Cadence,
+                    searches: &[String],
+                ) -> Result<bool, StoreError> {
+                    let searches = serde_json::to_string(searches)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let r = sqlx::query(
+                        "UPDATE subscribers SET cadence = $1, searches = $2, changed_at = $3 WHERE id = $4 AND user_id = $5",
+                    )
+                    .bind(cadence.as_str())
+                    .bind(searches)
+                    .bind(now_millis())
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn set_subscriber_state(&self, id: i64, state: crate::mail::SubState) -> Result<bool, StoreError> {
+                    let r = sqlx::query(
+                        "UPDATE subscribers SET state = $1, changed_at = $2, \
+                         last_error = CASE WHEN $1 = 'confirmed' THEN NULL ELSE last_error END WHERE id = $3",
+                    )
+                    .bind(state.as_str())
+                    .bind(now_millis())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn confirmed_subscribers(
+                    &self,
+                    cadence: crate::mail::Cadence,
+                    after: i64,
+                    limit: i64,
+                ) -> Result<Vec<crate::mail::Subscriber>, StoreError> {
+                    let rows: Vec<SubscriberRow> = sqlx::query_as(&format!(
+                        "SELECT {SUB_COLUMNS} FROM subscribers WHERE state = 'confirmed' AND cadence = $1 AND id > $2 \
+                         ORDER BY id LIMIT $3"
+                    ))
+                    .bind(cadence.as_str())
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(SubscriberRow::into_subscriber).collect()
+                }
+
+                async fn plan_run(
+                    &self,
+                    run_key: &str,
+                    cadence: crate::mail::Cadence,
+                    after: i64,
+                    limit: i64,
+                ) -> Result<Option<i64>, StoreError> {
+                    let now = now_millis();
+                    let mut tx = begin(&self.pool).await?;
+                    let ids: Vec<i64> = sqlx::query_scalar(
+                        "SELECT id FROM subscribers WHERE state = 'confirmed' AND cadence = $1 AND id > $2 ORDER BY id LIMIT $3",
+                    )
+                    .bind(cadence.as_str())
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let Some(last) = ids.last().copied() else {
+                        return Ok(None);
+                    };
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO outbox (subscriber_id, run_key, state, next_attempt, created_at) ",
+                    );
+                    q.push_values(&ids, |mut b, id| {
+                        b.push_bind(*id)
+                            .push_bind(run_key)
+                            .push("'queued'")
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    q.push(" ON CONFLICT (subscriber_id, run_key) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(Some(last))
+                }
+
+                async fn requeue_sending(&self, run_key: &str) -> Result<u64, StoreError> {
+                    let r = sqlx::query("UPDATE outbox SET state = 'queued' WHERE run_key = $1 AND state = 'sending'")
+                        .bind(run_key)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(r.rows_affected())
+                }
+
+                async fn claim_outbox(
+                    &self,
+                    run_key: &str,
+                    limit: i64,
+                ) -> Result<Vec<crate::mail::OutboxItem>, StoreError> {
+                    #[derive(sqlx::FromRow)]
+                    struct Row {
+                        outbox_id: i64,
+                        attempts: i64,
+                        #[sqlx(flatten)]
+                        sub: SubscriberRow,
+                    }
+                    let now = now_millis();
+                    let mut tx = begin(&self.pool).await?;
+                    let ids: Vec<i64> = sqlx::query_scalar(
+                        "SELECT id FROM outbox WHERE run_key = $1 AND state = 'queued' AND next_attempt <= $2 \
+                         ORDER BY id LIMIT $3",
+                    )
+                    .bind(run_key)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "UPDATE outbox SET state = 'sending' WHERE state = 'queued' AND id IN (",
+                    );
+                    let mut sep = q.separated(", ");
+                    for id in &ids {
+                        sep.push_bind(*id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut *tx).await?;
+                    let cols = prefixed(SUB_COLUMNS, "s");
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(format!(
+                        "SELECT o.id AS outbox_id, o.attempts, {cols} FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id \
+                         WHERE o.id IN ("
+                    ));
+                    let mut sep = q.separated(", ");
+                    for id in &ids {
+                        sep.push_bind(*id);
+                    }
+                    q.push(") ORDER BY o.id");
+                    let rows: Vec<Row> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    tx.commit().await?;
+                    rows.into_iter()
+                        .map(|r| {
+                            Ok(crate::mail::OutboxItem {
+                                id: r.outbox_id,
+                                run_key: run_key.to_string(),
+                                attempts: r.attempts,
+                                subscriber: r.sub.into_subscriber()?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn finish_outbox(
+                    &self,
+                    item: &crate::mail::OutboxItem,
+                    delivery: &crate::mail::Delivery,
+                    day: NaiveDate,
+                ) -> Result<(), StoreError> {
+                    use crate::mail::Delivery;
+                    let now = now_millis();
+                    let mut tx = begin(&self.pool).await?;
+                    match delivery {
+                        Delivery::Sent | Delivery::Skipped => {
+                            let state = if matches!(delivery, Delivery::Sent) { "sent" } else { "skipped" };
+                            sqlx::query("UPDATE outbox SET state = $1, finished_at = $2 WHERE id = $3")
+                                .bind(state)
+                                .bind(now)
+                                .bind(item.id)
+                                .execute(&mut *tx)
+                                .await?;
+                            sqlx::query("UPDATE subscribers SET last_sent_day = $1 WHERE id = $2")
+                                .bind(day.format("%Y-%m-%d").to_string())
+                                .bind(item.subscriber.id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        Delivery::Retry { error, retry_at } => {
+                            sqlx::query(
+                                "UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = $1, next_attempt = $2 WHERE id = $3",
+                            )
+                            .bind(error)
+                            .bind(retry_at.timestamp_millis())
+                            .bind(item.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        Delivery::Failed { error } => {
+                            sqlx::query(
+                                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1, finished_at = $2 WHERE id = $3",
+                            )
+                            .bind(error)
+                            .bind(now)
+                            .bind(item.id)
+                            .execute(&mut *tx)
+                            .await?;
+                            sqlx::query(
+                                "UPDATE subscribers SET state = 'failed', last_error = $1, changed_at = $2 WHERE id = $3",
+                            )
+                            .bind(error)
+                            .bind(now)
+                            .bind(item.subscriber.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn outbox_counts(&self, run_key: &str) -> Result<crate::mail::OutboxCounts, StoreError> {
+                    let rows: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT state, COUNT(*) FROM outbox WHERE run_key = $1 GROUP BY state",
+                    )
+                    .bind(run_key)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut c = crate::mail::OutboxCounts::default();
+                    for (state, n) in rows {
+                        match state.as_str() {
+                            "queued" => c.queued = n,
+                            "sending" => c.sending = n,
+                            "sent" => c.sent = n,
+                            "skipped" => c.skipped = n,
+                            "failed" => c.failed = n,
+                            _ => {}
+                        }
+                    }
+                    Ok(c)
+                }
+            }
         }
     };
 }

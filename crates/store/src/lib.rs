@@ -8,6 +8,7 @@ pub mod community;
 mod community_sql;
 pub mod copy;
 pub mod error;
+pub mod mail;
 mod plan;
 pub mod postgres;
 mod rows;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 pub use community::{ChangedPaper, Community, PaperDetail, PaperSummary, SubmitOutcome, VoteState};
 pub use error::StoreError;
+pub use mail::{Cadence, Delivery, Mail, OutboxCounts, OutboxItem, SubState, Subscriber};
 pub use vectors::{StoredVector, Unembedded, Vectors};
 
 /// Counts shown by `dailypapers stats`.
@@ -87,7 +89,9 @@ pub struct NewJob {
 
 /// The storage interface. Every method is one transaction.
 #[async_trait]
-pub trait Store: community::Community + vectors::Vectors + Send + Sync + 'static {
+pub trait Store:
+    community::Community + vectors::Vectors + mail::Mail + Send + Sync + 'static
+{
     /// Inserts or merges a batch of records in one transaction and says, per record, what happened.
     ///
     /// Papers merge by [`Paper::merged_with`] (newer versions win; nothing else overwrites);

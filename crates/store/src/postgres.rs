@@ -110,7 +110,10 @@ community_sql!(
 /// Rows copied with their ids leave PostgreSQL's identity sequences behind; move them past the
 /// highest id so new rows get fresh ones.
 async fn advance_identity(pool: &PgPool, table: &str) -> Result<(), StoreError> {
-    if matches!(table, "users" | "comments" | "claims" | "api_tokens") {
+    if matches!(
+        table,
+        "users" | "comments" | "claims" | "api_tokens" | "subscribers"
+    ) {
         sqlx::query(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
         ))

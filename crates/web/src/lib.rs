@@ -109,6 +109,8 @@ pub struct AppState {
     pub search: Option<Arc<dp_search::follow::Follower>>,
     /// The API's per-client request budget; `None` when unlimited.
     pub api_limiter: Option<Arc<api::limit::ApiLimiter>>,
+    /// Mail (confirmation mails, signed links); `None` when e-mail is not set up.
+    pub mail: Option<Arc<pages::subscribe::MailSetup>>,
 }
 
 impl AppState {
@@ -123,7 +125,14 @@ impl AppState {
             clock: Arc::new(SystemClock),
             cache: Arc::new(cache::PageCache::default()),
             search: None,
+            mail: None,
         }
+    }
+
+    /// The same state with mail set up (subscriptions, confirmation mails, unsubscribe links).
+    pub fn with_mail(mut self, mail: pages::subscribe::MailSetup) -> AppState {
+        self.mail = Some(Arc::new(mail));
+        self
     }
 
     /// The same state with a search index (kept up to date by [`AppState::spawn_background`]).
@@ -182,7 +191,10 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
-    use pages::{about, account, admin, api_docs, daily, feeds, paper, profile, settings, submit};
+    use pages::{
+        about, account, admin, api_docs, daily, digests, feeds, paper, profile, settings, submit,
+        subscribe,
+    };
     metrics::init();
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     // The API: open to other origins for reads (CORS), and a request budget per client.
@@ -245,6 +257,12 @@ pub fn router(state: AppState) -> Router {
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
+        .route("/subscribe", get(subscribe::form).post(subscribe::subscribe))
+        .route("/subscribe/confirm", get(subscribe::confirm))
+        .route(
+            "/unsubscribe",
+            get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
+        )
         .route("/settings", get(settings::show))
         .route("/settings/tokens", post(settings::create))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke))
@@ -252,6 +270,9 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{name}/ban", post(profile::ban))
         .route("/admin", get(admin::dashboard))
         .route("/admin/claims/{id}", post(admin::decide_claim))
+        .route("/admin/subscribers", get(digests::admin_list))
+        .route("/admin/subscribers/{id}/preview", get(digests::admin_preview))
+        .route("/settings/subscriptions/{id}", post(digests::update))
         .route("/about", get(about::show))
         .route("/api", get(api_docs::show))
         .route("/search", get(pages::search::show))

@@ -23,7 +23,8 @@ pub async fn dashboard(
         .map_err(|e| AppError::from(e).page())?;
     let body = html! {
         h1 { "Admin" }
-        p.meta { "Hide papers and delete comments from their pages; ban accounts from their profiles." }
+        p.meta { "Hide papers and delete comments from their pages; ban accounts from their profiles. "
+            a href="/admin/subscribers" { "E-mail subscribers and digest previews" } }
         h2 { "Authorship claims waiting" }
         @if claims.is_empty() { p.empty { "No claims waiting." } } @else {
             table {

@@ -336,6 +336,11 @@ pub fn list(
                 }
             }
         }
+        form.picker method="get" action="/subscribe" {
+            label for="sub-inline" { "Get the top papers by e-mail" }
+            input type="email" id="sub-inline" name="email" placeholder="you@example.org" maxlength="254";
+            button type="submit" { "Subscribe" }
+        }
     }
 }
 

@@ -5,12 +5,14 @@ pub mod account;
 pub mod admin;
 pub mod api_docs;
 pub mod daily;
+pub mod digests;
 pub mod feeds;
 pub mod paper;
 pub mod profile;
 pub mod search;
 pub mod settings;
 pub mod submit;
+pub mod subscribe;
 
 use crate::auth::Viewer;
 use crate::form::wants_json;

@@ -27,11 +27,13 @@ fn page(
     state: &AppState,
     viewer: &Viewer,
     tokens: &[ApiToken],
+    subs: &[dp_store::Subscriber],
     created: Option<(&str, &ApiToken)>,
     error: Option<&str>,
 ) -> Markup {
     let body = html! {
         h1 { "Settings" }
+        (crate::pages::digests::settings_section(subs, &viewer.csrf))
         h2 { "API tokens" }
         p { "Scripts and bots use a token to comment, reply, upvote and submit through the "
             a href="/api" { "API" } " (" code { "Authorization: Bearer TOKEN" } "). Reads need no token. "
@@ -100,7 +102,12 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         .api_tokens(user.id)
         .await
         .map_err(|e| AppError::from(e).page())?;
-    Ok(page(&state, &viewer, &tokens, None, None).into_response())
+    let subs = state
+        .store
+        .subscribers_of_user(user.id)
+        .await
+        .map_err(|e| AppError::from(e).page())?;
+    Ok(page(&state, &viewer, &tokens, &subs, None, None).into_response())
 }
 
 /// Form of a new token.
@@ -121,6 +128,10 @@ pub async fn create(
     viewer.check_csrf(&form.csrf)?;
     write_limit(&state, user).await?;
     let store = &state.store;
+    let subs = store
+        .subscribers_of_user(user.id)
+        .await
+        .map_err(|e| AppError::from(e).page())?;
     let tokens = store
         .api_tokens(user.id)
         .await
@@ -128,7 +139,7 @@ pub async fn create(
     let refuse = |msg: &str| {
         Ok((
             StatusCode::BAD_REQUEST,
-            page(&state, &viewer, &tokens, None, Some(msg)),
+            page(&state, &viewer, &tokens, &subs, None, Some(msg)),
         )
             .into_response())
     };
@@ -153,7 +164,15 @@ pub async fn create(
         .api_tokens(user.id)
         .await
         .map_err(|e| AppError::from(e).page())?;
-    Ok(page(&state, &viewer, &tokens, Some((&secret, &token)), None).into_response())
+    Ok(page(
+        &state,
+        &viewer,
+        &tokens,
+        &subs,
+        Some((&secret, &token)),
+        None,
+    )
+    .into_response())
 }
 
 /// The CSRF token alone.

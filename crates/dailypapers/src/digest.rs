@@ -1,0 +1,172 @@
+//! `dailypapers digest`: sends (or, with `--dry-run`, prints) the digest run of a day through
+//! the store's outbox, so a killed run started again sends each subscriber's digest once.
+
+use crate::config::Config;
+use crate::progress::CountBar;
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use clap::Args;
+use dp_mail::run::{dry_run, run_digest, Matcher, RunConfig};
+use dp_store::{Cadence, Store};
+use std::sync::Arc;
+
+/// Arguments of `digest`.
+#[derive(Args)]
+pub struct DigestArgs {
+    /// `daily` (the day's top papers) or `weekly` (the week's).
+    #[arg(long, default_value = "daily")]
+    cadence: String,
+    /// The list day the digest is about (default: the latest day with papers).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<String>,
+    /// Print what would be sent to whom; send and record nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print one JSON object at the end.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Saved searches through the keyword index: words of the query, papers first published in the
+/// window.
+pub struct IndexMatcher {
+    engine: dp_search::Engine,
+}
+
+impl Matcher for IndexMatcher {
+    fn matches(&self, query: &str, from: NaiveDate, to: NaiveDate, limit: usize) -> Vec<String> {
+        let Ok(q) = dp_search::parse(&format!("{query} from:{from} to:{to}")) else {
+            return Vec::new();
+        };
+        match self.engine.search(&q, limit, dp_search::Mode::Keyword) {
+            Ok(hits) => hits.into_iter().map(|h| h.id).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, query, "saved search failed");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// The keyword index for saved searches: this server's, else one built in memory.
+pub async fn matcher(store: &dyn Store, config: &Config) -> Result<IndexMatcher> {
+    let dir = config.index_dir();
+    let index = match dp_search::KeywordIndex::open_read_only(&dir) {
+        Ok(i) => Arc::new(i),
+        Err(_) => {
+            let index = Arc::new(dp_search::KeywordIndex::open(None)?);
+            let follower = dp_search::follow::Follower::new(index.clone());
+            follower.catch_up(store, &|_| {}).await?;
+            index
+        }
+    };
+    Ok(IndexMatcher {
+        engine: dp_search::follow::Follower::new(index).engine(),
+    })
+}
+
+/// The run settings of the configuration for `cadence` and `day`.
+pub fn run_config(config: &Config, cadence: Cadence, day: NaiveDate) -> Result<RunConfig> {
+    Ok(RunConfig {
+        cadence,
+        day,
+        site: config.site_name.clone(),
+        base_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen)),
+        from: dp_mail::compose::mailbox(&config.mail.from)?,
+        top_n: config.mail.top_papers,
+        per_search: config.mail.papers_per_search,
+        concurrency: config.mail.concurrency,
+        batch: 200,
+        max_attempts: 5,
+        retry_wait: std::time::Duration::from_secs(120),
+        link_days: 90,
+    })
+}
+
+/// Runs `digest`.
+pub async fn run(store: Arc<dyn Store>, config: &Config, args: DigestArgs) -> Result<()> {
+    let Some(cadence) = Cadence::parse(&args.cadence) else {
+        bail!(
+            "--cadence: expected daily or weekly, not {:?}",
+            args.cadence
+        );
+    };
+    let day = match &args.date {
+        Some(d) => dp_core::parse_day(d).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
+        None => store
+            .latest_day()
+            .await?
+            .context("the store has no daily list yet; nothing to send")?,
+    };
+    let cfg = run_config(config, cadence, day)?;
+    let signer =
+        dp_mail::installation_signer(store.as_ref(), config.mail.secret.as_deref()).await?;
+    let matcher = matcher(store.as_ref(), config).await?;
+    if args.dry_run {
+        let mut mails = 0u64;
+        let n = dry_run(
+            store.as_ref(),
+            Some(&matcher),
+            &signer,
+            &cfg,
+            &mut |sub, content| match content {
+                Some(c) => {
+                    mails += 1;
+                    let searches: Vec<String> = c
+                        .searches
+                        .iter()
+                        .map(|(q, p)| format!("\"{q}\": {}", p.len()))
+                        .collect();
+                    println!(
+                        "{}\t{}\t{} papers\t{}",
+                        sub.email,
+                        c.heading,
+                        c.paper_count(),
+                        searches.join(", ")
+                    );
+                }
+                None => println!("{}\t(nothing new: no mail)", sub.email),
+            },
+        )
+        .await?;
+        println!(
+            "dry run of {}: {mails} of {n} confirmed subscribers would get a digest",
+            cfg.run_key()
+        );
+        return Ok(());
+    }
+    let mailer = dp_mail::SmtpMailer::new(&config.mail.smtp())?;
+    let bar = CountBar::new("sending");
+    let started = std::time::Instant::now();
+    let report = run_digest(
+        store.as_ref(),
+        &mailer,
+        Some(&matcher),
+        &signer,
+        &cfg,
+        &|r| bar.update(r.done_before + r.sent + r.skipped + r.failed, r.planned),
+    )
+    .await?;
+    bar.finish();
+    let secs = started.elapsed().as_secs_f64();
+    if args.json {
+        let mut v = serde_json::to_value(&report)?;
+        v["seconds"] = serde_json::json!(secs);
+        println!("{v}");
+    } else {
+        println!(
+            "{}: sent {}, nothing new {}, retry later {}, failed {}, resumed {} ({:.1} s)",
+            report.run_key,
+            report.sent,
+            report.skipped,
+            report.retried,
+            report.failed,
+            report.resumed,
+            secs
+        );
+    }
+    Ok(())
+}
