@@ -1,6 +1,10 @@
 """A real SMTP server for the mail tests and the digest benchmark (aiosmtpd).
 
 Usage: python tests/compat/smtp_sink.py --port PORT --dir DIR [--delay-ms N] [--count-only]
+           [--tls-cert CERT --tls-key KEY [--implicit-tls]] [--auth USER:PASSWORD]
+
+With a certificate it offers STARTTLS and requires it (or, with --implicit-tls, speaks TLS from the
+first byte, as on port 465); with --auth it requires AUTH PLAIN/LOGIN with that user and password.
 
 Every message it accepts is written to DIR as NNNNNNNN.eml (the raw message as received, with
 an `X-Envelope-To:` line of the SMTP recipients prepended), unless --count-only, which only
@@ -18,6 +22,8 @@ import signal
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+import ssl
 
 
 class Sink:
@@ -60,12 +66,38 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--count-only", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--implicit-tls", action="store_true")
+    ap.add_argument("--auth", help="USER:PASSWORD")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     sink = Sink(args.dir, args.delay_ms / 1000.0, args.count_only)
-    controller = Controller(
-        sink, hostname="127.0.0.1", port=args.port, data_size_limit=10 * 1024 * 1024
-    )
+    kwargs = {"data_size_limit": 10 * 1024 * 1024}
+    if args.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.implicit_tls:
+            kwargs["ssl_context"] = ctx
+        else:
+            kwargs["tls_context"] = ctx
+            kwargs["require_starttls"] = True
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and auth_data.login == user.encode()
+                and auth_data.password == password.encode()
+            )
+            return AuthResult(success=ok, handled=False)
+
+        kwargs["authenticator"] = authenticator
+        kwargs["auth_required"] = True
+        # Implicit TLS is encrypted from the first byte, which aiosmtpd does not see as "TLS".
+        kwargs["auth_require_tls"] = bool(args.tls_cert) and not args.implicit_tls
+    controller = Controller(sink, hostname="127.0.0.1", port=args.port, **kwargs)
     controller.start()
     print(f"ready {args.port}", flush=True)
 

@@ -51,6 +51,8 @@ pub struct MailConfig {
     pub smtp_pool: u32,
     /// Seconds an SMTP command may take.
     pub smtp_timeout_secs: u64,
+    /// A PEM file of extra root certificates to trust for TLS (a private CA's).
+    pub smtp_ca_file: Option<PathBuf>,
     /// The sender, e.g. `Daily Papers <digest@papers.example.org>`.
     pub from: String,
     /// Secret that signs confirmation and unsubscribe links; the same on every server. When
@@ -80,6 +82,7 @@ impl Default for MailConfig {
             smtp_password: None,
             smtp_pool: 16,
             smtp_timeout_secs: 30,
+            smtp_ca_file: None,
             from: "Daily Papers <digest@localhost.localdomain>".into(),
             secret: None,
             top_papers: 10,
@@ -93,9 +96,16 @@ impl Default for MailConfig {
 }
 
 impl MailConfig {
-    /// The SMTP settings.
-    pub fn smtp(&self) -> dp_mail::SmtpSettings {
-        dp_mail::SmtpSettings {
+    /// The SMTP settings (reads `smtp_ca_file`).
+    pub fn smtp(&self) -> anyhow::Result<dp_mail::SmtpSettings> {
+        let ca_pem = match &self.smtp_ca_file {
+            Some(f) => Some(
+                std::fs::read(f)
+                    .map_err(|e| anyhow::anyhow!("mail.smtp_ca_file {}: {e}", f.display()))?,
+            ),
+            None => None,
+        };
+        Ok(dp_mail::SmtpSettings {
             host: self.smtp_host.clone(),
             port: self.smtp_port,
             security: self.smtp_security,
@@ -103,7 +113,8 @@ impl MailConfig {
             password: self.smtp_password.clone(),
             pool_size: self.smtp_pool,
             timeout: std::time::Duration::from_secs(self.smtp_timeout_secs.max(1)),
-        }
+            ca_pem,
+        })
     }
 }
 

@@ -138,7 +138,7 @@ pub async fn run(store: Arc<dyn Store>, config: &Config, args: DigestArgs) -> Re
         );
         return Ok(());
     }
-    let mailer = dp_mail::SmtpMailer::new(&config.mail.smtp())?;
+    let mailer = dp_mail::SmtpMailer::new(&config.mail.smtp()?)?;
     let bar = CountBar::new("sending");
     let started = std::time::Instant::now();
     let report = run_digest(

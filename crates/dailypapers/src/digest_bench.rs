@@ -130,7 +130,7 @@ pub async fn run(
         mail.smtp_host = "127.0.0.1".into();
         mail.smtp_port = smtp_port;
         mail.smtp_security = dp_mail::SmtpSecurity::Plain;
-        let mailer = SmtpMailer::new(&mail.smtp())?;
+        let mailer = SmtpMailer::new(&mail.smtp()?)?;
         let baseline = raw_smtp(&mailer, n, config.mail.concurrency).await?;
         let matcher = crate::digest::matcher(store.as_ref(), config).await?;
         let mut cfg: RunConfig =

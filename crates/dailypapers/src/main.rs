@@ -558,7 +558,7 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
         .await
         .context("the mail link secret")?;
     let mail = dp_web::pages::subscribe::MailSetup {
-        mailer: Arc::new(dp_mail::SmtpMailer::new(&config.mail.smtp())?),
+        mailer: Arc::new(dp_mail::SmtpMailer::new(&config.mail.smtp()?)?),
         signer,
         from: dp_mail::compose::mailbox(&config.mail.from)?,
         top_n: config.mail.top_papers,

@@ -172,7 +172,7 @@ impl Worker {
     /// the newest list) and the weekly one on Mondays (about the week before). Keyed by what
     /// they are about, so each is sent once whichever server enqueues it and however often.
     async fn due_digests(&self) -> Result<Vec<(String, String, serde_json::Value)>> {
-        use chrono::{Datelike, NaiveTime, Weekday};
+        use chrono::NaiveTime;
         let m = &self.config.mail;
         let tz: chrono_tz::Tz = m
             .time_zone
@@ -180,31 +180,8 @@ impl Worker {
             .map_err(|e| anyhow::anyhow!("mail.time_zone {:?}: {e}", m.time_zone))?;
         let at = NaiveTime::parse_from_str(&m.send_at, "%H:%M")
             .map_err(|e| anyhow::anyhow!("mail.send_at {:?} (HH:MM): {e}", m.send_at))?;
-        let now = Utc::now().with_timezone(&tz);
-        if now.time() < at {
-            return Ok(Vec::new());
-        }
-        let mut due = Vec::new();
-        let weekday = now.weekday();
-        if !matches!(weekday, Weekday::Sat | Weekday::Sun) {
-            if let Some(day) = self.store.latest_day().await? {
-                due.push((
-                    "digest".to_string(),
-                    format!("digest:daily:{day}"),
-                    serde_json::json!({"cadence": "daily", "day": day.to_string()}),
-                ));
-            }
-        }
-        if weekday == Weekday::Mon {
-            let last_week = now.date_naive() - chrono::Duration::days(7);
-            let week = dp_core::Period::week_of(last_week);
-            due.push((
-                "digest".to_string(),
-                format!("digest:weekly:{week}"),
-                serde_json::json!({"cadence": "weekly", "day": last_week.to_string()}),
-            ));
-        }
-        Ok(due)
+        let latest = self.store.latest_day().await?;
+        Ok(due_runs(Utc::now().with_timezone(&tz), at, latest))
     }
 
     async fn execute(&self, job: &Job) -> Result<()> {
@@ -220,7 +197,7 @@ impl Worker {
                 dp_mail::installation_signer(&*self.store, self.config.mail.secret.as_deref())
                     .await?;
             let matcher = crate::digest::matcher(&*self.store, &self.config).await?;
-            let mailer = dp_mail::SmtpMailer::new(&self.config.mail.smtp())?;
+            let mailer = dp_mail::SmtpMailer::new(&self.config.mail.smtp()?)?;
             let r = dp_mail::run_digest(
                 &*self.store,
                 &mailer,
@@ -289,8 +266,70 @@ impl Worker {
     }
 }
 
+/// The digest runs due at local time `now` for a send time `at`, given the newest list day:
+/// `(job kind, dedup key, payload)`.
+fn due_runs<Tz: chrono::TimeZone>(
+    now: chrono::DateTime<Tz>,
+    at: chrono::NaiveTime,
+    latest: Option<chrono::NaiveDate>,
+) -> Vec<(String, String, serde_json::Value)> {
+    use chrono::{Datelike, Weekday};
+    if now.time() < at {
+        return Vec::new();
+    }
+    let mut due = Vec::new();
+    let weekday = now.weekday();
+    if !matches!(weekday, Weekday::Sat | Weekday::Sun) {
+        if let Some(day) = latest {
+            due.push((
+                "digest".to_string(),
+                format!("digest:daily:{day}"),
+                serde_json::json!({"cadence": "daily", "day": day.to_string()}),
+            ));
+        }
+    }
+    if weekday == Weekday::Mon {
+        let last_week = now.date_naive() - chrono::Duration::days(7);
+        let week = dp_core::Period::week_of(last_week);
+        due.push((
+            "digest".to_string(),
+            format!("digest:weekly:{week}"),
+            serde_json::json!({"cadence": "weekly", "day": last_week.to_string()}),
+        ));
+    }
+    due
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "host".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, NaiveTime, TimeZone};
+
+    #[test]
+    fn digests_are_due_after_the_local_send_time() {
+        let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let at = NaiveTime::from_hms_opt(8, 0, 0).unwrap();
+        let latest = NaiveDate::from_ymd_opt(2025, 3, 14);
+        // Monday 07:59 in Berlin (06:59 UTC): nothing yet.
+        let before = tz.with_ymd_and_hms(2025, 3, 17, 7, 59, 0).unwrap();
+        assert!(due_runs(before, at, latest).is_empty());
+        // Monday 08:00: the daily run about the newest list, and last week's weekly run.
+        let keys: Vec<String> = due_runs(before + chrono::Duration::minutes(1), at, latest)
+            .into_iter()
+            .map(|d| d.1)
+            .collect();
+        assert_eq!(keys, ["digest:daily:2025-03-14", "digest:weekly:2025-W11"]);
+        // Tuesday: only the daily one; Saturday: nothing; no list yet: nothing daily.
+        let tue = tz.with_ymd_and_hms(2025, 3, 18, 9, 0, 0).unwrap();
+        assert_eq!(due_runs(tue, at, latest).len(), 1);
+        let sat = tz.with_ymd_and_hms(2025, 3, 22, 9, 0, 0).unwrap();
+        assert!(due_runs(sat, at, latest).is_empty());
+        assert!(due_runs(tue, at, None).is_empty());
+    }
 }

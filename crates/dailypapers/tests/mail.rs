@@ -51,6 +51,10 @@ impl Drop for Sink {
 }
 
 fn start_sink(venv: &Path, dir: &Path, delay_ms: u64) -> Sink {
+    start_sink_with(venv, dir, delay_ms, &[])
+}
+
+fn start_sink_with(venv: &Path, dir: &Path, delay_ms: u64, extra: &[String]) -> Sink {
     let port = free_port();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/compat/smtp_sink.py");
     let mut child = Command::new(venv.join("bin/python"))
@@ -58,6 +62,7 @@ fn start_sink(venv: &Path, dir: &Path, delay_ms: u64) -> Sink {
         .args(["--port", &port.to_string(), "--dir"])
         .arg(dir)
         .args(["--delay-ms", &delay_ms.to_string()])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -319,6 +324,26 @@ async fn subscribe_confirm_digest_and_unsubscribe(venv: PathBuf, dir: tempfile::
             .unwrap(),
     )
     .unwrap();
+    // A dry run prints who would get what, and sends nothing.
+    let mut dry = bin(dir.path());
+    dry.args(["digest", "--date", "2025-03-17", "--dry-run"]);
+    mail_env(&mut dry, sink.port, &public);
+    let out = dry.output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains("reader@example.org\tTop papers of Monday, March 17, 2025"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("1 of 1 confirmed subscribers would get a digest"),
+        "{printed}"
+    );
+    assert_eq!(received(&mail_dir).len(), 2);
     let report = digest(dir.path(), sink.port, &public, "2025-03-17");
     assert_eq!(report["sent"], 1, "{report}");
     let mails = wait_for(&mail_dir, 3);
@@ -437,6 +462,9 @@ async fn killed_midway(venv: PathBuf, dir: tempfile::TempDir) {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     mail_env(&mut c, sink.port, public);
+    // At most this many messages are in flight, so at most this many can be taken by the
+    // server and not yet recorded when the process dies.
+    c.env("DAILYPAPERS_MAIL__CONCURRENCY", "8");
     let mut run = c.spawn().unwrap();
     let t = Instant::now();
     while received(&mail_dir).len() < N / 3 && t.elapsed() < Duration::from_secs(60) {
@@ -466,10 +494,125 @@ async fn killed_midway(venv: PathBuf, dir: tempfile::TempDir) {
     // Only a message in flight at the moment of the kill can arrive twice (same Message-ID).
     let repeats = mails.len() - N;
     println!("sent before the kill {before}, after {}, repeated in flight {repeats}; second run {report}", mails.len() - before);
-    assert!(repeats <= 8, "{repeats} repeats");
+    assert!(repeats <= 8, "{repeats} repeats with 8 in flight");
     let resumed = report["resumed"].as_u64().unwrap() as usize;
     assert!(
         repeats <= resumed,
         "repeats {repeats} come only from rows left in flight ({resumed})"
     );
+}
+
+#[test]
+fn smtp_over_starttls_or_tls_with_authentication() {
+    use dp_mail::{Mailer, SendError, SmtpMailer, SmtpSecurity, SmtpSettings};
+    let Some(venv) = venv() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ])
+        .output()
+        .expect("openssl, to make a test certificate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = std::fs::read(&cert).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (mode, security) in [
+        ("starttls", SmtpSecurity::Starttls),
+        ("tls", SmtpSecurity::Tls),
+    ] {
+        let mail_dir = dir.path().join(mode);
+        let mut extra = vec![
+            "--tls-cert".to_string(),
+            cert.display().to_string(),
+            "--tls-key".to_string(),
+            key.display().to_string(),
+            "--auth".to_string(),
+            "digest:s3cret pass".to_string(),
+        ];
+        if mode == "tls" {
+            extra.push("--implicit-tls".into());
+        }
+        let sink = start_sink_with(&venv, &mail_dir, 0, &extra);
+        let settings = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: sink.port,
+            security,
+            username: Some("digest".into()),
+            password: Some("s3cret pass".into()),
+            pool_size: 2,
+            timeout: Duration::from_secs(10),
+            ca_pem: Some(pem.clone()),
+        };
+        let from = dp_mail::compose::mailbox("Daily Papers <digest@papers.test>").unwrap();
+        let to = dp_mail::Email::parse("reader@example.org").unwrap();
+        let message = dp_mail::compose::message(dp_mail::compose::Parts {
+            from: &from,
+            to: &to,
+            subject: "over TLS",
+            text: "hello".into(),
+            html: "<p>hello</p>".into(),
+            message_id: format!("{mode}@papers.test"),
+            unsubscribe_url: None,
+        })
+        .unwrap();
+        rt.block_on(async {
+            let good = SmtpMailer::new(&settings).unwrap();
+            good.send(&message)
+                .await
+                .unwrap_or_else(|e| panic!("{mode}: {e}"));
+            // A wrong password is a permanent failure.
+            let wrong = SmtpMailer::new(&SmtpSettings {
+                password: Some("wrong".into()),
+                ..settings.clone()
+            })
+            .unwrap();
+            let e = wrong.send(&message).await.unwrap_err();
+            assert!(matches!(e, SendError::Permanent(_)), "{mode}: {e}");
+            // A certificate nobody vouches for is refused.
+            let untrusted = SmtpMailer::new(&SmtpSettings {
+                ca_pem: None,
+                ..settings.clone()
+            })
+            .unwrap();
+            assert!(
+                untrusted.send(&message).await.is_err(),
+                "{mode}: untrusted certificate"
+            );
+            if mode == "starttls" {
+                // The server requires STARTTLS: a plain session gets nowhere.
+                let plain = SmtpMailer::new(&SmtpSettings {
+                    security: SmtpSecurity::Plain,
+                    ..settings.clone()
+                })
+                .unwrap();
+                assert!(
+                    plain.send(&message).await.is_err(),
+                    "plain session accepted"
+                );
+            }
+        });
+        let got = wait_for(&mail_dir, 1);
+        assert_eq!(got.len(), 1, "{mode}: exactly the authenticated message");
+        assert_eq!(got[0].to, "reader@example.org");
+        drop(sink);
+    }
 }

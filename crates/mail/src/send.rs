@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
@@ -55,6 +55,8 @@ pub struct SmtpSettings {
     pub pool_size: u32,
     /// Timeout of each SMTP command.
     pub timeout: Duration,
+    /// Extra root certificates (PEM) to trust for TLS, e.g. a private CA's.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// SMTP through lettre's pooled async transport.
@@ -66,7 +68,13 @@ impl SmtpMailer {
     /// A mailer for `s` (connections are opened when the first message goes out).
     pub fn new(s: &SmtpSettings) -> Result<SmtpMailer, crate::MailError> {
         let tls = || {
-            TlsParameters::new(s.host.clone())
+            let mut b = TlsParameters::builder(s.host.clone());
+            if let Some(pem) = &s.ca_pem {
+                let cert = Certificate::from_pem(pem)
+                    .map_err(|e| crate::MailError::Config(format!("mail.smtp_ca_file: {e}")))?;
+                b = b.add_root_certificate(cert);
+            }
+            b.build()
                 .map_err(|e| crate::MailError::Config(format!("TLS for {}: {e}", s.host)))
         };
         let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())
