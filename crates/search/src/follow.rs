@@ -180,7 +180,6 @@ impl Follower {
             }
         }
         let seen = after.max(self.seen());
-        self.seen.store(seen, Ordering::Release);
         let cursor = self.safe_cursor(seen, stored);
         if total > 0 || cursor != self.index.cursor() {
             let index = self.index.clone();
@@ -188,6 +187,9 @@ impl Follower {
                 .await
                 .map_err(|e| SearchError::Task(e.to_string()))??;
         }
+        // Only now are the papers searchable: answers cached under this position (see the web's
+        // search cache key) must not be computed before the commit made them visible.
+        self.seen.store(seen, Ordering::Release);
         Ok(total)
     }
 
