@@ -6,8 +6,9 @@ use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Args;
-use dp_mail::run::{dry_run, run_digest, Matcher, RunConfig};
+use dp_mail::run::{dry_run, run_digest, RunConfig};
 use dp_store::{Cadence, Store};
+use dp_web::pages::digests::IndexMatcher;
 use std::sync::Arc;
 
 /// Arguments of `digest`.
@@ -27,27 +28,6 @@ pub struct DigestArgs {
     json: bool,
 }
 
-/// Saved searches through the keyword index: words of the query, papers first published in the
-/// window.
-pub struct IndexMatcher {
-    engine: dp_search::Engine,
-}
-
-impl Matcher for IndexMatcher {
-    fn matches(&self, query: &str, from: NaiveDate, to: NaiveDate, limit: usize) -> Vec<String> {
-        let Ok(q) = dp_search::parse(&format!("{query} from:{from} to:{to}")) else {
-            return Vec::new();
-        };
-        match self.engine.search(&q, limit, dp_search::Mode::Keyword) {
-            Ok(hits) => hits.into_iter().map(|h| h.id).collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, query, "saved search failed");
-                Vec::new()
-            }
-        }
-    }
-}
-
 /// The keyword index for saved searches: this server's, else one built in memory.
 pub async fn matcher(store: &dyn Store, config: &Config) -> Result<IndexMatcher> {
     let dir = config.index_dir();
@@ -60,9 +40,9 @@ pub async fn matcher(store: &dyn Store, config: &Config) -> Result<IndexMatcher>
             index
         }
     };
-    Ok(IndexMatcher {
-        engine: dp_search::follow::Follower::new(index).engine(),
-    })
+    Ok(IndexMatcher(
+        dp_search::follow::Follower::new(index).engine(),
+    ))
 }
 
 /// The run settings of the configuration for `cadence` and `day`.

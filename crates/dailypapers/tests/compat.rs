@@ -19,21 +19,7 @@ fn repo() -> PathBuf {
 
 /// The virtual environment with the clients, or why not.
 fn venv() -> Option<PathBuf> {
-    let dir = std::env::var_os("DAILYPAPERS_COMPAT_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("var/venv"));
-    if dir.join("bin/python").exists() && dir.join("bin/schemathesis").exists() {
-        return Some(dir);
-    }
-    let what = format!(
-        "the client venv {} (make it with: bash scripts/compat-venv.sh)",
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is missing: CI must run the compatibility tests (.ci/run makes it)");
-    }
-    eprintln!("NOTICE: skipping the client compatibility tests: {what} is missing");
-    None
+    common::venv("the client compatibility tests")
 }
 
 fn report(name: &str, out: &Output) -> String {

@@ -20,21 +20,7 @@ use common::{bin, database_url, free_port, wait_up};
 const SECRET: &str = "a test secret for signed links";
 
 fn venv() -> Option<PathBuf> {
-    let dir = std::env::var_os("DAILYPAPERS_COMPAT_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../var/venv"));
-    if dir.join("bin/python").exists() {
-        return Some(dir);
-    }
-    let what = format!(
-        "the venv with aiosmtpd {} (make it with: bash scripts/compat-venv.sh)",
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is missing: CI must run the mail tests (.ci/run makes it)");
-    }
-    eprintln!("NOTICE: skipping the mail tests: {what} is missing");
-    None
+    common::venv("the mail tests")
 }
 
 /// The SMTP server, killed on drop.

@@ -167,3 +167,23 @@ pub fn pg_script(port: u16, data: &Path, mode: &str) -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// The Python virtual environment with the real clients and aiosmtpd (`scripts/compat-venv.sh`,
+/// which `.ci/run` runs), or `None` with a notice. Missing in CI is a failure.
+pub fn venv(what_for: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("DAILYPAPERS_COMPAT_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../var/venv"));
+    if dir.join("bin/python").exists() && dir.join("bin/schemathesis").exists() {
+        return Some(dir);
+    }
+    let what = format!(
+        "the client venv {} (make it with: bash scripts/compat-venv.sh)",
+        dir.display()
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is missing: CI must run {what_for} (.ci/run makes it)");
+    }
+    eprintln!("NOTICE: skipping {what_for}: {what} is missing");
+    None
+}

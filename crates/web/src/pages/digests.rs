@@ -16,16 +16,22 @@ use dp_store::{Cadence, SubState, Subscriber};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-/// Saved searches through this server's keyword index.
-struct IndexMatcher(dp_search::Engine);
+/// Saved searches through a keyword index: the query's words, papers first published in the
+/// window. Used by the admin preview and by the digest runs of the binary.
+pub struct IndexMatcher(pub dp_search::Engine);
 
 impl Matcher for IndexMatcher {
     fn matches(&self, query: &str, from: NaiveDate, to: NaiveDate, limit: usize) -> Vec<String> {
-        dp_search::parse(&format!("{query} from:{from} to:{to}"))
-            .ok()
-            .and_then(|q| self.0.search(&q, limit, dp_search::Mode::Keyword).ok())
-            .map(|hits| hits.into_iter().map(|h| h.id).collect())
-            .unwrap_or_default()
+        let Ok(q) = dp_search::parse(&format!("{query} from:{from} to:{to}")) else {
+            return Vec::new();
+        };
+        match self.0.search(&q, limit, dp_search::Mode::Keyword) {
+            Ok(hits) => hits.into_iter().map(|h| h.id).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, query, "saved search failed");
+                Vec::new()
+            }
+        }
     }
 }
 
