@@ -1,15 +1,20 @@
-//! Sentence embeddings computed in-process: a BERT-family model (candle) with mean pooling and
-//! L2 normalisation, read from a folder in Hugging Face layout (`config.json`, `tokenizer.json`,
+//! Sentence embeddings computed in-process: a BERT-family model with mean pooling and L2
+//! normalisation, read from a folder in Hugging Face layout (`config.json`, `tokenizer.json`,
 //! `model.safetensors`, optionally `sentence_bert_config.json`).
+//!
+//! Two forward passes compute the same thing: [`crate::bert`] (the default, on plain buffers,
+//! several times faster) and candle's `BertModel` (the reference, and the fallback for models
+//! the first does not cover). [`Backend`] picks one; the tests compare them.
 //!
 //! The text of a paper is [`paper_text`]: the recipe the reference vectors in
 //! `../shared/data/vectors/` were computed with, so vectors made here and imported ones agree.
 
+use crate::bert::{BertConfig, FastBert};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use std::path::{Path, PathBuf};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 /// What can go wrong loading or running the model.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +33,24 @@ pub enum EmbedError {
     /// The tensor library failed.
     #[error("model: {0}")]
     Tensor(#[from] candle_core::Error),
+    /// The fast forward pass refused its input.
+    #[error("model: {0}")]
+    Input(String),
+}
+
+/// Which forward pass computes the embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// [`crate::bert`] when the model's configuration is one it covers (exact GELU, absolute
+    /// positions), else candle.
+    Auto,
+    /// candle's `BertModel`: the reference.
+    Candle,
+}
+
+enum Model {
+    Fast(Box<FastBert>),
+    Candle(Box<BertModel>),
 }
 
 /// The default token limit when the folder does not say (`max_seq_length` of sentence-transformers).
@@ -35,9 +58,9 @@ const DEFAULT_MAX_TOKENS: usize = 256;
 
 /// A loaded sentence-embedding model.
 pub struct Embedder {
-    model: BertModel,
+    model: Model,
     tokenizer: Tokenizer,
-    device: Device,
+    pad_id: u32,
     dim: usize,
     name: String,
     max_tokens: usize,
@@ -49,6 +72,7 @@ impl std::fmt::Debug for Embedder {
             .field("name", &self.name)
             .field("dim", &self.dim)
             .field("max_tokens", &self.max_tokens)
+            .field("fast", &matches!(self.model, Model::Fast(_)))
             .finish()
     }
 }
@@ -69,12 +93,20 @@ impl Embedder {
     /// Loads the model in `dir`. Its name (what stored vectors are labelled with, and what
     /// `import-vectors` checks) is the folder's name.
     pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
+        Self::load_with(dir, Backend::Auto)
+    }
+
+    /// Loads the model in `dir` with the forward pass `backend`.
+    pub fn load_with(dir: &Path, backend: Backend) -> Result<Embedder, EmbedError> {
         let bad = |message: String| EmbedError::Model {
             dir: dir.to_owned(),
             message,
         };
-        let config: Config = serde_json::from_slice(&read(dir, "config.json")?)
-            .map_err(|e| bad(format!("config.json: {e}")))?;
+        let config_bytes = read(dir, "config.json")?;
+        let config: Config =
+            serde_json::from_slice(&config_bytes).map_err(|e| bad(format!("config.json: {e}")))?;
+        let fast_config: BertConfig =
+            serde_json::from_slice(&config_bytes).map_err(|e| bad(format!("config.json: {e}")))?;
         let max_tokens = match std::fs::read(dir.join("sentence_bert_config.json")) {
             Ok(bytes) => serde_json::from_slice::<SentenceBertConfig>(&bytes)
                 .ok()
@@ -93,19 +125,22 @@ impl Embedder {
                 ..Default::default()
             }))
             .map_err(|e| bad(format!("tokenizer.json: {e}")))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            pad_id: config.pad_token_id as u32,
-            ..Default::default()
-        }));
+        // Sequences are not padded: the fast pass lays them end to end, and the candle pass pads
+        // them itself.
+        tokenizer.with_padding(None);
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
             return Err(bad("model.safetensors is missing".into()));
         }
-        let device = Device::Cpu;
-        // SAFETY: the weights file is memory-mapped read-only; candle copies what it keeps.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device)? };
-        let model = BertModel::load(vb, &config)?;
+        let model = if backend == Backend::Auto && fast_config.supported() {
+            Model::Fast(Box::new(FastBert::load(&weights, &fast_config)?))
+        } else {
+            // SAFETY: the weights file is memory-mapped read-only; candle copies what it keeps.
+            let vb = unsafe {
+                VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu)?
+            };
+            Model::Candle(Box::new(BertModel::load(vb, &config)?))
+        };
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -113,7 +148,7 @@ impl Embedder {
         Ok(Embedder {
             model,
             tokenizer,
-            device,
+            pad_id: config.pad_token_id as u32,
             dim: config.hidden_size,
             name,
             max_tokens,
@@ -144,27 +179,52 @@ impl Embedder {
     }
 
     /// Embeds `texts` as one batch: unit-length vectors in the order given. Texts of similar
-    /// length batch best (less padding); [`Embedder::embed_many`] sorts for you.
+    /// length batch best; [`Embedder::embed_many`] sorts for you. A single text runs on the
+    /// calling thread; several are shared across rayon's threads.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        let len = encodings.first().map(|e| e.len()).unwrap_or(0);
-        let mut ids = Vec::with_capacity(texts.len() * len);
-        let mut mask = Vec::with_capacity(texts.len() * len);
-        for e in &encodings {
-            ids.extend_from_slice(e.get_ids());
-            mask.extend_from_slice(e.get_attention_mask());
+        let sequences: Vec<Vec<u32>> = if texts.len() == 1 {
+            vec![self
+                .tokenizer
+                .encode_fast(texts[0], true)
+                .map_err(|e| EmbedError::Tokenizer(e.to_string()))?
+                .get_ids()
+                .to_vec()]
+        } else {
+            self.tokenizer
+                .encode_batch_fast(texts.to_vec(), true)
+                .map_err(|e| EmbedError::Tokenizer(e.to_string()))?
+                .iter()
+                .map(|e| e.get_ids().to_vec())
+                .collect()
+        };
+        match &self.model {
+            Model::Fast(bert) => bert.embed(&sequences).map_err(EmbedError::Input),
+            Model::Candle(model) => self.embed_candle(model, &sequences),
         }
-        let shape = (texts.len(), len);
-        let ids = Tensor::from_vec(ids, shape, &self.device)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device)?;
+    }
+
+    fn embed_candle(
+        &self,
+        model: &BertModel,
+        sequences: &[Vec<u32>],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let len = sequences.iter().map(Vec::len).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(sequences.len() * len);
+        let mut mask = Vec::with_capacity(sequences.len() * len);
+        for s in sequences {
+            ids.extend_from_slice(s);
+            ids.extend(std::iter::repeat_n(self.pad_id, len - s.len()));
+            mask.extend(std::iter::repeat_n(1u32, s.len()));
+            mask.extend(std::iter::repeat_n(0u32, len - s.len()));
+        }
+        let shape = (sequences.len(), len);
+        let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
         let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let hidden = model.forward(&ids, &types, Some(&mask))?;
         // Mean pooling over real tokens, then L2 normalisation.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;

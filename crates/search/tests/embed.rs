@@ -1,7 +1,7 @@
 //! The in-process embedder reproduces the reference sentence-transformers vectors in
 //! `../shared/data/vectors/` (cosine ≥ 0.999 per row on the same text).
 
-use dp_search::embed::{dot, paper_text, Embedder};
+use dp_search::embed::{dot, paper_text, Backend, Embedder};
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
@@ -89,4 +89,36 @@ fn embeddings_match_the_reference_vectors() {
     // Batching must not change a vector: padding is masked out.
     let alone = embedder.embed(&inputs[..1]).unwrap();
     assert!(dot(&alone[0], &vectors[0]) > 0.99999);
+
+    // The fast pass and candle's BertModel compute the same vectors, alone and in batches of
+    // mixed lengths (from 3 tokens to the 256-token limit).
+    let reference = Embedder::load_with(&model, Backend::Candle).unwrap();
+    let long = inputs
+        .iter()
+        .copied()
+        .max_by_key(|t| t.len())
+        .unwrap()
+        .repeat(3);
+    let mixed: Vec<&str> = vec![
+        "model",
+        inputs[0],
+        "reducing negative flips",
+        long.as_str(),
+        inputs[5],
+    ];
+    let fast = embedder.embed(&mixed).unwrap();
+    let slow = reference.embed(&mixed).unwrap();
+    for (text, (f, s)) in mixed.iter().zip(fast.iter().zip(&slow)) {
+        let cos = dot(f, s);
+        assert!(
+            cos > 0.99999,
+            "{:.40}: fast and candle differ (cosine {cos})",
+            text
+        );
+    }
+    for text in &mixed {
+        let f = embedder.embed(&[text]).unwrap();
+        let s = reference.embed(&[text]).unwrap();
+        assert!(dot(&f[0], &s[0]) > 0.99999, "{:.40}: alone", text);
+    }
 }
