@@ -5,10 +5,12 @@ use crate::query::SearchQuery;
 use crate::SearchError;
 use chrono::{NaiveDate, NaiveTime};
 use dp_store::ChangedPaper;
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
 use tantivy::query::{
     BooleanQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
 };
@@ -20,7 +22,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bump when the schema changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 /// Weight of title matches relative to abstract matches. Measured with `bench search --beir`
 /// (nDCG@10): SciFact train 0.585 at 2.0, 0.630 at 1.0, 0.642 at 0.5; CACM test 0.397 at 2.0,
 /// 0.421 at 1.0. 1.0 is better than 2.0 on both; exact titles still rank first by the
@@ -68,6 +70,11 @@ struct Fields {
     authors: Field,
     category: Field,
     published: Field,
+    /// [`key`] of the normalised title, so ranking checks for an exact title without loading
+    /// stored documents.
+    title_key: Field,
+    /// [`key`] of each normalised author name.
+    author_keys: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -87,12 +94,14 @@ fn schema() -> (Schema, Fields) {
         )
         .set_stored();
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED | FAST),
         title: b.add_text_field("title", stemmed.clone()),
         abstract_text: b.add_text_field("abstract", stemmed),
         authors: b.add_text_field("authors", plain),
         category: b.add_text_field("category", STRING | STORED),
         published: b.add_i64_field("published", INDEXED | FAST | STORED),
+        title_key: b.add_u64_field("title_key", FAST),
+        author_keys: b.add_u64_field("author_keys", FAST),
     };
     (b.build(), fields)
 }
@@ -223,6 +232,10 @@ impl KeywordIndex {
             for c in &p.categories {
                 d.add_text(self.f.category, c);
             }
+            d.add_u64(self.f.title_key, key(&normal(&p.title)));
+            for a in &p.authors {
+                d.add_u64(self.f.author_keys, key(&normal(a)));
+            }
             w.add_document(d)?;
         }
         Ok(())
@@ -347,26 +360,65 @@ impl KeywordIndex {
                     && !w.chars().any(|c| c.is_lowercase())
             })
             .collect();
-        let mut ranked = Vec::with_capacity(top.len());
+        let wanted_key = (!wanted.is_empty()).then(|| key(&wanted));
+        let name_key = wanted_key.filter(|_| wanted.contains(' '));
+        // Ids and the exact-title and author checks come from fast fields (column reads, ids
+        // looked up per segment in dictionary order); only a query with a name in capitals
+        // loads stored titles.
+        let mut ranked: Vec<Candidate> = Vec::with_capacity(top.len());
+        let mut by_segment: HashMap<u32, Vec<(u32, usize)>> = HashMap::new();
+        let mut columns: HashMap<u32, (Column<u64>, Column<u64>)> = HashMap::new();
         for (score, addr) in top {
-            let d: TantivyDocument = searcher.doc(addr)?;
-            let title = text_of(&d, self.f.title);
-            // An exact title, or an author's full name, goes first.
-            let exact = !wanted.is_empty()
-                && (normal(&title) == wanted
-                    || text_of(&d, self.f.authors)
-                        .split(" ; ")
-                        .any(|a| normal(a) == wanted && wanted.contains(' ')));
-            let acronym = !acronyms.is_empty()
-                && title
+            let (titles, authors) = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                    e.insert((ff.u64("title_key")?, ff.u64("author_keys")?))
+                }
+            };
+            let exact = wanted_key.is_some_and(|k| titles.first(addr.doc_id) == Some(k))
+                || name_key.is_some_and(|k| authors.values_for_doc(addr.doc_id).any(|a| a == k));
+            let acronym = !acronyms.is_empty() && {
+                let d: TantivyDocument = searcher.doc(addr)?;
+                text_of(&d, self.f.title)
                     .split(|c: char| !c.is_alphanumeric())
-                    .any(|w| acronyms.contains(&w));
+                    .any(|w| acronyms.contains(&w))
+            };
             let bonus = if exact { 1_000.0 } else { 0.0 } + if acronym { 500.0 } else { 0.0 };
+            by_segment
+                .entry(addr.segment_ord)
+                .or_default()
+                .push((addr.doc_id, ranked.len()));
             ranked.push(Candidate {
-                id: text_of(&d, self.f.id),
+                id: String::new(),
                 score: score + bonus,
                 shortcut: exact || acronym,
             });
+        }
+        for (segment, docs) in by_segment {
+            let ids = searcher
+                .segment_reader(segment)
+                .fast_fields()
+                .str("id")?
+                .ok_or_else(|| {
+                    SearchError::Index(tantivy::TantivyError::SchemaError(
+                        "the id column is missing".into(),
+                    ))
+                })?;
+            let mut ords: Vec<(u64, usize)> = docs
+                .iter()
+                .filter_map(|&(doc, at)| ids.ords().first(doc).map(|ord| (ord, at)))
+                .collect();
+            ords.sort_unstable();
+            let mut next = ords.iter().map(|o| o.1);
+            ids.dictionary()
+                .sorted_ords_to_term_cb(ords.iter().map(|o| o.0), |bytes| {
+                    if let Some(at) = next.next() {
+                        ranked[at].id = String::from_utf8_lossy(bytes).into_owned();
+                    }
+                    Ok(())
+                })
+                .map_err(|e| SearchError::Io(e.to_string()))?;
         }
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(ranked)
@@ -485,6 +537,14 @@ fn text_of(d: &TantivyDocument, f: Field) -> String {
         .and_then(|v| v.as_str())
         .unwrap_or_default()
         .to_string()
+}
+
+/// A stable 64-bit key of a normalised string (FNV-1a): equal strings, equal keys, in every
+/// process and version.
+fn key(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn normal(s: &str) -> String {
