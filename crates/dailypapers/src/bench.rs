@@ -51,6 +51,10 @@ enum BenchWhat {
         /// A Python interpreter with sentence-transformers, to compare embedding throughput.
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
+        /// Instead: search over N papers built from the shared ones (synthetic ids, mixed
+        /// vectors; at most 1,080,000), with build times, latency and memory.
+        #[arg(long, value_name = "N")]
+        scale: Option<usize>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -238,9 +242,13 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             shared,
             model_dir,
             python,
+            scale,
             json,
         } => {
             let model = model_dir.clone().unwrap_or_else(|| config.model_dir());
+            if let Some(n) = scale {
+                return crate::scale_bench::run(shared, &model, config, *n, *json).await;
+            }
             return match beir {
                 Some(dir) => crate::search_bench::beir(dir, split, &model, config, *json).await,
                 None => {

@@ -6,6 +6,7 @@ mod digest;
 mod digest_bench;
 mod load;
 mod progress;
+mod scale_bench;
 mod search_bench;
 mod worker;
 

@@ -16,7 +16,52 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// Very common words: the worst case of a keyword index (long posting lists).
+pub const COMMON_WORDS: [&str; 10] = [
+    "model",
+    "learning",
+    "models",
+    "language model",
+    "large language models",
+    "data",
+    "neural network",
+    "diffusion",
+    "reinforcement learning",
+    "benchmark",
+];
+
+/// Questions in a reader's words, sharing few words with the papers that answer them.
+pub const QUESTIONS: [&str; 8] = [
+    "reducing negative flips when updating a model",
+    "how to make transformers faster on long documents",
+    "robots that learn from watching videos",
+    "detecting hallucinations in chatbots",
+    "compressing neural networks for phones",
+    "privacy attacks on federated learning",
+    "generating 3d scenes from text",
+    "evaluating code generation by language models",
+];
+
+/// Imports the shared corpus (hf-daily days and the arXiv bulk file) into a new SQLite store
+/// in `dir`.
+pub async fn import_shared(shared: &Path, dir: &Path) -> Result<Arc<dyn dp_store::Store>> {
+    let store = dp_store::open(&format!("sqlite://{}", dir.join("s.sqlite").display())).await?;
+    let paths = vec![
+        shared.join("hf-daily/days"),
+        shared.join("arxiv-bulk/daily_arxiv_cs_20250318_20260701.jsonl.gz"),
+    ];
+    dp_ingest::import::import_paths(
+        store.clone(),
+        &paths,
+        &dp_ingest::import::ImportOptions::default(),
+        &dp_ingest::import::NoProgress,
+    )
+    .await?;
+    Ok(store)
+}
+
+/// The value at fraction `p` of a sorted list.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -438,22 +483,7 @@ async fn latency_semantic(
     json_out: bool,
 ) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let store = dp_store::open(&format!(
-        "sqlite://{}",
-        tmp.path().join("s.sqlite").display()
-    ))
-    .await?;
-    let paths = vec![
-        shared.join("hf-daily/days"),
-        shared.join("arxiv-bulk/daily_arxiv_cs_20250318_20260701.jsonl.gz"),
-    ];
-    dp_ingest::import::import_paths(
-        store.clone(),
-        &paths,
-        &dp_ingest::import::ImportOptions::default(),
-        &dp_ingest::import::NoProgress,
-    )
-    .await?;
+    let store = import_shared(shared, tmp.path()).await?;
     let (report, import_ms) = {
         let t = Instant::now();
         let r = dp_search::jobs::import_vectors(
@@ -512,37 +542,11 @@ async fn latency_semantic(
     let sets: Vec<(&str, Vec<String>)> = vec![
         (
             "common words",
-            [
-                "model",
-                "learning",
-                "models",
-                "language model",
-                "large language models",
-                "data",
-                "neural network",
-                "diffusion",
-                "reinforcement learning",
-                "benchmark",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            COMMON_WORDS.iter().map(|s| s.to_string()).collect(),
         ),
         (
             "questions",
-            [
-                "reducing negative flips when updating a model",
-                "how to make transformers faster on long documents",
-                "robots that learn from watching videos",
-                "detecting hallucinations in chatbots",
-                "compressing neural networks for phones",
-                "privacy attacks on federated learning",
-                "generating 3d scenes from text",
-                "evaluating code generation by language models",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            QUESTIONS.iter().map(|s| s.to_string()).collect(),
         ),
         (
             "titles",
@@ -781,22 +785,7 @@ print(json.dumps({"docs_per_s": len(texts) / (time.perf_counter() - t)}))
 
 async fn latency_keyword(shared: &Path, json_out: bool) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let store = dp_store::open(&format!(
-        "sqlite://{}",
-        tmp.path().join("s.sqlite").display()
-    ))
-    .await?;
-    let paths = vec![
-        shared.join("hf-daily/days"),
-        shared.join("arxiv-bulk/daily_arxiv_cs_20250318_20260701.jsonl.gz"),
-    ];
-    dp_ingest::import::import_paths(
-        store.clone(),
-        &paths,
-        &dp_ingest::import::ImportOptions::default(),
-        &dp_ingest::import::NoProgress,
-    )
-    .await?;
+    let store = import_shared(shared, tmp.path()).await?;
     let index = Arc::new(KeywordIndex::open(Some(&tmp.path().join("index")))?);
     let follower = Follower::new(index.clone());
     let t = Instant::now();
@@ -811,21 +800,7 @@ async fn latency_keyword(shared: &Path, json_out: bool) -> Result<()> {
         ),
         (
             "common words",
-            [
-                "model",
-                "learning",
-                "models",
-                "language model",
-                "large language models",
-                "data",
-                "neural network",
-                "diffusion",
-                "reinforcement learning",
-                "benchmark",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            COMMON_WORDS.iter().map(|s| s.to_string()).collect(),
         ),
         (
             "titles",
