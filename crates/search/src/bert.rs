@@ -98,7 +98,8 @@ const SMALL_ROWS: usize = 48;
 
 impl Linear {
     fn new(w: Vec<f32>, k: usize, n: usize) -> Linear {
-        let panels = (small::available() && n.is_multiple_of(small::NT)).then(|| small::pack(&w, k, n));
+        let panels =
+            (small::available() && n.is_multiple_of(small::NT)).then(|| small::pack(&w, k, n));
         Linear { w, k, n, panels }
     }
 
@@ -708,7 +709,9 @@ mod small {
     /// `dst[m×n] += a[m×k] · W`, with W packed by [`pack`]. Callers check [`available`],
     /// `n % NT == 0` and the slice lengths.
     pub fn matmul(m: usize, k: usize, n: usize, a: &[f32], panels: &[u16], dst: &mut [f32]) {
-        assert!(a.len() >= m * k && dst.len() >= m * n && panels.len() >= k * n && n.is_multiple_of(NT));
+        assert!(
+            a.len() >= m * k && dst.len() >= m * n && panels.len() >= k * n && n.is_multiple_of(NT)
+        );
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: `available()` was true when the panels were made (the only way to get
