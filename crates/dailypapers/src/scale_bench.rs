@@ -247,13 +247,7 @@ pub async fn run(
         "queries", "count", "keyword p50/p99", "hybrid p50/p99"
     );
     for r in &rows {
-        let f = |m: &str| {
-            format!(
-                "{:.2} / {:.2}",
-                r[m]["p50_ms"].as_f64().unwrap_or(0.0),
-                r[m]["p99_ms"].as_f64().unwrap_or(0.0)
-            )
-        };
+        let f = |m: &str| crate::search_bench::p50_p99(&r[m]);
         println!(
             "{:<14} {:>7} {:>18} {:>18}",
             r["set"].as_str().unwrap_or(""),

@@ -60,6 +60,15 @@ pub async fn import_shared(shared: &Path, dir: &Path) -> Result<Arc<dyn dp_store
     Ok(store)
 }
 
+/// `"p50 / p99"` of a `{"p50_ms": .., "p99_ms": ..}` object, for the benches' tables.
+pub fn p50_p99(v: &Value) -> String {
+    format!(
+        "{:.2} / {:.2}",
+        v["p50_ms"].as_f64().unwrap_or(0.0),
+        v["p99_ms"].as_f64().unwrap_or(0.0)
+    )
+}
+
 /// The value at fraction `p` of a sorted list.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -709,13 +718,7 @@ async fn latency_semantic(
         "hybrid p50/p99"
     );
     for r in &rows {
-        let f = |m: &str| {
-            format!(
-                "{:.2} / {:.2}",
-                r[m]["p50_ms"].as_f64().unwrap_or(0.0),
-                r[m]["p99_ms"].as_f64().unwrap_or(0.0)
-            )
-        };
+        let f = |m: &str| p50_p99(&r[m]);
         println!(
             "{:<14} {:>7} {:>18} {:>18} {:>18} {:>18}",
             r["set"].as_str().unwrap_or(""),

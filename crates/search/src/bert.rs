@@ -380,57 +380,12 @@ impl FastBert {
                 let k = &qkv[first * stride + h + head * d..];
                 let v = &qkv[first * stride + 2 * h + head * d..];
                 let sc = &mut scores[..l * l];
-                // SAFETY: every view stays inside its slice: rows first..first+l of qkv
-                // (stride 3h, columns below 3h), an l×l score block, rows of ctx.
-                unsafe {
-                    gemm::gemm(
-                        l,
-                        l,
-                        d,
-                        sc.as_mut_ptr(),
-                        1,
-                        l as isize,
-                        false,
-                        q.as_ptr(),
-                        1,
-                        stride as isize,
-                        k.as_ptr(),
-                        stride as isize,
-                        1,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
+                // Every view stays inside its slice: rows first..first+l of qkv (stride 3h,
+                // columns below 3h), an l×l score block, rows of ctx.
+                gemm_views(l, l, d, sc, l, false, (q, stride, 1), (k, 1, stride));
                 softmax_rows(sc, l);
                 let out = &mut ctx[first * h + head * d..];
-                // SAFETY: as above.
-                unsafe {
-                    gemm::gemm(
-                        l,
-                        d,
-                        l,
-                        out.as_mut_ptr(),
-                        1,
-                        h as isize,
-                        false,
-                        sc.as_ptr(),
-                        1,
-                        l as isize,
-                        v.as_ptr(),
-                        1,
-                        stride as isize,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
+                gemm_views(l, d, l, out, h, false, (sc, l, 1), (v, stride, 1));
             }
             first += l;
         }
@@ -471,10 +426,34 @@ fn matmul(
     dst: &mut [f32],
     ldd: usize,
 ) {
-    assert!(a.len() >= (m.saturating_sub(1)) * lda + k || m == 0);
-    assert!(w.len() >= k * n);
-    assert!(dst.len() >= (m.saturating_sub(1)) * ldd + n || m == 0);
-    // SAFETY: the asserts above bound every row and column the views touch.
+    gemm_views(m, n, k, dst, ldd, true, (a, lda, 1), (w, n, 1));
+}
+
+/// `dst[m×n] (+)= lhs[m×k] · rhs[k×n]` on strided views: `dst` has row stride `ldd` (columns
+/// contiguous), each operand is `(slice, row stride, column stride)`; `accumulate` adds to
+/// `dst` instead of overwriting it. Single-threaded. Panics if a view reaches past its slice.
+#[allow(clippy::too_many_arguments)]
+fn gemm_views(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    ldd: usize,
+    accumulate: bool,
+    lhs: (&[f32], usize, usize),
+    rhs: (&[f32], usize, usize),
+) {
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| {
+        (rows.max(1) - 1) * rs + (cols.max(1) - 1) * cs
+    };
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(dst.len() > last(m, n, ldd, 1));
+    assert!(k == 0 || lhs.0.len() > last(m, k, lhs.1, lhs.2));
+    assert!(k == 0 || rhs.0.len() > last(k, n, rhs.1, rhs.2));
+    // SAFETY: the asserts above bound the last element of every view, and strides are
+    // non-negative, so every element gemm reads or writes lies inside its slice.
     unsafe {
         gemm::gemm(
             m,
@@ -483,13 +462,13 @@ fn matmul(
             dst.as_mut_ptr(),
             1,
             ldd as isize,
-            true,
-            a.as_ptr(),
-            1,
-            lda as isize,
-            w.as_ptr(),
-            1,
-            n as isize,
+            accumulate,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
             1.0,
             1.0,
             false,
