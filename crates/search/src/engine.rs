@@ -1,9 +1,10 @@
 //! One search over both indexes: keyword (BM25), semantic (embedding similarity) and their
 //! fusion, plus similar papers.
 //!
-//! Hybrid ranking takes the top [`DEPTH`] of each side and adds their scores after scaling
-//! each list to 0..1 (min-max within the list): `α · keyword + (1 − α) · semantic`, where a
-//! paper missing from one list gets 0 from it. The default α and the choice of this over
+//! Hybrid ranking takes the top [`DEPTH`] of each side, gives every candidate its real cosine
+//! similarity, standardises each list (z-scores: mean 0, deviation 1) and adds them:
+//! `α · z(keyword) + (1 − α) · z(semantic)`, where a paper missing from the keyword list gets
+//! that list's lowest score. The default α and the choice of this over min-max scaling and
 //! reciprocal-rank fusion come from `dailypapers bench search --beir` (see [`Fusion`]).
 //! Shortcuts (an arXiv id, an exact title, an author's full name, a method name in capitals)
 //! skip fusion and come first.
@@ -54,9 +55,11 @@ pub enum Fusion {
 }
 
 impl Default for Fusion {
-    /// Tuned on SciFact train and CACM test (`bench search --beir`), see the README.
+    /// Tuned on SciFact train and CACM test (`bench search --beir`), see the README: z-score
+    /// fusion with α = 0.3 gave nDCG@10 0.733 and 0.557, min-max (convex) fusion with α = 0.3
+    /// 0.730 and 0.560, plain reciprocal-rank fusion 0.710 and 0.542.
     fn default() -> Self {
-        Fusion::Convex { alpha: 0.3 }
+        Fusion::ZScore { alpha: 0.3 }
     }
 }
 

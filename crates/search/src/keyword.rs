@@ -1,5 +1,5 @@
-//! The keyword index: tantivy, BM25 over title, abstract and authors, with English
-//! stemming, phrase queries, filters and highlighted snippets.
+//! The keyword index: tantivy, BM25 over title and abstract as one text (with English
+//! stemming) and over authors, phrase queries, filters and highlighted snippets.
 
 use crate::query::SearchQuery;
 use crate::SearchError;
@@ -19,15 +19,13 @@ use tantivy::schema::{
     STRING,
 };
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TokenStream;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bump when the schema changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 2;
-/// Weight of title matches relative to abstract matches. Measured with `bench search --beir`
-/// (nDCG@10): SciFact train 0.585 at 2.0, 0.630 at 1.0, 0.642 at 0.5; CACM test 0.397 at 2.0,
-/// 0.421 at 1.0. 1.0 is better than 2.0 on both; exact titles still rank first by the
-/// title rule in [`KeywordIndex::search`].
-pub const TITLE_BOOST: f32 = 1.0;
+const SCHEMA_VERSION: u32 = 3;
+/// A query of at most this many words may name a method in capitals (`MUSCLE`).
+const MAX_NAME_WORDS: usize = 4;
 
 /// One piece of a highlighted text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -65,6 +63,13 @@ pub struct Hit {
 
 struct Fields {
     id: Field,
+    /// Title, abstract and author names as one text: what BM25 ranks. One field, not one per
+    /// part, because per-field BM25 counts a word twice when title and abstract both have it
+    /// and normalises each part's length on its own (SciFact train nDCG@10: 0.633 with separate
+    /// fields, see the README for one), and because a query over one field is a flat union of
+    /// terms, which tantivy answers with block-max WAND instead of scoring every match.
+    text: Field,
+    /// Stored for display; indexed without frequencies only so snippets can mark matches.
     title: Field,
     abstract_text: Field,
     authors: Field,
@@ -79,11 +84,16 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let stemmed = TextOptions::default()
+    let ranked = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let shown = TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer("en_stem")
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(IndexRecordOption::Basic),
         )
         .set_stored();
     let plain = TextOptions::default()
@@ -95,8 +105,9 @@ fn schema() -> (Schema, Fields) {
         .set_stored();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED | FAST),
-        title: b.add_text_field("title", stemmed.clone()),
-        abstract_text: b.add_text_field("abstract", stemmed),
+        text: b.add_text_field("text", ranked),
+        title: b.add_text_field("title", shown.clone()),
+        abstract_text: b.add_text_field("abstract", shown),
         authors: b.add_text_field("authors", plain),
         category: b.add_text_field("category", STRING | STORED),
         published: b.add_i64_field("published", INDEXED | FAST | STORED),
@@ -224,6 +235,7 @@ impl KeywordIndex {
             }
             let mut d = doc!(
                 self.f.id => p.id.base(),
+                self.f.text => format!("{}\n{}\n{}", p.title, p.abstract_text, p.authors.join(" ; ")),
                 self.f.title => p.title.as_str(),
                 self.f.abstract_text => p.abstract_text.as_str(),
                 self.f.authors => p.authors.join(" ; "),
@@ -348,13 +360,18 @@ impl KeywordIndex {
         let Some(query) = self.query(q) else {
             return Ok(Vec::new());
         };
-        let top = searcher.search(&query, &TopDocs::with_limit(n))?;
+        let top = searcher.search(query.as_ref(), &TopDocs::with_limit(n))?;
         let wanted = normal(&q.text);
-        // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) name a
-        // method: a title that spells one the same way ranks first.
+        // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) in a short
+        // query name a method: a title that spells one the same way ranks first. In a longer
+        // query (a sentence or a claim) capitals are ordinary words: abbreviations such as DNA
+        // or HIV would otherwise pull every title that has them to the top (SciFact train
+        // nDCG@10 0.649 with the rule on every query, see the README for the figure without).
+        let short = q.text.split_whitespace().count() <= MAX_NAME_WORDS;
         let acronyms: Vec<&str> = q
             .text
             .split(|c: char| !c.is_alphanumeric())
+            .filter(|_| short)
             .filter(|w| {
                 w.chars().filter(|c| c.is_uppercase()).count() >= 2
                     && !w.chars().any(|c| c.is_lowercase())
@@ -425,25 +442,55 @@ impl KeywordIndex {
     }
 
     /// The whole tantivy query for `q` (text and filters), or `None` when there is nothing.
-    fn query(&self, q: &SearchQuery) -> Option<BooleanQuery> {
+    fn query(&self, q: &SearchQuery) -> Option<Box<dyn Query>> {
         let mut clauses = self.filters(q);
-        if let Some(t) = self.text_query(q) {
+        let text = self.text_query(q);
+        if clauses.is_empty() {
+            // Not wrapped in another boolean query, so a union of words keeps block-max WAND.
+            return text;
+        }
+        if let Some(t) = text {
             clauses.push((Occur::Must, t));
         }
-        (!clauses.is_empty()).then(|| BooleanQuery::new(clauses))
+        Some(Box::new(BooleanQuery::new(clauses)))
     }
 
     fn text_query(&self, q: &SearchQuery) -> Option<Box<dyn Query>> {
         if q.only_filters() {
             return None;
         }
-        let mut qp = QueryParser::for_index(
-            &self.index,
-            vec![self.f.title, self.f.abstract_text, self.f.authors],
-        );
-        qp.set_field_boost(self.f.title, TITLE_BOOST);
+        // A word with inner punctuation (`self-supervised`, `GPT-4`) becomes a phrase of its
+        // terms. Measured against plain terms (`bench search --beir`, nDCG@10 of keyword /
+        // hybrid): SciFact train 0.683 / 0.733 as phrases, 0.696 / 0.734 as terms; CACM test
+        // 0.466 / 0.557 as phrases, 0.441 / 0.543 as terms; and no faster as terms.
+        let qp = QueryParser::for_index(&self.index, vec![self.f.text]);
         let (parsed, _errors) = qp.parse_query_lenient(&q.text);
         Some(parsed)
+    }
+
+    /// The query's stemmed words as terms of the title and abstract fields, for snippets only
+    /// (those fields are not ranked; phrases are marked word by word).
+    fn highlight_query(&self, q: &SearchQuery) -> Option<Box<dyn Query>> {
+        if q.only_filters() {
+            return None;
+        }
+        let mut analyzer = self.index.tokenizer_for_field(self.f.title).ok()?;
+        let mut words: Vec<String> = Vec::new();
+        let mut stream = analyzer.token_stream(&q.text);
+        while let Some(t) = stream.next() {
+            if !words.contains(&t.text) {
+                words.push(t.text.clone());
+            }
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .flat_map(|w| [self.f.title, self.f.abstract_text].map(|f| (f, w)))
+            .map(|(f, w)| {
+                let tq = TermQuery::new(Term::from_field_text(f, w), IndexRecordOption::Basic);
+                (Occur::Should, Box::new(tq) as Box<dyn Query>)
+            })
+            .collect();
+        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     }
 
     /// Of `ids`, the ones that pass `q`'s filters (category, author, dates); all of them when
@@ -475,7 +522,7 @@ impl KeywordIndex {
         let text_query = if q.id.is_some() {
             None
         } else {
-            self.text_query(q)
+            self.highlight_query(q)
         };
         let (title_gen, abs_gen) = match &text_query {
             Some(t) => {

@@ -1,7 +1,7 @@
 //! Search for dailypapers.
 //!
 //! * [`query`]: what a reader typed, taken apart (free text, phrases, filters, arXiv ids).
-//! * [`keyword`]: the tantivy keyword index (BM25, stemming, title boost, snippets).
+//! * [`keyword`]: the tantivy keyword index (BM25 over title, abstract and authors as one text, stemming, snippets).
 //! * [`follow`]: keeps an index in step with the store through the change cursor.
 //!
 //! Indexes are derived data: each server keeps its own and can rebuild it from the store at
