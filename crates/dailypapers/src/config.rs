@@ -131,6 +131,10 @@ pub struct SearchConfig {
     pub model_dir: Option<PathBuf>,
     /// Above this many vectors the vector index is an HNSW graph instead of exact search.
     pub hnsw_threshold: Option<usize>,
+    /// HNSW: links per node (more: better recall, more memory; default 32).
+    pub hnsw_connectivity: Option<usize>,
+    /// HNSW: candidates kept while searching (more: better recall, slower; default 512).
+    pub hnsw_search_width: Option<usize>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
 }
@@ -298,6 +302,12 @@ impl Config {
         let mut c = dp_search::vector::VectorConfig::default();
         if let Some(t) = self.search.hnsw_threshold {
             c.hnsw_threshold = t;
+        }
+        if let Some(m) = self.search.hnsw_connectivity {
+            c.connectivity = m.clamp(4, 128);
+        }
+        if let Some(w) = self.search.hnsw_search_width {
+            c.expansion_search = w.clamp(16, 4096);
         }
         c
     }

@@ -248,8 +248,8 @@ fn fusion_variants() -> Vec<(String, Fusion, Option<Feedback>)> {
         ));
     }
     v.push((
-        "convex alpha=0.3 prf 3x0.5".into(),
-        Fusion::Convex { alpha: 0.3 },
+        "default + prf 3x0.5".into(),
+        Fusion::default(),
         Some(Feedback {
             docs: 3,
             weight: 0.5,
@@ -615,43 +615,59 @@ async fn latency_semantic(
     let recall = agree as f64 / total.max(1) as f64;
     // Recall and speed of the graph against exact search for other search widths, with the
     // query sets' vectors and 300 papers' own vectors as queries.
-    let mut probes: Vec<Vec<f32>> = Vec::new();
-    for (_, queries) in &sets {
+    // Probes by kind: each query set's text, and 300 papers' own vectors (similar papers).
+    let mut probes: Vec<(&str, Vec<f32>)> = Vec::new();
+    for (name, queries) in &sets {
         for q in queries {
             if let Ok(pq) = parse(q) {
-                probes.push(engine.embed_query(&pq)?.unwrap_or_default());
+                probes.push((*name, engine.embed_query(&pq)?.unwrap_or_default()));
             }
         }
     }
-    let text_probes = probes.len();
     probes.extend(
         sample
             .iter()
             .take(300)
-            .filter_map(|c| exact.get(c.paper.id.base())),
+            .filter_map(|c| exact.get(c.paper.id.base()))
+            .map(|v| ("paper vectors", v)),
     );
-    let mut sweep = Vec::new();
-    for ef in [64usize, 128, 256, 512] {
-        vectors.set_expansion_search(ef);
-        let (mut hit, mut all, mut lat) = ([0usize; 2], [0usize; 2], Vec::new());
-        for (i, p) in probes.iter().enumerate() {
-            let (approx, ms) = timed(|| vectors.search(p, 10, None));
-            lat.push(ms);
-            let truth: HashSet<String> = exact
+    let truths: Vec<HashSet<String>> = probes
+        .iter()
+        .map(|(_, p)| {
+            Ok(exact
                 .search(p, 10, None)?
                 .into_iter()
                 .map(|h| h.0)
-                .collect();
-            let kind = usize::from(i >= text_probes);
-            hit[kind] += approx?.iter().filter(|h| truth.contains(&h.0)).count();
-            all[kind] += truth.len();
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let mut sweep = Vec::new();
+    for ef in [64usize, 128, 256, 512, 1024] {
+        vectors.set_expansion_search(ef);
+        let mut lat = Vec::new();
+        // kind -> (found, of)
+        let mut by_kind: Vec<(&str, usize, usize)> = Vec::new();
+        for ((kind, p), truth) in probes.iter().zip(&truths) {
+            let (approx, ms) = timed(|| vectors.search(p, 10, None));
+            lat.push(ms);
+            let hit = approx?.iter().filter(|h| truth.contains(&h.0)).count();
+            match by_kind.iter_mut().find(|k| k.0 == *kind) {
+                Some(k) => {
+                    k.1 += hit;
+                    k.2 += truth.len();
+                }
+                None => by_kind.push((kind, hit, truth.len())),
+            }
         }
-        let recall_of = |k: usize| hit[k] as f64 / all[k].max(1) as f64;
         lat.sort_by(f64::total_cmp);
-        let (_, exact_ms) = timed(|| exact.search(&probes[0], 10, None));
+        let (_, exact_ms) = timed(|| exact.search(&probes[0].1, 10, None));
+        let (hit, all) = by_kind.iter().fold((0, 0), |a, k| (a.0 + k.1, a.1 + k.2));
+        let kinds: serde_json::Map<String, Value> = by_kind
+            .iter()
+            .map(|k| (k.0.to_string(), json!(k.1 as f64 / k.2.max(1) as f64)))
+            .collect();
         sweep.push(json!({"expansion_search": ef,
-            "recall@10": (hit[0] + hit[1]) as f64 / (all[0] + all[1]).max(1) as f64,
-            "recall@10_text_queries": recall_of(0), "recall@10_paper_vectors": recall_of(1),
+            "recall@10": hit as f64 / all.max(1) as f64, "recall@10_by_kind": kinds,
             "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "exact_one_query_ms": exact_ms}));
     }
     vectors.set_expansion_search(config.vector_config().expansion_search);
@@ -697,12 +713,19 @@ async fn latency_semantic(
         vectors.memory_bytes() as f64 / 1048576.0
     );
     for w in &sweep {
+        let kinds: Vec<String> = w["recall@10_by_kind"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k} {:.3}", v.as_f64().unwrap_or(0.0)))
+                    .collect()
+            })
+            .unwrap_or_default();
         println!(
-            "  search width {:>4}: recall@10 {:.3} (text queries {:.3}, paper vectors {:.3}), p50 {:.3} ms, p99 {:.3} ms (exact search: {:.2} ms)",
+            "  search width {:>4}: recall@10 {:.3} ({}), p50 {:.3} ms, p99 {:.3} ms (exact search: {:.2} ms)",
             w["expansion_search"],
             w["recall@10"].as_f64().unwrap_or(0.0),
-            w["recall@10_text_queries"].as_f64().unwrap_or(0.0),
-            w["recall@10_paper_vectors"].as_f64().unwrap_or(0.0),
+            kinds.join(", "),
             w["p50_ms"].as_f64().unwrap_or(0.0),
             w["p99_ms"].as_f64().unwrap_or(0.0),
             w["exact_one_query_ms"].as_f64().unwrap_or(0.0)
