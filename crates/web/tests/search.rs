@@ -288,3 +288,96 @@ async fn similar_papers_and_semantic_search() {
     let first_card = html.split("data-rank=\"1\"").nth(1).unwrap_or_default();
     assert!(first_card.contains("data-id=\"2503.00003\""), "{html}");
 }
+
+/// Each server keeps its own vector index and follows the store: a paper embedded through one
+/// server (its vector stored in the shared database) shows up in the other server's similar
+/// papers and semantic search within 2 seconds, without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vector_stored_through_one_server_reaches_another_servers_vector_index() {
+    let Some(model) = dp_store::testing::model_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = dp_store::testing::test_database_url(dir.path()).await else {
+        return;
+    };
+    let embedder = Arc::new(dp_search::embed::Embedder::load(&model).unwrap());
+    let with_vectors = |store: Arc<dyn Store>| {
+        let follower =
+            dp_search::follow::Follower::new(Arc::new(KeywordIndex::open(None).unwrap()))
+                .with_semantic(dp_search::Semantic {
+                    vectors: Arc::new(dp_search::vector::VectorIndex::new(
+                        embedder.dim(),
+                        Default::default(),
+                    )),
+                    embedder: embedder.clone(),
+                });
+        AppState::new(store, WebSettings::default()).with_follower(Arc::new(follower))
+    };
+    let a = dp_store::open(&url).await.unwrap();
+    let b = dp_store::open(&url).await.unwrap();
+    a.upsert_records(vec![paper(
+        "2503.00001",
+        "Compatible model updates without regressions",
+        "When a deployed classifier is replaced by a new version, some inputs it used to get right become wrong.",
+    )])
+    .await
+    .unwrap();
+    dp_search::jobs::embed_missing(a.as_ref(), &embedder, 8, None, &|_| {})
+        .await
+        .unwrap();
+    let state_b = with_vectors(b.clone());
+    let app_b = router(state_b.clone());
+    let bg_b = state_b.spawn_background();
+    // B has loaded the first vector; it has no neighbour yet.
+    let t = Instant::now();
+    loop {
+        let (s, body) = get(&app_b, "/api/papers/2503.00001/similar").await;
+        if s == StatusCode::OK {
+            assert_eq!(body, "[]", "no other paper has a vector yet");
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "{s}: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Server A (its own state, pool and indexes) gets a new paper and embeds it.
+    let state_a = with_vectors(a.clone());
+    let bg_a = state_a.spawn_background();
+    a.upsert_records(vec![paper(
+        "2503.00002",
+        "Backward-compatible training for model upgrades",
+        "We reduce negative flips: samples that an updated model misclassifies although the old model was right.",
+    )])
+    .await
+    .unwrap();
+    assert_eq!(
+        dp_search::jobs::embed_missing(a.as_ref(), &embedder, 8, None, &|_| {})
+            .await
+            .unwrap(),
+        1
+    );
+    let t = Instant::now();
+    let mut found = None;
+    while t.elapsed() < Duration::from_secs(5) {
+        let (_, body) = get(&app_b, "/api/papers/2503.00001/similar").await;
+        if body.contains("2503.00002") {
+            found = Some(t.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let lag = found.expect("the new vector reached the other server's vector index");
+    println!("vector followed by the other server after {lag:?}");
+    assert!(lag < Duration::from_secs(2), "{lag:?}");
+    // Semantic search on B finds the new paper from words it does not contain.
+    let (s, body) = get(
+        &app_b,
+        "/api/papers/search?q=upgraded+classifier+breaks+old+answers&mode=semantic",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("2503.00002"), "{body}");
+    bg_a.abort();
+    bg_b.abort();
+}
