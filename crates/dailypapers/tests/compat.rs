@@ -55,6 +55,19 @@ fn huggingface_hub_feedparser_and_schemathesis_against_a_served_archive() {
         .spawn()
         .unwrap();
     let up = wait_up(port);
+    // The keyword index is built from the store in the background at start: the clients'
+    // search checks need it complete (9,877 papers), not just a listening server.
+    let started = std::time::Instant::now();
+    while up && started.elapsed() < std::time::Duration::from_secs(120) {
+        let metrics = common::http_get(port, "/metrics")
+            .map(|m| m.1)
+            .unwrap_or_default();
+        if metrics.contains("search_index_documents 9877") && metrics.contains("search_index_lag 0")
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let url = format!("http://127.0.0.1:{port}");
     let python = venv.join("bin/python");
     let run = |script: &str, args: &[&str]| -> Output {
