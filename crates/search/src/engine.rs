@@ -211,7 +211,9 @@ impl Engine {
         let depth = DEPTH.max(limit);
         let keyword = match mode {
             Mode::Semantic => Vec::new(),
-            _ => self.keyword.candidates(q, depth)?,
+            // Keyword only: re-rank the top `depth`, read ids for the `limit` shown.
+            Mode::Keyword => self.keyword.candidates_kept(q, depth, limit)?,
+            Mode::Hybrid => self.keyword.candidates(q, depth)?,
         };
         if mode == Mode::Keyword {
             let mut k = keyword;

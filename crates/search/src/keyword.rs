@@ -327,8 +327,7 @@ impl KeywordIndex {
     /// The best `limit` papers for `q`, best first, with highlights.
     pub fn search(&self, q: &SearchQuery, limit: usize) -> Result<Vec<Hit>, SearchError> {
         let limit = limit.clamp(1, 1000);
-        let mut found = self.candidates(q, (limit * 4).max(50))?;
-        found.truncate(limit);
+        let found = self.candidates_kept(q, (limit * 4).max(50), limit)?;
         self.render(q, &found)
     }
 
@@ -336,6 +335,18 @@ impl KeywordIndex {
     /// shortcuts come first (an arXiv id, an exact title, an author's full name, or a word in
     /// capitals that a title spells the same way, such as `MUSCLE`).
     pub fn candidates(&self, q: &SearchQuery, n: usize) -> Result<Vec<Candidate>, SearchError> {
+        self.candidates_kept(q, n, n)
+    }
+
+    /// Like [`KeywordIndex::candidates`], re-ranking the best `n` by BM25 but returning only the
+    /// best `keep` of them: ids are read (a dictionary lookup each, the dearest step for
+    /// keyword-only queries) only for those kept.
+    pub fn candidates_kept(
+        &self,
+        q: &SearchQuery,
+        n: usize,
+        keep: usize,
+    ) -> Result<Vec<Candidate>, SearchError> {
         let searcher = self.reader.searcher();
         let n = n.clamp(1, 5_000);
         // An arXiv id goes straight to that paper.
@@ -382,8 +393,7 @@ impl KeywordIndex {
         // Ids and the exact-title and author checks come from fast fields (column reads, ids
         // looked up per segment in dictionary order); only a query with a name in capitals
         // loads stored titles.
-        let mut ranked: Vec<Candidate> = Vec::with_capacity(top.len());
-        let mut by_segment: HashMap<u32, Vec<(u32, usize)>> = HashMap::new();
+        let mut scored: Vec<(f32, bool, tantivy::DocAddress)> = Vec::with_capacity(top.len());
         let mut columns: HashMap<u32, (Column<u64>, Column<u64>)> = HashMap::new();
         for (score, addr) in top {
             let (titles, authors) = match columns.entry(addr.segment_ord) {
@@ -402,14 +412,22 @@ impl KeywordIndex {
                     .any(|w| acronyms.contains(&w))
             };
             let bonus = if exact { 1_000.0 } else { 0.0 } + if acronym { 500.0 } else { 0.0 };
+            scored.push((score + bonus, exact || acronym, addr));
+        }
+        // Stable: equal scores keep BM25's order.
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored.truncate(keep.max(1));
+        let mut by_segment: HashMap<u32, Vec<(u32, usize)>> = HashMap::new();
+        let mut ranked: Vec<Candidate> = Vec::with_capacity(scored.len());
+        for (score, shortcut, addr) in scored {
             by_segment
                 .entry(addr.segment_ord)
                 .or_default()
                 .push((addr.doc_id, ranked.len()));
             ranked.push(Candidate {
                 id: String::new(),
-                score: score + bonus,
-                shortcut: exact || acronym,
+                score,
+                shortcut,
             });
         }
         for (segment, docs) in by_segment {
