@@ -548,7 +548,13 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
     match semantic {
         Some(s) => {
             tracing::info!(model = %s.embedder.name(), "semantic search on");
-            follower = follower.with_semantic(s);
+            // The HNSW graph is saved beside the keyword index (`ADDRESS.vectors`), so a
+            // restart loads it instead of rebuilding it from every stored vector.
+            let mut vector_dir = index_dir.clone().into_os_string();
+            vector_dir.push(".vectors");
+            follower = follower
+                .with_semantic(s)
+                .with_vector_dir(std::path::PathBuf::from(vector_dir));
         }
         None => tracing::warn!(
             "no embedding model in {}: search is keyword-only (run scripts/fetch-model.sh)",

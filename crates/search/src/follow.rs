@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub const SAFETY: Duration = Duration::from_secs(10);
 /// Papers read per store query while catching up.
 const BATCH: i64 = 2_000;
+/// How often a changed HNSW graph is saved (see [`Follower::with_vector_dir`]).
+pub const SAVE_EVERY: Duration = Duration::from_secs(600);
 
 /// An index with its follower state.
 pub struct Follower {
@@ -32,6 +34,15 @@ pub struct Follower {
     semantic: Option<(Semantic, String)>,
     /// Vectors loaded from the store at start (for the readiness of semantic search).
     vectors_loaded: std::sync::atomic::AtomicBool,
+    /// Where the HNSW graph is saved between runs (`None`: rebuilt from the store at start).
+    vector_dir: Option<std::path::PathBuf>,
+    /// After a saved graph was loaded: the change cursor it is complete up to, which the next
+    /// catch-up reads from (`i64::MAX`: nothing pending).
+    vectors_from: AtomicI64,
+    /// The vector index changed since it was last saved.
+    vectors_dirty: std::sync::atomic::AtomicBool,
+    /// When the graph was last saved.
+    last_save: std::sync::Mutex<Instant>,
 }
 
 impl Follower {
@@ -45,7 +56,20 @@ impl Follower {
             last_rescan: std::sync::Mutex::new(Instant::now()),
             semantic: None,
             vectors_loaded: std::sync::atomic::AtomicBool::new(false),
+            vector_dir: None,
+            vectors_from: AtomicI64::new(i64::MAX),
+            vectors_dirty: std::sync::atomic::AtomicBool::new(false),
+            last_save: std::sync::Mutex::new(Instant::now()),
         }
+    }
+
+    /// Saves the vector index's HNSW graph in `dir` (after a full load, then every
+    /// [`SAVE_EVERY`] while it changes) and loads it from there at start instead of rebuilding
+    /// it from every stored vector; changes since the save are read from the store. Derived
+    /// data: a missing, other-model or unreadable save is rebuilt.
+    pub fn with_vector_dir(mut self, dir: std::path::PathBuf) -> Follower {
+        self.vector_dir = Some(dir);
+        self
     }
 
     /// Also keeps a vector index in step: vectors of `model` stored for changed papers.
@@ -80,6 +104,30 @@ impl Follower {
         let Some((sem, model)) = &self.semantic else {
             return Ok(0);
         };
+        if let Some(dir) = &self.vector_dir {
+            let (dir, model, dim) = (dir.clone(), model.clone(), sem.vectors.dim());
+            let config = sem.vectors.config();
+            let saved = tokio::task::spawn_blocking(move || {
+                crate::vector::VectorIndex::load(&dir, &model, dim, config)
+            })
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+            match saved {
+                Ok(Some((graph, cursor))) => {
+                    let n = graph.len() as u64;
+                    sem.vectors.replace_with(graph);
+                    self.vectors_from.store(cursor, Ordering::Release);
+                    self.vectors_loaded.store(true, Ordering::Release);
+                    progress(n);
+                    tracing::info!(vectors = n, cursor, "vector graph loaded from its save");
+                    return Ok(n);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the saved vector graph could not be read; rebuilding it")
+                }
+            }
+        }
         let mut after: Option<String> = None;
         let mut total = 0u64;
         loop {
@@ -95,7 +143,46 @@ impl Follower {
             progress(total);
         }
         self.vectors_loaded.store(true, Ordering::Release);
+        // Saved at the next catch-up, so the next start need not rebuild it.
+        if total > 0 {
+            self.vectors_dirty.store(true, Ordering::Release);
+            if let Ok(mut t) = self.last_save.lock() {
+                *t = Instant::now() - SAVE_EVERY;
+            }
+        }
         Ok(total)
+    }
+
+    /// Saves the graph when it changed and [`SAVE_EVERY`] has passed, with the keyword index's
+    /// stored cursor (every vector of a paper changed up to it is in the graph: vectors are
+    /// followed before the keyword commit that records the cursor). Called between catch-ups.
+    pub async fn save_vectors_if_due(&self) -> Result<bool, SearchError> {
+        let (Some(dir), Some((sem, model))) = (&self.vector_dir, &self.semantic) else {
+            return Ok(false);
+        };
+        let due = self.vectors_loaded.load(Ordering::Acquire)
+            && self.vectors_dirty.load(Ordering::Acquire)
+            && self.vectors_from.load(Ordering::Acquire) == i64::MAX
+            && self
+                .last_save
+                .lock()
+                .map_or(false, |t| t.elapsed() >= SAVE_EVERY);
+        if !due {
+            return Ok(false);
+        }
+        self.vectors_dirty.store(false, Ordering::Release);
+        let (dir, model, vectors) = (dir.clone(), model.clone(), sem.vectors.clone());
+        let cursor = self.index.cursor();
+        let saved = tokio::task::spawn_blocking(move || vectors.save(&dir, &model, cursor))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+        if let Ok(mut t) = self.last_save.lock() {
+            *t = Instant::now();
+        }
+        if saved.is_err() {
+            self.vectors_dirty.store(true, Ordering::Release);
+        }
+        saved
     }
 
     /// Brings the vector index in step with changed papers: hidden ones leave it, visible
@@ -119,6 +206,9 @@ impl Follower {
             .map(|c| c.paper.id.base().to_string())
             .collect();
         let rows = store.vectors_for(model, &visible).await?;
+        if !rows.is_empty() || !hidden.is_empty() {
+            self.vectors_dirty.store(true, Ordering::Release);
+        }
         let vectors = sem.vectors.clone();
         tokio::task::spawn_blocking(move || {
             vectors.remove(&hidden)?;
@@ -158,6 +248,8 @@ impl Follower {
         } else {
             self.seen()
         };
+        // After a saved graph was loaded: read every change since its save once more.
+        let from = from.min(self.vectors_from.swap(i64::MAX, Ordering::AcqRel));
         let mut after = from;
         let mut total = 0u64;
         loop {
@@ -224,6 +316,11 @@ impl Follower {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(papers = n, "search index caught up"),
                 Err(e) => tracing::warn!(error = %e, "search index could not catch up; retrying"),
+            }
+            match self.save_vectors_if_due().await {
+                Ok(true) => tracing::info!("vector graph saved"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not save the vector graph"),
             }
             store.wait_for_change(Duration::from_secs(1)).await;
         }

@@ -11,6 +11,7 @@
 
 use crate::SearchError;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::RwLock;
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
@@ -126,6 +127,11 @@ impl VectorIndex {
     /// The vector dimension.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// How this index is built.
+    pub fn config(&self) -> VectorConfig {
+        self.config
     }
 
     /// How many papers have a vector here.
@@ -389,6 +395,141 @@ impl VectorIndex {
     }
 }
 
+/// Bump when the saved layout changes: a saved graph of another version is ignored.
+const SAVED_VERSION: u32 = 1;
+
+/// What a saved graph was built from; it is loaded only when all of it matches.
+#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+struct SavedMeta {
+    version: u32,
+    model: String,
+    dim: usize,
+    connectivity: usize,
+    /// The store's change cursor the graph is complete up to.
+    cursor: i64,
+    /// Slots in the id file (live and freed).
+    slots: usize,
+}
+
+impl VectorIndex {
+    /// Saves the HNSW graph and its slot ids in `dir` (`graph.usearch`, `ids.txt`, and
+    /// `meta.json` last, each written under a temporary name and renamed, so a crash midway
+    /// leaves the previous save or none). `cursor` is the store's change cursor that every
+    /// vector up to is in the graph. A flat index is not saved (it rebuilds in moments):
+    /// returns whether anything was written.
+    pub fn save(&self, dir: &Path, model: &str, cursor: i64) -> Result<bool, SearchError> {
+        let io = |e: std::io::Error| SearchError::Io(format!("{}: {e}", dir.display()));
+        let inner = self.read();
+        let Backend::Graph(index) = &inner.backend else {
+            return Ok(false);
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        // An older meta.json must not vouch for the new files while they are half written.
+        match std::fs::remove_file(dir.join("meta.json")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+        let graph_tmp = dir.join("graph.usearch.tmp");
+        index.save(&graph_tmp.to_string_lossy()).map_err(ffi)?;
+        std::fs::rename(&graph_tmp, dir.join("graph.usearch")).map_err(io)?;
+        let mut ids = String::with_capacity(inner.ids.len() * 12);
+        for id in &inner.ids {
+            ids.push_str(id);
+            ids.push('\n');
+        }
+        write_renamed(&dir.join("ids.txt"), ids.as_bytes()).map_err(io)?;
+        let meta = SavedMeta {
+            version: SAVED_VERSION,
+            model: model.to_string(),
+            dim: self.dim,
+            connectivity: self.config.connectivity,
+            cursor,
+            slots: inner.ids.len(),
+        };
+        let json = serde_json::to_vec(&meta).map_err(|e| SearchError::Io(e.to_string()))?;
+        write_renamed(&dir.join("meta.json"), &json).map_err(io)?;
+        Ok(true)
+    }
+
+    /// The graph saved in `dir` by [`VectorIndex::save`] for `model`, with the cursor it is
+    /// complete up to, or `None` when there is none, it is of another model, dimension, link
+    /// count or version, or it cannot be read (derived data: the caller rebuilds it).
+    pub fn load(
+        dir: &Path,
+        model: &str,
+        dim: usize,
+        config: VectorConfig,
+    ) -> Result<Option<(VectorIndex, i64)>, SearchError> {
+        let Ok(bytes) = std::fs::read(dir.join("meta.json")) else {
+            return Ok(None);
+        };
+        let Ok(meta) = serde_json::from_slice::<SavedMeta>(&bytes) else {
+            return Ok(None);
+        };
+        if meta.version != SAVED_VERSION
+            || meta.model != model
+            || meta.dim != dim
+            || meta.connectivity != config.connectivity
+        {
+            return Ok(None);
+        }
+        let Ok(text) = std::fs::read_to_string(dir.join("ids.txt")) else {
+            return Ok(None);
+        };
+        let ids: Vec<String> = text.lines().map(str::to_string).collect();
+        if ids.len() != meta.slots {
+            return Ok(None);
+        }
+        let idx = VectorIndex::new(dim, config);
+        let graph = idx.graph(ids.len())?;
+        if graph
+            .load(&dir.join("graph.usearch").to_string_lossy())
+            .is_err()
+            || graph.dimensions() != dim
+        {
+            return Ok(None);
+        }
+        graph.change_expansion_add(config.expansion_add);
+        graph.change_expansion_search(config.expansion_search);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        graph
+            .reserve_capacity_and_threads((ids.len() * 5 / 4).max(1_000), threads)
+            .map_err(ffi)?;
+        let mut slots = HashMap::with_capacity(ids.len());
+        let mut free = Vec::new();
+        for (slot, id) in ids.iter().enumerate() {
+            if id.is_empty() {
+                free.push(slot);
+            } else {
+                slots.insert(id.clone(), slot);
+            }
+        }
+        if graph.size() != slots.len() {
+            return Ok(None);
+        }
+        *idx.write() = Inner {
+            backend: Backend::Graph(graph),
+            ids,
+            slots,
+            free,
+        };
+        Ok(Some((idx, meta.cursor)))
+    }
+
+    /// Takes over the contents of `other` (a loaded graph) in place, for every holder of this
+    /// index.
+    pub fn replace_with(&self, other: VectorIndex) {
+        let taken = other.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        *self.write() = taken;
+    }
+}
+
+fn write_renamed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 fn remove_slot(inner: &mut Inner, dim: usize, slot: usize) -> Result<(), SearchError> {
     let Some(id) = inner.ids.get(slot).cloned() else {
         return Ok(());
@@ -507,6 +648,79 @@ mod tests {
         idx.upsert(&[("new".into(), unit(3, 32))]).unwrap();
         assert_eq!(idx.search(&unit(3, 32), 1, None).unwrap()[0].0, "new");
         assert_eq!(idx.len(), 2000);
+    }
+
+    #[test]
+    fn a_saved_graph_loads_with_the_same_answers_and_only_for_its_model() {
+        let config = VectorConfig {
+            hnsw_threshold: 100,
+            ..VectorConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let flat = VectorIndex::new(16, config);
+        flat.upsert(&rows(0..50, 16)).unwrap();
+        assert!(
+            !flat.save(dir.path(), "m", 7).unwrap(),
+            "a flat index is not saved"
+        );
+        let idx = VectorIndex::new(16, config);
+        idx.upsert(&rows(0..500, 16)).unwrap();
+        idx.remove(&["p9".into()]).unwrap();
+        assert!(idx.save(dir.path(), "m", 42).unwrap());
+        let (loaded, cursor) = VectorIndex::load(dir.path(), "m", 16, config)
+            .unwrap()
+            .expect("the save loads");
+        assert_eq!(cursor, 42);
+        assert_eq!(loaded.len(), 499);
+        assert!(loaded.is_approximate() && !loaded.contains("p9"));
+        for q in [3u64, 77, 400, 9_999] {
+            let query = unit(q, 16);
+            assert_eq!(
+                loaded.search(&query, 5, None).unwrap(),
+                idx.search(&query, 5, None).unwrap()
+            );
+        }
+        // The loaded graph takes new vectors, and reuses the freed slot.
+        loaded.upsert(&[("new".into(), unit(9, 16))]).unwrap();
+        assert_eq!(loaded.search(&unit(9, 16), 1, None).unwrap()[0].0, "new");
+        assert_eq!(loaded.len(), 500);
+        // Another model, dimension or link count, or a damaged save: rebuilt by the caller.
+        assert!(VectorIndex::load(dir.path(), "other", 16, config)
+            .unwrap()
+            .is_none());
+        assert!(VectorIndex::load(dir.path(), "m", 8, config)
+            .unwrap()
+            .is_none());
+        let fewer_links = VectorConfig {
+            connectivity: 8,
+            ..config
+        };
+        assert!(VectorIndex::load(dir.path(), "m", 16, fewer_links)
+            .unwrap()
+            .is_none());
+        std::fs::write(dir.path().join("ids.txt"), "p1\n").unwrap();
+        assert!(VectorIndex::load(dir.path(), "m", 16, config)
+            .unwrap()
+            .is_none());
+        std::fs::write(dir.path().join("meta.json"), "{not json").unwrap();
+        assert!(VectorIndex::load(dir.path(), "m", 16, config)
+            .unwrap()
+            .is_none());
+        assert!(
+            VectorIndex::load(&dir.path().join("missing"), "m", 16, config)
+                .unwrap()
+                .is_none()
+        );
+        // replace_with: every holder sees the loaded contents.
+        let (again, _) = {
+            assert!(idx.save(dir.path(), "m", 43).unwrap());
+            VectorIndex::load(dir.path(), "m", 16, config)
+                .unwrap()
+                .unwrap()
+        };
+        let shared = VectorIndex::new(16, config);
+        shared.replace_with(again);
+        assert_eq!(shared.len(), 499);
     }
 
     #[test]
