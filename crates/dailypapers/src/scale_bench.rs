@@ -192,14 +192,6 @@ pub async fn run(
     ];
     let (rows, all_hybrid) = latency_rows(&engine, &sets)?;
     let (rss, peak, anon, file) = memory_mib();
-    // A server that restarts opens the index it keeps on disk: drop this one (its writer and
-    // the pages its building touched) and answer the same queries from a fresh read-only view.
-    let engine = Engine {
-        keyword: Arc::new(KeywordIndex::open_read_only(&tmp.path().join("index"))?),
-        ..engine
-    };
-    let (reopened_rows, reopened_hybrid) = latency_rows(&engine, &sets)?;
-    let (rss2, _, anon2, file2) = memory_mib();
     let out = json!({
         "papers": n,
         "keyword_index_s": keyword_s,
@@ -213,11 +205,6 @@ pub async fn run(
         "rss_file_mib": file,
         "peak_rss_mib": peak,
         "rss_at_start_mib": rss_start,
-        "reopened": {
-            "latency": reopened_rows,
-            "hybrid_all": {"p50_ms": crate::search_bench::percentile(&reopened_hybrid, 0.5), "p99_ms": crate::search_bench::percentile(&reopened_hybrid, 0.99)},
-            "rss_mib": rss2, "rss_anon_mib": anon2, "rss_file_mib": file2,
-        },
     });
     if json_out {
         println!("{out}");
@@ -250,11 +237,6 @@ pub async fn run(
     );
     println!(
         "memory: {rss:.0} MiB resident while answering ({anon:.0} MiB heap, {file:.0} MiB mapped index files; peak {peak:.0} MiB, {rss_start:.0} MiB at start)"
-    );
-    println!(
-        "after reopening the keyword index as a restarted server does: hybrid p50 {:.2} ms, p99 {:.2} ms; {rss2:.0} MiB resident ({anon2:.0} MiB heap, {file2:.0} MiB mapped index files)",
-        crate::search_bench::percentile(&reopened_hybrid, 0.5),
-        crate::search_bench::percentile(&reopened_hybrid, 0.99)
     );
     Ok(())
 }
