@@ -43,6 +43,14 @@ pub struct Follower {
     vectors_dirty: std::sync::atomic::AtomicBool,
     /// When the graph was last saved.
     last_save: std::sync::Mutex<Instant>,
+    /// The change cursor when the last full load from the store began: a save must not record
+    /// a cursor below it (the keyword index's stored cursor trails by [`SAFETY`], so the first
+    /// save after a full load waits until it has passed this).
+    graph_floor: AtomicI64,
+    /// The cursor of the save the graph was loaded from (0: none): a paper whose `seq` is not
+    /// above it has its current vector in the graph already, so catching up (from scratch,
+    /// when the keyword index was rebuilt) does not insert it again.
+    saved_upto: AtomicI64,
 }
 
 impl Follower {
@@ -60,6 +68,8 @@ impl Follower {
             vectors_from: AtomicI64::new(i64::MAX),
             vectors_dirty: std::sync::atomic::AtomicBool::new(false),
             last_save: std::sync::Mutex::new(Instant::now()),
+            graph_floor: AtomicI64::new(0),
+            saved_upto: AtomicI64::new(0),
         }
     }
 
@@ -117,6 +127,7 @@ impl Follower {
                     let n = graph.len() as u64;
                     sem.vectors.replace_with(graph);
                     self.vectors_from.store(cursor, Ordering::Release);
+                    self.saved_upto.store(cursor, Ordering::Release);
                     self.vectors_loaded.store(true, Ordering::Release);
                     progress(n);
                     tracing::info!(vectors = n, cursor, "vector graph loaded from its save");
@@ -128,6 +139,8 @@ impl Follower {
                 }
             }
         }
+        self.graph_floor
+            .store(store.change_marker().await?, Ordering::Release);
         let mut after: Option<String> = None;
         let mut total = 0u64;
         loop {
@@ -160,9 +173,11 @@ impl Follower {
         let (Some(dir), Some((sem, model))) = (&self.vector_dir, &self.semantic) else {
             return Ok(false);
         };
+        let cursor = self.index.cursor();
         let due = self.vectors_loaded.load(Ordering::Acquire)
             && self.vectors_dirty.load(Ordering::Acquire)
             && self.vectors_from.load(Ordering::Acquire) == i64::MAX
+            && cursor >= self.graph_floor.load(Ordering::Acquire)
             && self
                 .last_save
                 .lock()
@@ -172,7 +187,6 @@ impl Follower {
         }
         self.vectors_dirty.store(false, Ordering::Release);
         let (dir, model, vectors) = (dir.clone(), model.clone(), sem.vectors.clone());
-        let cursor = self.index.cursor();
         let saved = tokio::task::spawn_blocking(move || vectors.save(&dir, &model, cursor))
             .await
             .map_err(|e| SearchError::Task(e.to_string()))?;
@@ -200,9 +214,10 @@ impl Follower {
             .filter(|c| c.hidden)
             .map(|c| c.paper.id.base().to_string())
             .collect();
+        let saved_upto = self.saved_upto.load(Ordering::Acquire);
         let visible: Vec<String> = batch
             .iter()
-            .filter(|c| !c.hidden)
+            .filter(|c| !c.hidden && c.seq > saved_upto)
             .map(|c| c.paper.id.base().to_string())
             .collect();
         let rows = store.vectors_for(model, &visible).await?;
