@@ -181,7 +181,7 @@ impl Follower {
             && self
                 .last_save
                 .lock()
-                .map_or(false, |t| t.elapsed() >= SAVE_EVERY);
+                .is_ok_and(|t| t.elapsed() >= SAVE_EVERY);
         if !due {
             return Ok(false);
         }
