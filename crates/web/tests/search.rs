@@ -370,14 +370,22 @@ async fn a_vector_stored_through_one_server_reaches_another_servers_vector_index
     let lag = found.expect("the new vector reached the other server's vector index");
     println!("vector followed by the other server after {lag:?}");
     assert!(lag < Duration::from_secs(2), "{lag:?}");
-    // Semantic search on B finds the new paper from words it does not contain.
-    let (s, body) = get(
-        &app_b,
-        "/api/papers/search?q=upgraded+classifier+breaks+old+answers&mode=semantic",
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(body.contains("2503.00002"), "{body}");
+    // Semantic search on B finds the new paper from words it does not contain (once B's
+    // keyword index, which renders results, has committed the same batch: moments later).
+    let t = Instant::now();
+    loop {
+        let (s, body) = get(
+            &app_b,
+            "/api/papers/search?q=upgraded+classifier+breaks+old+answers&mode=semantic",
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        if body.contains("2503.00002") {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(2), "{body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     bg_a.abort();
     bg_b.abort();
 }
