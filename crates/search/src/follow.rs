@@ -160,7 +160,8 @@ impl Follower {
         if total > 0 {
             self.vectors_dirty.store(true, Ordering::Release);
             if let Ok(mut t) = self.last_save.lock() {
-                *t = Instant::now() - SAVE_EVERY;
+                // (On a clock younger than SAVE_EVERY, the first save waits for it.)
+                *t = Instant::now().checked_sub(SAVE_EVERY).unwrap_or(*t);
             }
         }
         Ok(total)
