@@ -10,13 +10,7 @@
 #        cargo build --release -p dailypapers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECS=${1:-10}
-CONNS=64
-BIN=${DAILYPAPERS_BIN:-target/release/dailypapers}
-SHARED=${SHARED:-../shared/data}
-[ -x "$BIN" ] || { echo "no $BIN: run cargo build --release -p dailypapers first" >&2; exit 1; }
-[ -d "$SHARED/hf-daily/days" ] || { echo "no shared data at $SHARED" >&2; exit 1; }
-WORK=$(mktemp -d)
+. scripts/wrk-lib.sh "${1:-10}"
 PORT=$((20000 + RANDOM % 20000))
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -38,7 +32,6 @@ for name, rows in (("ids", ids), ("listed", listed), ("days", days)):
 print(f"{len(ids)} papers, {len(listed)} on lists, {len(days)} days")
 PY
 
-. scripts/wrk-lib.sh
 
 echo "== starting the server (SQLite, keyword search, no API budget)"
 DAILYPAPERS_LOG=warn DAILYPAPERS_COMMUNITY__API_REQUESTS_PER_MINUTE=0 \

@@ -15,13 +15,7 @@
 #        build: cargo build --release -p dailypapers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECS=${1:-10}
-CONNS=64
-BIN=${DAILYPAPERS_BIN:-target/release/dailypapers}
-SHARED=${SHARED:-../shared/data}
-[ -x "$BIN" ] || { echo "no $BIN: run cargo build --release -p dailypapers first" >&2; exit 1; }
-[ -d "$SHARED/hf-daily/days" ] || { echo "no shared data at $SHARED" >&2; exit 1; }
-WORK=$(mktemp -d)
+. scripts/wrk-lib.sh "${1:-10}"
 export PGPORT=${PGPORT:-54331} PGDATA_DIR=${PGDATA_DIR:-/tmp/dailypapers-bench-pg-54331}
 PIDS=()
 cleanup() {
@@ -30,7 +24,6 @@ cleanup() {
     rm -rf "$WORK" "$PGDATA_DIR"
 }
 trap cleanup EXIT
-. scripts/wrk-lib.sh
 
 PG_BASE=$(bash .ci/postgres.sh)
 DB="bench_$$"

@@ -1,7 +1,17 @@
 # Helpers shared by the HTTP benchmarks (sourced, not run): wrk installed when missing, a Lua
 # script that requests random lines of a file, a run that prints one tab-separated result row,
 # and the table of rows with their ratio to the first (the baseline of the same run).
-# Needs WORK (a scratch folder) and CONNS set by the caller.
+# Sourced from the repository's root with the seconds per scenario as its argument: sets SECS,
+# CONNS (64), BIN (the release binary) and SHARED (the shared data), checks both exist, and
+# makes the scratch folder WORK.
+
+SECS=${1:-10}
+CONNS=64
+BIN=${DAILYPAPERS_BIN:-target/release/dailypapers}
+SHARED=${SHARED:-../shared/data}
+[ -x "$BIN" ] || { echo "no $BIN: run cargo build --release -p dailypapers first" >&2; exit 1; }
+[ -d "$SHARED/hf-daily/days" ] || { echo "no shared data at $SHARED" >&2; exit 1; }
+WORK=$(mktemp -d)
 
 if ! command -v wrk >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -455,7 +455,6 @@ impl KeywordIndex {
                 })
                 .map_err(|e| SearchError::Io(e.to_string()))?;
         }
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(ranked)
     }
 
