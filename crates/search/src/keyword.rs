@@ -1,6 +1,7 @@
 //! The keyword index: tantivy, BM25 over title and abstract as one text (with English
 //! stemming) and over authors, phrase queries, filters and highlighted snippets.
 
+use crate::pread::PreadDirectory;
 use crate::query::SearchQuery;
 use crate::SearchError;
 use chrono::{NaiveDate, NaiveTime};
@@ -20,10 +21,13 @@ use tantivy::schema::{
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TokenStream;
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    doc, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
-/// Bump when the schema changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 3;
+/// Bump when the schema changes: an index of another version is rebuilt. (4: column
+/// dictionaries no longer zstd-compressed.)
+const SCHEMA_VERSION: u32 = 4;
 /// A query of at most this many words may name a method in capitals (`MUSCLE`).
 const MAX_NAME_WORDS: usize = 4;
 
@@ -80,6 +84,14 @@ struct Fields {
     title_key: Field,
     /// [`key`] of each normalised author name.
     author_keys: Field,
+}
+
+/// `index` with `en_stem` answered by the remembering stemmer (the same tokens, faster).
+fn with_analyzers(index: Index) -> Index {
+    index
+        .tokenizers()
+        .register("en_stem", crate::stem::en_stem());
+    index
 }
 
 fn schema() -> (Schema, Fields) {
@@ -161,6 +173,7 @@ impl KeywordIndex {
                 }
             }
         };
+        let index = with_analyzers(index);
         let writer: IndexWriter =
             index
                 .writer_with_num_threads(1, 64 * 1024 * 1024)
@@ -168,10 +181,13 @@ impl KeywordIndex {
                     tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
                     e => SearchError::Index(e),
                 })?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+        // Searches read the folder by position rather than mapping it (see `pread`).
+        let reader = match dir {
+            None => index.reader_builder(),
+            Some(dir) => with_analyzers(Index::open(PreadDirectory::open(dir)?)?).reader_builder(),
+        }
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
         Ok(KeywordIndex {
             index,
             reader,
@@ -183,7 +199,7 @@ impl KeywordIndex {
     /// A read-only view of the index in `dir` (a server may be writing it meanwhile).
     pub fn open_read_only(dir: &Path) -> Result<KeywordIndex, SearchError> {
         let (_, f) = schema();
-        let index = Index::open_in_dir(dir)?;
+        let index = with_analyzers(Index::open(PreadDirectory::open(dir)?)?);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -368,7 +384,7 @@ impl KeywordIndex {
                 })
                 .collect();
         }
-        let Some(query) = self.query(q) else {
+        let Some(query) = self.query(q, &searcher) else {
             return Ok(Vec::new());
         };
         let top = searcher.search(query.as_ref(), &TopDocs::with_limit(n))?;
@@ -459,9 +475,9 @@ impl KeywordIndex {
     }
 
     /// The whole tantivy query for `q` (text and filters), or `None` when there is nothing.
-    fn query(&self, q: &SearchQuery) -> Option<Box<dyn Query>> {
+    fn query(&self, q: &SearchQuery, searcher: &Searcher) -> Option<Box<dyn Query>> {
         let mut clauses = self.filters(q);
-        let text = self.text_query(q);
+        let text = self.text_query(q, searcher);
         if clauses.is_empty() {
             // Not wrapped in another boolean query, so a union of words keeps block-max WAND.
             return text;
@@ -472,7 +488,7 @@ impl KeywordIndex {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    fn text_query(&self, q: &SearchQuery) -> Option<Box<dyn Query>> {
+    fn text_query(&self, q: &SearchQuery, searcher: &Searcher) -> Option<Box<dyn Query>> {
         if q.only_filters() {
             return None;
         }
@@ -482,12 +498,12 @@ impl KeywordIndex {
         // 0.466 / 0.557 as phrases, 0.441 / 0.543 as terms; and no faster as terms.
         let qp = QueryParser::for_index(&self.index, vec![self.f.text]);
         let (parsed, _errors) = qp.parse_query_lenient(&q.text);
-        Some(parsed)
+        Some(without_common_words(parsed, searcher))
     }
 
     /// The query's stemmed words as terms of the title and abstract fields, for snippets only
     /// (those fields are not ranked; phrases are marked word by word).
-    fn highlight_query(&self, q: &SearchQuery) -> Option<Box<dyn Query>> {
+    fn highlight_query(&self, q: &SearchQuery, searcher: &Searcher) -> Option<Box<dyn Query>> {
         if q.only_filters() {
             return None;
         }
@@ -498,6 +514,21 @@ impl KeywordIndex {
             if !words.contains(&t.text) {
                 words.push(t.text.clone());
             }
+        }
+        // Words the ranking leaves out are not marked either ("the" on every line).
+        let docs = searcher.num_docs() as f64;
+        let rare: Vec<String> = words
+            .iter()
+            .filter(|w| {
+                searcher.num_docs() < COMMON_MIN_DOCS
+                    || searcher
+                        .doc_freq(&Term::from_field_text(self.f.text, w))
+                        .is_ok_and(|df| df as f64 <= COMMON_SHARE * docs)
+            })
+            .cloned()
+            .collect();
+        if !rare.is_empty() {
+            words = rare;
         }
         let clauses: Vec<(Occur, Box<dyn Query>)> = words
             .iter()
@@ -539,7 +570,7 @@ impl KeywordIndex {
         let text_query = if q.id.is_some() {
             None
         } else {
-            self.highlight_query(q)
+            self.highlight_query(q, &searcher)
         };
         let (title_gen, abs_gen) = match &text_query {
             Some(t) => {
@@ -594,6 +625,48 @@ impl KeywordIndex {
         }
         Ok(hits)
     }
+}
+
+/// Words in more than this share of the papers ("the", "of", "we") are left out of a query
+/// that has rarer words: their BM25 weight is at most ln(1 + 0.3/0.7) = 0.36 against 5 to 10
+/// for a rare word, while their posting lists are the longest to walk.
+const COMMON_SHARE: f64 = 0.7;
+
+/// Shares mean little in a small index (in four papers, every word of one is "common"):
+/// below this many papers every word counts.
+const COMMON_MIN_DOCS: u64 = 1_000;
+
+/// `query` without the plain words (top-level alternatives) that are in more than
+/// [`COMMON_SHARE`] of the papers, when at least one other part is left.
+fn without_common_words(query: Box<dyn Query>, searcher: &Searcher) -> Box<dyn Query> {
+    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
+        return query;
+    };
+    if searcher.num_docs() < COMMON_MIN_DOCS {
+        return query;
+    }
+    let docs = searcher.num_docs() as f64;
+    let common = |q: &dyn Query| {
+        q.downcast_ref::<TermQuery>().is_some_and(|t| {
+            searcher
+                .doc_freq(t.term())
+                .is_ok_and(|df| df as f64 > COMMON_SHARE * docs)
+        })
+    };
+    let clauses = boolean.clauses();
+    let dropped = clauses
+        .iter()
+        .filter(|(occur, q)| *occur == Occur::Should && common(q.as_ref()))
+        .count();
+    if dropped == 0 || dropped == clauses.len() {
+        return query;
+    }
+    let kept: Vec<(Occur, Box<dyn Query>)> = clauses
+        .iter()
+        .filter(|(occur, q)| !(*occur == Occur::Should && common(q.as_ref())))
+        .map(|(occur, q)| (*occur, q.box_clone()))
+        .collect();
+    Box::new(BooleanQuery::new(kept))
 }
 
 fn text_of(d: &TantivyDocument, f: Field) -> String {

@@ -2,6 +2,8 @@
 //!
 //! * [`query`]: what a reader typed, taken apart (free text, phrases, filters, arXiv ids).
 //! * [`keyword`]: the tantivy keyword index (BM25 over title, abstract and authors as one text, stemming, snippets).
+//! * [`pread`]: the directory searches read the keyword index through (document stores by position, the rest mapped).
+//! * [`stem`]: English stemming that remembers words (the analyzer of the keyword index).
 //! * [`follow`]: keeps an index in step with the store through the change cursor.
 //!
 //! Indexes are derived data: each server keeps its own and can rebuild it from the store at
@@ -13,7 +15,9 @@ pub mod engine;
 pub mod follow;
 pub mod jobs;
 pub mod keyword;
+pub mod pread;
 pub mod query;
+pub mod stem;
 pub mod vector;
 
 pub use engine::{Engine, Feedback, Fusion, Mode, Semantic};

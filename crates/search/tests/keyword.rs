@@ -344,3 +344,43 @@ async fn muscle_and_meaningful_words_find_the_real_paper() {
     );
     assert_eq!(ids(f.index(), "Jessica Echterhoff")[0], "2407.09435");
 }
+
+#[test]
+fn very_common_words_neither_rank_nor_highlight_beside_rarer_ones() {
+    // 1,200 papers that all say "the"; three of them are about graphs.
+    let papers: Vec<Paper> = (0..1_200)
+        .map(|i| {
+            let topic = if i % 400 == 7 { "graph" } else { "tensor" };
+            paper(
+                &format!("2503.{:05}", 10_000 + i),
+                &format!("On the {topic} number {i}"),
+                &format!("We study the {topic} problem from the start."),
+                &["Ada Lovelace"],
+                "cs.LG",
+                1,
+            )
+        })
+        .collect();
+    let idx = index_with(&papers);
+    let hits = idx.search(&parse("the graph").unwrap(), 10).unwrap();
+    assert_eq!(
+        hits.len(),
+        3,
+        "papers with only \"the\" are not results: {:?}",
+        hits.iter().map(|h| &h.id).collect::<Vec<_>>()
+    );
+    let marked: Vec<String> = hits[0]
+        .snippet
+        .iter()
+        .chain(&hits[0].title)
+        .filter(|p| p.highlight)
+        .map(|p| p.text.to_lowercase())
+        .collect();
+    assert!(marked.contains(&"graph".to_string()), "{marked:?}");
+    assert!(!marked.contains(&"the".to_string()), "{marked:?}");
+    // A query of common words only keeps them.
+    assert_eq!(ids(&idx, "the").len(), 10);
+    assert_eq!(ids(&idx, "from the start").len(), 10);
+    // Quoted, they are a phrase like any other.
+    assert_eq!(ids(&idx, "\"the graph problem\"").len(), 3);
+}
