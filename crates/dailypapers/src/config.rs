@@ -133,7 +133,7 @@ pub struct SearchConfig {
     pub hnsw_threshold: Option<usize>,
     /// HNSW: links per node (more: better recall, more memory; default 32).
     pub hnsw_connectivity: Option<usize>,
-    /// HNSW: candidates kept while searching (more: better recall, slower; default 512).
+    /// HNSW: candidates kept while searching (more: better recall, slower; default 1024).
     pub hnsw_search_width: Option<usize>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
