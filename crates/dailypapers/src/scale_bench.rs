@@ -55,6 +55,36 @@ fn synthetic_id(i: usize) -> Result<ArxivId> {
     ))?)
 }
 
+/// Resident file-backed memory in MiB per kind of mapped file (extension; index files are
+/// named `SEGMENT.EXT`), largest first, from `/proc/self/smaps`.
+fn mapped_by_kind() -> Vec<(String, f64)> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let mut by: HashMap<String, f64> = HashMap::new();
+    let mut current: Option<String> = None;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // A mapping's header: ADDRESS PERMS OFFSET DEV INODE [PATH].
+            current = line.split_whitespace().nth(5).map(|path| {
+                Path::new(path)
+                    .extension()
+                    .map_or("other", |e| e.to_str().unwrap_or("other"))
+                    .to_string()
+            });
+        } else if first == "Rss:" {
+            if let (Some(kind), Some(kb)) =
+                (&current, words.next().and_then(|k| k.parse::<f64>().ok()))
+            {
+                *by.entry(kind.clone()).or_default() += kb / 1024.0;
+            }
+        }
+    }
+    let mut out: Vec<(String, f64)> = by.into_iter().filter(|(_, m)| *m >= 1.0).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
 fn normalised(mut v: Vec<f32>) -> Vec<f32> {
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
     v.iter_mut().for_each(|x| *x /= n);
@@ -79,7 +109,9 @@ pub async fn run(
         .context("reading vectors/ids.txt")?;
     let matrix = std::fs::read(shared.join("vectors/all-MiniLM-L6-v2.f16"))
         .context("reading vectors/all-MiniLM-L6-v2.f16")?;
+    let (rss_data, ..) = memory_mib();
     let embedder = Arc::new(Embedder::load(model_dir)?);
+    let (rss_model, ..) = memory_mib();
     let dim = embedder.dim();
     let row_of: HashMap<&str, usize> = ids_txt.lines().enumerate().map(|(i, id)| (id, i)).collect();
     let mut base_vectors: Vec<Vec<f32>> = Vec::with_capacity(base.len());
@@ -133,6 +165,7 @@ pub async fn run(
     bar.finish();
     let keyword_s = t.elapsed().as_secs_f64();
     drop(base);
+    let (rss_keyword, ..) = memory_mib();
 
     // The vector index, in memory as a server keeps it (HNSW above the threshold).
     let vectors = Arc::new(VectorIndex::new(dim, config.vector_config()));
@@ -161,6 +194,7 @@ pub async fn run(
     }
     bar.finish();
     let vector_s = t.elapsed().as_secs_f64();
+    let (rss_vectors, ..) = memory_mib();
 
     drop(base_vectors);
     let engine = Engine {
@@ -190,8 +224,12 @@ pub async fn run(
         ("titles", titles),
         ("authors", authors),
     ];
+    let (before_collect, ..) = memory_mib();
+    crate::release_free_memory();
+    let (after_collect, ..) = memory_mib();
     let (rows, all_hybrid) = latency_rows(&engine, &sets)?;
     let (rss, peak, anon, file) = memory_mib();
+    let mapped = mapped_by_kind();
     let out = json!({
         "papers": n,
         "keyword_index_s": keyword_s,
@@ -205,6 +243,13 @@ pub async fn run(
         "rss_file_mib": file,
         "peak_rss_mib": peak,
         "rss_at_start_mib": rss_start,
+        "rss_with_data_mib": rss_data,
+        "rss_with_model_mib": rss_model,
+        "rss_with_keyword_index_mib": rss_keyword,
+        "rss_with_vector_index_mib": rss_vectors,
+        "rss_built_mib": before_collect,
+        "rss_collected_mib": after_collect,
+        "rss_file_by_kind_mib": mapped.iter().cloned().collect::<HashMap<String, f64>>(),
     });
     if json_out {
         println!("{out}");
@@ -236,7 +281,18 @@ pub async fn run(
         crate::search_bench::percentile(&all_hybrid, 0.99)
     );
     println!(
-        "memory: {rss:.0} MiB resident while answering ({anon:.0} MiB heap, {file:.0} MiB mapped index files; peak {peak:.0} MiB, {rss_start:.0} MiB at start)"
+        "memory: {rss:.0} MiB resident while answering ({anon:.0} MiB heap, {file:.0} MiB mapped files; peak {peak:.0} MiB, {rss_start:.0} MiB at start, {before_collect:.0} MiB after building and {after_collect:.0} MiB once freed memory went back to the kernel)"
+    );
+    println!(
+        "resident while building: {rss_data:.0} MiB with the shared papers and vectors read, {rss_model:.0} MiB with the model, {rss_keyword:.0} MiB with the keyword index, {rss_vectors:.0} MiB with the vector index"
+    );
+    println!(
+        "mapped files resident: {}",
+        mapped
+            .iter()
+            .map(|(kind, mib)| format!("{kind} {mib:.0} MiB"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }
