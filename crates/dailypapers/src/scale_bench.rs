@@ -66,7 +66,7 @@ fn mapped_by_kind() -> Vec<(String, f64)> {
         let first = words.next().unwrap_or("");
         if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
             // A mapping's header: ADDRESS PERMS OFFSET DEV INODE [PATH].
-            current = line.split_whitespace().nth(5).map(|path| {
+            current = words.nth(4).map(|path| {
                 Path::new(path)
                     .extension()
                     .map_or("other", |e| e.to_str().unwrap_or("other"))

@@ -516,15 +516,9 @@ impl KeywordIndex {
             }
         }
         // Words the ranking leaves out are not marked either ("the" on every line).
-        let docs = searcher.num_docs() as f64;
         let rare: Vec<String> = words
             .iter()
-            .filter(|w| {
-                searcher.num_docs() < COMMON_MIN_DOCS
-                    || searcher
-                        .doc_freq(&Term::from_field_text(self.f.text, w))
-                        .is_ok_and(|df| df as f64 <= COMMON_SHARE * docs)
-            })
+            .filter(|w| !is_common(searcher, &Term::from_field_text(self.f.text, w)))
             .cloned()
             .collect();
         if !rare.is_empty() {
@@ -642,31 +636,37 @@ fn without_common_words(query: Box<dyn Query>, searcher: &Searcher) -> Box<dyn Q
     let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
         return query;
     };
-    if searcher.num_docs() < COMMON_MIN_DOCS {
-        return query;
-    }
-    let docs = searcher.num_docs() as f64;
-    let common = |q: &dyn Query| {
-        q.downcast_ref::<TermQuery>().is_some_and(|t| {
-            searcher
-                .doc_freq(t.term())
-                .is_ok_and(|df| df as f64 > COMMON_SHARE * docs)
-        })
-    };
     let clauses = boolean.clauses();
-    let dropped = clauses
+    // One dictionary lookup per word, and none in a small index.
+    let common: Vec<bool> = clauses
         .iter()
-        .filter(|(occur, q)| *occur == Occur::Should && common(q.as_ref()))
-        .count();
+        .map(|(occur, q)| {
+            *occur == Occur::Should
+                && q.downcast_ref::<TermQuery>()
+                    .is_some_and(|t| is_common(searcher, t.term()))
+        })
+        .collect();
+    let dropped = common.iter().filter(|c| **c).count();
     if dropped == 0 || dropped == clauses.len() {
         return query;
     }
     let kept: Vec<(Occur, Box<dyn Query>)> = clauses
         .iter()
-        .filter(|(occur, q)| !(*occur == Occur::Should && common(q.as_ref())))
-        .map(|(occur, q)| (*occur, q.box_clone()))
+        .zip(&common)
+        .filter(|(_, common)| !**common)
+        .map(|((occur, q), _)| (*occur, q.box_clone()))
         .collect();
     Box::new(BooleanQuery::new(kept))
+}
+
+/// Whether `term` is in more than [`COMMON_SHARE`] of the papers of an index of at least
+/// [`COMMON_MIN_DOCS`].
+fn is_common(searcher: &Searcher, term: &Term) -> bool {
+    let docs = searcher.num_docs();
+    docs >= COMMON_MIN_DOCS
+        && searcher
+            .doc_freq(term)
+            .is_ok_and(|df| df as f64 > COMMON_SHARE * docs as f64)
 }
 
 fn text_of(d: &TantivyDocument, f: Field) -> String {
