@@ -479,7 +479,8 @@ impl KeywordIndex {
         let mut clauses = self.filters(q);
         let text = self.text_query(q, searcher);
         if clauses.is_empty() {
-            // Not wrapped in another boolean query, so a union of words keeps block-max WAND.
+            // Not wrapped in another boolean query, so a union of words keeps block-max WAND
+            // (or the walk of a long one, see `top_docs`).
             return text;
         }
         if let Some(t) = text {
@@ -656,8 +657,7 @@ fn with_common_phrases_as_words(query: Box<dyn Query>, searcher: &Searcher) -> B
         return query;
     };
     let clauses = boolean.clauses();
-    let docs = searcher.num_docs();
-    if docs < COMMON_MIN_DOCS
+    if searcher.num_docs() < COMMON_MIN_DOCS
         || clauses.len() < LONG_QUERY_PARTS
         || clauses.iter().any(|(occur, _)| *occur != Occur::Should)
     {
@@ -668,11 +668,7 @@ fn with_common_phrases_as_words(query: Box<dyn Query>, searcher: &Searcher) -> B
             let words = p.phrase_terms();
             words
                 .iter()
-                .all(|t| {
-                    searcher
-                        .doc_freq(t)
-                        .is_ok_and(|df| df as f64 > COMMON_PHRASE_SHARE * docs as f64)
-                })
+                .all(|t| in_more_than(searcher, t, COMMON_PHRASE_SHARE))
                 .then_some(words)
         })
     };
@@ -805,11 +801,17 @@ impl Collector for Walk {
 /// Whether `term` is in more than [`COMMON_SHARE`] of the papers of an index of at least
 /// [`COMMON_MIN_DOCS`].
 fn is_common(searcher: &Searcher, term: &Term) -> bool {
+    in_more_than(searcher, term, COMMON_SHARE)
+}
+
+/// Whether `term` is in more than `share` of the papers of an index of at least
+/// [`COMMON_MIN_DOCS`] (in a smaller one, shares mean little).
+fn in_more_than(searcher: &Searcher, term: &Term, share: f64) -> bool {
     let docs = searcher.num_docs();
     docs >= COMMON_MIN_DOCS
         && searcher
             .doc_freq(term)
-            .is_ok_and(|df| df as f64 > COMMON_SHARE * docs as f64)
+            .is_ok_and(|df| df as f64 > share * docs as f64)
 }
 
 fn text_of(d: &TantivyDocument, f: Field) -> String {
@@ -881,7 +883,7 @@ mod tests {
     use dp_core::{ArxivId, Paper};
 
     /// Papers of words drawn at random from a fixed seed: a few common words (`model`,
-    /// `base`, `in`, `context`), mid-frequency ones and a long tail, so that BM25 scores spread.
+    /// `based`, `in`, `context`), mid-frequency ones and a long tail, so that BM25 scores spread.
     fn random_index(papers: usize) -> KeywordIndex {
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move |below: usize| {
