@@ -36,8 +36,11 @@ pub struct FeedEntry {
     pub project_page: Option<String>,
     /// Name of the organisation the paper was submitted for.
     pub organization: Option<String>,
-    /// The source's item verbatim (compact JSON), kept so the API can return every field it had.
+    /// The source's item verbatim, kept for provenance (nothing reads it to answer requests).
     pub source_json: Option<String>,
+    /// What a Hugging Face item knew beyond the paper, parsed when it was imported.
+    #[serde(default)]
+    pub hf: Option<crate::HfExtras>,
 }
 
 /// A feed entry joined with its paper and the upvotes cast on this server.
@@ -55,38 +58,96 @@ pub struct FeedItem {
 }
 
 impl FeedItem {
-    /// The upvotes a reader sees: the source's count plus this server's.
+    /// The upvotes a reader sees on this list: [`shown_count`] of this entry's source count.
     pub fn upvotes(&self) -> i64 {
-        self.entry.upvotes + self.local_upvotes
+        shown_count(Some(self.entry.upvotes), self.local_upvotes)
     }
 
-    /// The comments a reader sees: the source's count plus this server's.
+    /// The comments a reader sees: [`shown_count`] of this entry's source count.
     pub fn comments(&self) -> i64 {
-        self.entry.num_comments + self.local_comments
+        shown_count(Some(self.entry.num_comments), self.local_comments)
+    }
+
+    /// The item's place by [`LIST_RANKING`]: sort ascending by this key. The store's SQL orders
+    /// lists by the same definition (`dp-store`'s `ranking.rs` renders it).
+    pub fn rank_key(&self) -> [i64; 3] {
+        LIST_RANKING.map(|by| match by {
+            RankBy::ShownUpvotes => -self.upvotes(),
+            RankBy::Newest => -self.entry.published_at.timestamp_millis(),
+            RankBy::SourcePosition => self.entry.position,
+        })
     }
 }
 
-/// The sort key of a daily list: upvotes (highest first), then the entry's `publishedAt`
-/// (newest first), then the source's position. Sort ascending by this key.
-pub fn order_key(upvotes: i64, published_at: DateTime<Utc>, position: i64) -> (i64, i64, i64) {
-    (-upvotes, -published_at.timestamp_millis(), position)
+/// A count a reader sees (upvotes, comments): what the source reported on a list entry (the
+/// entry shown, or the paper's newest one; none when the paper is on no list) plus what was
+/// cast on this server.
+///
+/// ```
+/// assert_eq!(dp_core::shown_count(Some(52), 3), 55);
+/// assert_eq!(dp_core::shown_count(None, 2), 2);
+/// ```
+pub fn shown_count(source: Option<i64>, local: i64) -> i64 {
+    source.unwrap_or(0) + local
 }
+
+/// What a daily list ranks by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankBy {
+    /// [`FeedItem::upvotes`], highest first.
+    ShownUpvotes,
+    /// The entry's `publishedAt`, newest first.
+    Newest,
+    /// The entry's position in its source's list, first first.
+    SourcePosition,
+}
+
+/// How every list (a day, a week, a month, a submitter's) is ranked: the most important rule
+/// first, each later one breaking the ties of those before.
+pub const LIST_RANKING: [RankBy; 3] =
+    [RankBy::ShownUpvotes, RankBy::Newest, RankBy::SourcePosition];
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn item(upvotes: i64, local: i64, hour: u32, position: i64) -> FeedItem {
+        let id = ArxivId::parse("2501.00001").unwrap();
+        FeedItem {
+            entry: FeedEntry {
+                day: NaiveDate::from_ymd_opt(2025, 3, 17).unwrap(),
+                paper_id: id.clone(),
+                position,
+                published_at: Utc.with_ymd_and_hms(2025, 3, 17, hour, 0, 0).unwrap(),
+                submitted_at: None,
+                submitted_by: None,
+                upvotes,
+                num_comments: 0,
+                ai_summary: None,
+                ai_keywords: Vec::new(),
+                github_repo: None,
+                github_stars: None,
+                project_page: None,
+                organization: None,
+                source_json: None,
+                hf: None,
+            },
+            paper: Paper::new(&id, "t", "a"),
+            local_upvotes: local,
+            local_comments: 0,
+        }
+    }
+
     #[test]
-    fn ranks_by_upvotes_then_newest_then_position() {
-        let t = |h| Utc.with_ymd_and_hms(2025, 3, 17, h, 0, 0).unwrap();
+    fn ranks_by_shown_upvotes_then_newest_then_position() {
         let mut rows = [
-            ("a", order_key(3, t(1), 0)),
-            ("b", order_key(5, t(1), 1)),
-            ("c", order_key(3, t(2), 2)),
-            ("d", order_key(3, t(2), 3)),
+            ("a", item(3, 0, 1, 0)),
+            ("b", item(4, 1, 1, 1)),
+            ("c", item(2, 1, 2, 2)),
+            ("d", item(3, 0, 2, 3)),
         ];
-        rows.sort_by_key(|r| r.1);
+        rows.sort_by_key(|r| r.1.rank_key());
         let ids: Vec<_> = rows.iter().map(|r| r.0).collect();
         assert_eq!(ids, ["b", "c", "d", "a"]);
     }

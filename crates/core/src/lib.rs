@@ -8,11 +8,13 @@
 //! * [`period`]: ISO weeks and months of the weekly and monthly lists.
 //! * [`ranking`]: the trending formula.
 //! * [`community`]: user names, comments and authorship claims.
+//! * [`hf`]: Hugging Face daily-papers items, and what they know beyond the paper ([`HfExtras`]).
 
 pub mod arxiv_id;
 pub mod community;
 pub mod day;
 pub mod feed;
+pub mod hf;
 pub mod paper;
 pub mod period;
 pub mod ranking;
@@ -21,7 +23,8 @@ pub mod text;
 pub use arxiv_id::{ArxivId, ArxivIdError};
 pub use community::{ApiToken, Claim, ClaimState, Comment, InputError, TokenScope, User, Username};
 pub use day::{parse_day, DayError};
-pub use feed::{order_key, FeedEntry, FeedItem};
+pub use feed::{shown_count, FeedEntry, FeedItem, RankBy, LIST_RANKING};
+pub use hf::HfExtras;
 pub use paper::{Paper, PaperError};
 pub use period::{Period, PeriodError};
 

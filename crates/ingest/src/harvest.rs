@@ -7,7 +7,7 @@ use crate::formats::hf;
 use crate::{atom, oai, ImportRecord};
 use chrono::{Days, NaiveDate};
 use dp_core::{ArxivId, Outcome};
-use dp_store::{Store, StoreError};
+use dp_store::{Papers, StoreError, Watermarks};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -54,7 +54,7 @@ pub struct HarvestReport {
 impl HarvestReport {
     async fn store(
         &mut self,
-        store: &dyn Store,
+        store: &(impl Papers + ?Sized),
         records: Vec<Result<ImportRecord, String>>,
     ) -> Result<(), StoreError> {
         let mut good = Vec::with_capacity(records.len());
@@ -113,7 +113,7 @@ fn oai_started_key(set: &str) -> String {
 /// from it. At the end, the watermark moves to the day of the chain's first response (a resumed
 /// chain keeps the day it started, stored as `oai:SET:started`).
 pub async fn harvest_oai(
-    store: &dyn Store,
+    store: &(impl Papers + Watermarks + ?Sized),
     fetcher: &dyn Fetcher,
     base_url: &str,
     set: &str,
@@ -241,7 +241,7 @@ pub const HF_REFRESH_DAYS: u64 = 2;
 /// `until` if that is earlier (so the counts of recent lists are refreshed), or a week ago.
 /// Weekends and empty days are fetched too (they answer `[]`). The watermark moves after each day.
 pub async fn harvest_hf(
-    store: &dyn Store,
+    store: &(impl Papers + Watermarks + ?Sized),
     fetcher: &dyn Fetcher,
     base_url: &str,
     since: Option<NaiveDate>,
@@ -291,7 +291,7 @@ pub async fn harvest_hf(
 
 /// Fetches papers by id from the arXiv API (`/api/query?id_list=...`), up to 100 per request.
 pub async fn fetch_ids(
-    store: &dyn Store,
+    store: &(impl Papers + ?Sized),
     fetcher: &dyn Fetcher,
     api_url: &str,
     ids: &[ArxivId],

@@ -8,7 +8,7 @@
 use crate::formats::{read_file, Parsed, ReadOptions};
 use crate::ImportRecord;
 use dp_core::Outcome;
-use dp_store::{Store, StoreError};
+use dp_store::{Papers, StoreError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -175,7 +175,7 @@ enum Msg {
 
 /// Imports files and folders into the store and reports what happened.
 pub async fn import_paths(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Papers>,
     paths: &[PathBuf],
     opts: &ImportOptions,
     progress: &dyn Progress,

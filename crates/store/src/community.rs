@@ -1,15 +1,17 @@
-//! The community half of the store: accounts, sessions, votes, comments, submissions, claims,
-//! moderation and shared rate limits. Part of [`crate::Store`] (a supertrait), implemented once
-//! for both databases by `community_sql!`.
+//! What readers do to papers and what a paper's page shows: votes (one per user and paper,
+//! counted once however often it is clicked), submissions to today's list, hiding by admins,
+//! and the lists on a profile.
 
-use crate::StoreError;
+use crate::backend::{query, CHUNK};
+use crate::changes::touch;
+use crate::ranking::PAPER_UPVOTES;
+use crate::rows::{
+    day_text, parse_day_text, prefixed, EntryRow, PaperRow, ENTRY_COLUMNS, PAPER_COLUMNS,
+};
+use crate::{now_millis, SqlStore, StoreError};
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use dp_core::{
-    ApiToken, ArxivId, Claim, ClaimState, Comment, FeedEntry, FeedItem, Paper, TokenScope, User,
-    Username,
-};
-use std::time::Duration;
+use dp_core::{shown_count, ArxivId, FeedEntry, Paper, User};
 
 /// A paper with everything its page shows from the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,185 +29,26 @@ pub struct PaperDetail {
 }
 
 impl PaperDetail {
-    /// The upvotes a reader sees: the newest list entry's count from its source plus this
-    /// server's votes.
+    /// The upvotes a reader sees: [`shown_count`] of the newest list entry.
     pub fn upvotes(&self) -> i64 {
-        self.entries.first().map_or(0, |e| e.upvotes) + self.local_upvotes
+        shown_count(self.entries.first().map(|e| e.upvotes), self.local_upvotes)
     }
 
-    /// Comments a reader sees: the source's count plus this server's.
+    /// The comments a reader sees: [`shown_count`] of the newest list entry.
     pub fn comments(&self) -> i64 {
-        self.entries.first().map_or(0, |e| e.num_comments) + self.local_comments
+        shown_count(
+            self.entries.first().map(|e| e.num_comments),
+            self.local_comments,
+        )
     }
 }
-
-/// A paper as the search index follows it: its change-cursor position and visibility.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChangedPaper {
-    /// The paper's `seq` (the change cursor) when read.
-    pub seq: i64,
-    /// The metadata.
-    pub paper: Paper,
-    /// Hidden from the lists (and from search) by an admin.
-    pub hidden: bool,
-}
-
-/// A paper with the counts a reader sees, for search results.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PaperSummary {
-    /// The metadata.
-    pub paper: Paper,
-    /// The newest list entry's count from its source plus this server's votes.
-    pub upvotes: i64,
-    /// The newest list entry's comment count plus this server's comments.
-    pub comments: i64,
-}
-
-/// A column of a community table, as `export_rows`/`import_rows` carry it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    /// 64-bit integer.
-    Int,
-    /// Integer or NULL.
-    OptInt,
-    /// Text.
-    Text,
-    /// Text or NULL.
-    OptText,
-    /// Boolean.
-    Bool,
-}
-
-/// A community table: its name, its columns, and the key it is ordered by.
-pub type TableSpec = (
-    &'static str,
-    &'static [(&'static str, ColumnKind)],
-    &'static str,
-);
-
-/// The community tables a store copy carries, in the order they must be written (rows refer to
-/// rows of earlier tables), with their columns and the key they are ordered and deduplicated by.
-/// `paper_flags` is not a table: it is `papers.hidden`, `local_upvotes` and `local_comments`,
-/// which the paper copy does not carry.
-pub const COMMUNITY_TABLES: &[TableSpec] = {
-    use ColumnKind::*;
-    &[
-        (
-            "users",
-            &[
-                ("id", Int),
-                ("name", Text),
-                ("name_key", Text),
-                ("password_hash", Text),
-                ("is_admin", Bool),
-                ("banned", Bool),
-                ("created_at", Int),
-            ],
-            "id",
-        ),
-        (
-            "sessions",
-            &[
-                ("token_hash", Text),
-                ("user_id", Int),
-                ("created_at", Int),
-                ("expires_at", Int),
-            ],
-            "token_hash",
-        ),
-        (
-            "paper_flags",
-            &[
-                ("id", Text),
-                ("hidden", Bool),
-                ("local_upvotes", Int),
-                ("local_comments", Int),
-            ],
-            "id",
-        ),
-        (
-            "votes",
-            &[("user_id", Int), ("paper_id", Text), ("created_at", Int)],
-            "user_id, paper_id",
-        ),
-        (
-            "submissions",
-            &[
-                ("paper_id", Text),
-                ("user_id", Int),
-                ("day", Text),
-                ("created_at", Int),
-            ],
-            "paper_id",
-        ),
-        (
-            "comments",
-            &[
-                ("id", Int),
-                ("paper_id", Text),
-                ("user_id", Int),
-                ("parent_id", OptInt),
-                ("body", Text),
-                ("created_at", Int),
-                ("edited_at", OptInt),
-                ("deleted", Bool),
-            ],
-            "id",
-        ),
-        (
-            "claims",
-            &[
-                ("id", Int),
-                ("paper_id", Text),
-                ("user_id", Int),
-                ("author_name", Text),
-                ("state", Text),
-                ("created_at", Int),
-                ("decided_at", OptInt),
-                ("decided_by", OptInt),
-            ],
-            "id",
-        ),
-        (
-            "api_tokens",
-            &[
-                ("id", Int),
-                ("user_id", Int),
-                ("name", Text),
-                ("token_hash", Text),
-                ("scope", Text),
-                ("created_at", Int),
-                ("last_used_at", OptInt),
-                ("revoked_at", OptInt),
-            ],
-            "id",
-        ),
-        (
-            "subscribers",
-            &[
-                ("id", Int),
-                ("email", Text),
-                ("email_key", Text),
-                ("cadence", Text),
-                ("state", Text),
-                ("user_id", OptInt),
-                ("searches", Text),
-                ("created_at", Int),
-                ("changed_at", Int),
-                ("last_sent_day", OptText),
-                ("last_error", OptText),
-            ],
-            "id",
-        ),
-    ]
-};
 
 /// After a vote: whether the user's vote now stands, and the paper's upvotes as shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VoteState {
     /// The user's upvote is recorded.
     pub voted: bool,
-    /// The source's count on the paper's newest entry plus this server's votes.
+    /// [`PaperDetail::upvotes`] after the vote.
     pub upvotes: i64,
 }
 
@@ -220,44 +63,9 @@ pub enum SubmitOutcome {
     TooMany,
 }
 
-/// The community part of the storage interface. Every method is one transaction.
+/// Votes, submissions, hiding and the paper page's data.
 #[async_trait]
 pub trait Community: Send + Sync {
-    /// Creates an account. The first account of a store is an admin, as is any created with
-    /// `admin`. A name taken in any letter case is a [`StoreError::Conflict`].
-    async fn create_user(
-        &self,
-        name: &Username,
-        password_hash: &str,
-        admin: bool,
-    ) -> Result<User, StoreError>;
-
-    /// An account and its password hash, by name (any letter case).
-    async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
-
-    /// An account by name (any letter case).
-    async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
-
-    /// Grants or removes admin rights.
-    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<(), StoreError>;
-
-    /// Bans or unbans an account; a ban also ends all its sessions.
-    async fn set_banned(&self, user_id: i64, banned: bool) -> Result<(), StoreError>;
-
-    /// Records a session by the hash of its token, valid for `ttl` from now.
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        ttl: Duration,
-    ) -> Result<(), StoreError>;
-
-    /// The account of a live session (unexpired, account not banned).
-    async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
-
-    /// Ends a session.
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-
     /// Casts (`up`) or withdraws a user's upvote. Idempotent: voting twice counts once.
     /// `None` when the paper does not exist.
     async fn set_vote(
@@ -274,41 +82,11 @@ pub trait Community: Send + Sync {
         paper_ids: &[String],
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Adds a comment, or a reply when `parent` is given (a reply to a reply joins the
-    /// top-level comment's thread). `None` when the paper or the parent on that paper is missing.
-    async fn add_comment(
-        &self,
-        paper: &ArxivId,
-        user_id: i64,
-        parent: Option<i64>,
-        body: &str,
-    ) -> Result<Option<Comment>, StoreError>;
-
-    /// One comment.
-    async fn comment(&self, id: i64) -> Result<Option<Comment>, StoreError>;
-
-    /// Replaces a live comment's text.
-    async fn edit_comment(&self, id: i64, body: &str) -> Result<bool, StoreError>;
-
-    /// Deletes a comment (it keeps its place in the thread, without text).
-    async fn delete_comment(&self, id: i64) -> Result<bool, StoreError>;
-
-    /// A paper's comments, oldest first.
-    async fn comments(&self, paper: &ArxivId) -> Result<Vec<Comment>, StoreError>;
-
     /// A paper with its lists and local counts.
     async fn paper_detail(&self, paper: &ArxivId) -> Result<Option<PaperDetail>, StoreError>;
 
     /// Hides a paper from (or shows it again on) every list. `false` when it does not exist.
     async fn set_hidden(&self, paper: &ArxivId, hidden: bool) -> Result<bool, StoreError>;
-
-    /// Every entry from `from` to `to` (inclusive) of papers not hidden, a paper once (its
-    /// entry with the most upvotes), ranked by upvotes then newest.
-    async fn period_feed(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<FeedItem>, StoreError>;
 
     /// Puts a paper on the list of `day` for `user`, unless it is on a list already or the
     /// user submitted `max_per_day` papers in the last 24 hours.
@@ -320,112 +98,225 @@ pub trait Community: Send + Sync {
         max_per_day: i64,
     ) -> Result<SubmitOutcome, StoreError>;
 
-    /// Records a claim to be the author `author_name` of a paper. A repeated claim is a
-    /// [`StoreError::Conflict`].
-    async fn add_claim(
-        &self,
-        user_id: i64,
-        paper: &ArxivId,
-        author_name: &str,
-    ) -> Result<Claim, StoreError>;
-
-    /// Claims, newest first, filtered by state, paper and user when given.
-    async fn claims(
-        &self,
-        state: Option<ClaimState>,
-        paper: Option<&ArxivId>,
-        user_id: Option<i64>,
-    ) -> Result<Vec<Claim>, StoreError>;
-
-    /// An admin's decision on a pending claim. `None` when no such pending claim exists.
-    async fn decide_claim(
-        &self,
-        id: i64,
-        approve: bool,
-        admin_id: i64,
-    ) -> Result<Option<Claim>, StoreError>;
-
     /// Papers the user submitted, newest first.
     async fn submitted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError>;
 
     /// Papers the user upvoted, newest vote first.
     async fn upvoted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError>;
+}
 
-    /// Counts one event against `key` in the current fixed window of `window` and returns the
-    /// count so far in that window. Shared by every server on the store.
-    async fn hit_rate_limit(&self, key: &str, window: Duration) -> Result<i64, StoreError>;
+fn papers_of(rows: Vec<PaperRow>) -> Result<Vec<Paper>, StoreError> {
+    rows.into_iter().map(PaperRow::into_paper).collect()
+}
 
-    /// Records a new API token of `user_id` (only its hash is kept).
-    async fn create_api_token(
+#[async_trait]
+impl Community for SqlStore {
+    async fn set_vote(
         &self,
         user_id: i64,
-        name: &str,
-        token_hash: &str,
-        scope: TokenScope,
-    ) -> Result<ApiToken, StoreError>;
+        paper: &ArxivId,
+        up: bool,
+    ) -> Result<Option<VoteState>, StoreError> {
+        let id = paper.base();
+        let mut tx = self.db.begin_write().await?;
+        let exists: i64 = query("SELECT COUNT(*) FROM papers WHERE id = $1")
+            .bind(id)
+            .scalar(&mut tx)
+            .await?;
+        if exists == 0 {
+            return Ok(None);
+        }
+        // The count moves only when the vote row really appears or disappears, so double
+        // clicks and concurrent requests never count twice.
+        let changed = if up {
+            query(
+                "INSERT INTO votes (user_id, paper_id, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, paper_id) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(id)
+            .bind(now_millis())
+            .execute(&mut tx)
+            .await?
+        } else {
+            query("DELETE FROM votes WHERE user_id = $1 AND paper_id = $2")
+                .bind(user_id)
+                .bind(id)
+                .execute(&mut tx)
+                .await?
+        };
+        if changed == 1 {
+            query("UPDATE papers SET local_upvotes = local_upvotes + $1 WHERE id = $2")
+                .bind(if up { 1i64 } else { -1i64 })
+                .bind(id)
+                .execute(&mut tx)
+                .await?;
+            touch(&mut tx, id).await?;
+        }
+        let upvotes: i64 = query(format!(
+            "SELECT {PAPER_UPVOTES} FROM papers p WHERE p.id = $1"
+        ))
+        .bind(id)
+        .scalar(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(VoteState { voted: up, upvotes }))
+    }
 
-    /// A user's API tokens, newest first, revoked ones included.
-    async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError>;
-
-    /// Revokes one of the user's live tokens. `false` when the user has no such live token.
-    async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> Result<bool, StoreError>;
-
-    /// The owner and scope of a live token (not revoked, owner not banned), noting its use
-    /// (at most once a minute).
-    async fn api_token_user(
+    async fn voted_papers(
         &self,
-        token_hash: &str,
-    ) -> Result<Option<(User, TokenScope)>, StoreError>;
+        user_id: i64,
+        paper_ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in paper_ids.chunks(CHUNK) {
+            let mut q = query("SELECT paper_id FROM votes WHERE user_id = $1 AND paper_id IN (")
+                .bind(user_id);
+            q.push_binds(chunk.iter().map(String::as_str)).push(")");
+            out.extend(q.scalars::<String>(&self.db).await?);
+        }
+        Ok(out)
+    }
 
-    /// List entries put there by `submitter` (a user name, exact), of papers not hidden, newest
-    /// day first (then as a daily list is ranked), at most `limit`.
-    async fn submitter_feed(
+    async fn paper_detail(&self, paper: &ArxivId) -> Result<Option<PaperDetail>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            paper: PaperRow,
+            hidden: bool,
+            local_upvotes: i64,
+            local_comments: i64,
+        }
+        let row: Option<Row> = query(format!(
+            "SELECT {PAPER_COLUMNS}, hidden, local_upvotes, local_comments FROM papers WHERE id = $1"
+        ))
+        .bind(paper.base())
+        .fetch_optional(&self.db)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let entries: Vec<EntryRow> = query(format!(
+            "SELECT {ENTRY_COLUMNS} FROM feed_entries WHERE paper_id = $1 ORDER BY day DESC"
+        ))
+        .bind(paper.base())
+        .fetch_all(&self.db)
+        .await?;
+        Ok(Some(PaperDetail {
+            paper: row.paper.into_paper()?,
+            hidden: row.hidden,
+            local_upvotes: row.local_upvotes,
+            local_comments: row.local_comments,
+            entries: entries
+                .into_iter()
+                .map(EntryRow::into_entry)
+                .collect::<Result<_, _>>()?,
+        }))
+    }
+
+    async fn set_hidden(&self, paper: &ArxivId, hidden: bool) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin_write().await?;
+        let n = query("UPDATE papers SET hidden = $1 WHERE id = $2")
+            .bind(hidden)
+            .bind(paper.base())
+            .execute(&mut tx)
+            .await?;
+        if n == 1 {
+            touch(&mut tx, paper.base()).await?;
+        }
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn submit_paper(
         &self,
-        submitter: &str,
-        limit: i64,
-    ) -> Result<Vec<FeedItem>, StoreError>;
+        user: &User,
+        paper: &ArxivId,
+        day: NaiveDate,
+        max_per_day: i64,
+    ) -> Result<SubmitOutcome, StoreError> {
+        let id = paper.base();
+        let now = now_millis();
+        let mut tx = self.db.begin_write().await?;
+        let on_list: Option<String> =
+            query("SELECT MAX(day) FROM feed_entries WHERE paper_id = $1")
+                .bind(id)
+                .scalar(&mut tx)
+                .await?;
+        if let Some(d) = on_list {
+            return Ok(SubmitOutcome::Duplicate(parse_day_text(&d)?));
+        }
+        let recent: i64 =
+            query("SELECT COUNT(*) FROM submissions WHERE user_id = $1 AND created_at > $2")
+                .bind(user.id)
+                .bind(now - 86_400_000)
+                .scalar(&mut tx)
+                .await?;
+        if recent >= max_per_day {
+            return Ok(SubmitOutcome::TooMany);
+        }
+        let d = day_text(day);
+        // Two people submitting the same paper at once: the second finds the row.
+        let inserted = query(
+            "INSERT INTO submissions (paper_id, user_id, day, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (paper_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(user.id)
+        .bind(&d)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        if inserted == 0 {
+            let existing: String = query("SELECT day FROM submissions WHERE paper_id = $1")
+                .bind(id)
+                .scalar(&mut tx)
+                .await?;
+            return Ok(SubmitOutcome::Duplicate(parse_day_text(&existing)?));
+        }
+        query(
+            "INSERT INTO feed_entries (day, paper_id, position, published_at, submitted_at, \
+             submitted_by, upvotes, num_comments, ai_keywords) \
+             VALUES ($1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM feed_entries WHERE day = $1), \
+             $3, $4, $5, 0, 0, '[]')",
+        )
+        .bind(&d)
+        .bind(id)
+        .bind(now)
+        .bind(now)
+        .bind(&user.name)
+        .execute(&mut tx)
+        .await?;
+        touch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(SubmitOutcome::Submitted(day))
+    }
 
-    /// Papers not hidden, by arXiv publication time, newest first, starting after the cursor
-    /// `(published_at in ms, bare id)` when given, at most `limit`. Papers without a publication
-    /// time are not listed.
-    async fn papers_page(
-        &self,
-        after: Option<(i64, String)>,
-        limit: i64,
-    ) -> Result<Vec<PaperSummary>, StoreError>;
+    async fn submitted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
+        papers_of(
+            query(format!(
+                "SELECT {} FROM submissions s JOIN papers p ON p.id = s.paper_id \
+                 WHERE s.user_id = $1 ORDER BY s.created_at DESC LIMIT $2",
+                prefixed(PAPER_COLUMNS, "p")
+            ))
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(&self.db)
+            .await?,
+        )
+    }
 
-    /// Removes expired sessions and rate-limit windows older than a day.
-    async fn purge_expired(&self) -> Result<(), StoreError>;
-
-    /// The papers with these bare ids (in no particular order; missing ids are left out).
-    async fn papers_by_ids(&self, ids: &[String]) -> Result<Vec<PaperSummary>, StoreError>;
-
-    /// Rows of one of [`COMMUNITY_TABLES`] in key order, skipping `offset`, at most `limit`;
-    /// each row is its columns as JSON values. For copying a store.
-    async fn export_rows(
-        &self,
-        table: &str,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<Vec<serde_json::Value>>, StoreError>;
-
-    /// Writes rows exported by [`Community::export_rows`] (rows already present are kept),
-    /// in one transaction.
-    async fn import_rows(
-        &self,
-        table: &str,
-        rows: &[Vec<serde_json::Value>],
-    ) -> Result<(), StoreError>;
-
-    /// Papers whose change cursor is above `after`, in cursor order, at most `limit`: what a
-    /// search index must (re)index to catch up.
-    async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError>;
-
-    /// The change cursor: the highest `seq` of any paper. It rises whenever a paper, its lists,
-    /// votes, comments or visibility change.
-    async fn change_marker(&self) -> Result<i64, StoreError>;
-
-    /// Waits until another process may have changed papers, or `timeout` passes (PostgreSQL:
-    /// `LISTEN`; SQLite: the timeout, callers then compare [`Community::change_marker`]).
-    async fn wait_for_change(&self, timeout: Duration);
+    async fn upvoted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
+        papers_of(
+            query(format!(
+                "SELECT {} FROM votes v JOIN papers p ON p.id = v.paper_id \
+                 WHERE v.user_id = $1 ORDER BY v.created_at DESC LIMIT $2",
+                prefixed(PAPER_COLUMNS, "p")
+            ))
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(&self.db)
+            .await?,
+        )
+    }
 }

@@ -101,7 +101,7 @@ pub async fn copy_store(
 
     // Community tables, in dependency order. Re-running copies again from the start of each
     // table; rows already present are kept, so that is harmless.
-    for (table, _, _) in crate::community::COMMUNITY_TABLES {
+    for (table, _, _) in crate::transfer::COMMUNITY_TABLES {
         let mut offset = 0;
         loop {
             let rows = from.export_rows(table, offset, batch).await?;
@@ -164,7 +164,7 @@ pub async fn checksum(store: &dyn Store, batch: i64) -> Result<u64, StoreError> 
         }
         after = Some(last);
     }
-    for (table, _, _) in crate::community::COMMUNITY_TABLES {
+    for (table, _, _) in crate::transfer::COMMUNITY_TABLES {
         let mut offset = 0;
         loop {
             let rows = store.export_rows(table, offset, batch).await?;

@@ -20,7 +20,7 @@ pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
 /// The columns of `feed_entries`, in the order the SQL uses them.
 pub(crate) const ENTRY_COLUMNS: &str = "day, paper_id, position, published_at, submitted_at, \
      submitted_by, upvotes, num_comments, ai_summary, ai_keywords, github_repo, github_stars, \
-     project_page, organization, source_json";
+     project_page, organization, source_json, hf_extras";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PaperRow {
@@ -57,6 +57,7 @@ pub(crate) struct EntryRow {
     pub project_page: Option<String>,
     pub organization: Option<String>,
     pub source_json: Option<String>,
+    pub hf_extras: Option<String>,
 }
 
 /// A feed entry joined with its paper, as `day_feed` selects it.
@@ -88,11 +89,23 @@ pub(crate) const FEED_PAPER_COLUMNS: &str = "p.version AS p_version, p.title AS 
      p.project_page AS p_project_page, p.local_upvotes AS p_local_upvotes, \
      p.local_comments AS p_local_comments";
 
-fn time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+/// A day as stored: `YYYY-MM-DD` text.
+pub(crate) fn day_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// A stored day.
+pub(crate) fn parse_day_text(s: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("day {s:?}: {e}")))
+}
+
+/// A stored time (epoch milliseconds).
+pub(crate) fn time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms}")))
 }
 
-fn opt_time(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub(crate) fn opt_time(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
     ms.map(time).transpose()
 }
 
@@ -100,12 +113,18 @@ fn json_list(s: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("list {s:?}: {e}")))
 }
 
+/// An entry's Hugging Face extras as stored.
+pub(crate) fn hf_json(hf: Option<&dp_core::HfExtras>) -> Option<String> {
+    // Serialising plain strings, lists and flags cannot fail.
+    hf.and_then(|x| serde_json::to_string(x).ok())
+}
+
 pub(crate) fn to_json_list(v: &[String]) -> String {
     // Serialising a list of strings cannot fail.
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
-fn id(s: &str) -> Result<ArxivId, StoreError> {
+pub(crate) fn id(s: &str) -> Result<ArxivId, StoreError> {
     ArxivId::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -136,8 +155,7 @@ impl PaperRow {
 impl EntryRow {
     pub fn into_entry(self) -> Result<FeedEntry, StoreError> {
         Ok(FeedEntry {
-            day: NaiveDate::parse_from_str(&self.day, "%Y-%m-%d")
-                .map_err(|e| StoreError::Corrupt(format!("day {:?}: {e}", self.day)))?,
+            day: parse_day_text(&self.day)?,
             paper_id: id(&self.paper_id)?,
             position: self.position,
             published_at: time(self.published_at)?,
@@ -152,6 +170,12 @@ impl EntryRow {
             project_page: self.project_page,
             organization: self.organization,
             source_json: self.source_json,
+            // NULL: not filled yet; `null`: no extras.
+            hf: match self.hf_extras.as_deref() {
+                None => None,
+                Some(text) => serde_json::from_str(text)
+                    .map_err(|e| StoreError::Corrupt(format!("hf_extras: {e}")))?,
+            },
         })
     }
 }
@@ -179,136 +203,6 @@ impl FeedRow {
             paper,
             local_upvotes: self.p_local_upvotes,
             local_comments: self.p_local_comments,
-        })
-    }
-}
-
-/// The columns of `users` a [`UserRow`] reads.
-pub(crate) const USER_COLUMNS: &str = "id, name, is_admin, banned, created_at";
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    pub id: i64,
-    pub name: String,
-    pub is_admin: bool,
-    pub banned: bool,
-    pub created_at: i64,
-}
-
-impl UserRow {
-    pub fn into_user(self) -> Result<dp_core::User, StoreError> {
-        Ok(dp_core::User {
-            id: self.id,
-            name: self.name,
-            is_admin: self.is_admin,
-            banned: self.banned,
-            created_at: time(self.created_at)?,
-        })
-    }
-}
-
-/// The columns of `api_tokens` a [`TokenRow`] reads.
-pub(crate) const TOKEN_COLUMNS: &str =
-    "id, user_id, name, scope, created_at, last_used_at, revoked_at";
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct TokenRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub name: String,
-    pub scope: String,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
-
-impl TokenRow {
-    pub fn into_token(self) -> Result<dp_core::ApiToken, StoreError> {
-        Ok(dp_core::ApiToken {
-            id: self.id,
-            user_id: self.user_id,
-            name: self.name,
-            scope: scope(&self.scope)?,
-            created_at: time(self.created_at)?,
-            last_used_at: self.last_used_at.map(time).transpose()?,
-            revoked_at: self.revoked_at.map(time).transpose()?,
-        })
-    }
-}
-
-/// A stored token scope.
-pub(crate) fn scope(s: &str) -> Result<dp_core::TokenScope, StoreError> {
-    dp_core::TokenScope::parse(s)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown token scope {s:?}")))
-}
-
-/// A comment joined with its author's name.
-pub(crate) const COMMENT_SELECT: &str = "SELECT c.id, c.paper_id, c.user_id, u.name AS author, \
-     c.parent_id, c.body, c.created_at, c.edited_at, c.deleted \
-     FROM comments c JOIN users u ON u.id = c.user_id";
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct CommentRow {
-    pub id: i64,
-    pub paper_id: String,
-    pub user_id: i64,
-    pub author: String,
-    pub parent_id: Option<i64>,
-    pub body: String,
-    pub created_at: i64,
-    pub edited_at: Option<i64>,
-    pub deleted: bool,
-}
-
-impl CommentRow {
-    pub fn into_comment(self) -> Result<dp_core::Comment, StoreError> {
-        Ok(dp_core::Comment {
-            id: self.id,
-            paper_id: self.paper_id,
-            user_id: self.user_id,
-            author: self.author,
-            parent_id: self.parent_id,
-            body: if self.deleted {
-                String::new()
-            } else {
-                self.body
-            },
-            created_at: time(self.created_at)?,
-            edited_at: opt_time(self.edited_at)?,
-            deleted: self.deleted,
-        })
-    }
-}
-
-/// A claim joined with its paper's title and its user's name.
-pub(crate) const CLAIM_SELECT: &str = "SELECT c.id, c.paper_id, p.title AS paper_title, \
-     c.user_id, u.name AS username, c.author_name, c.state, c.created_at \
-     FROM claims c JOIN users u ON u.id = c.user_id JOIN papers p ON p.id = c.paper_id";
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct ClaimRow {
-    pub id: i64,
-    pub paper_id: String,
-    pub paper_title: String,
-    pub user_id: i64,
-    pub username: String,
-    pub author_name: String,
-    pub state: String,
-    pub created_at: i64,
-}
-
-impl ClaimRow {
-    pub fn into_claim(self) -> Result<dp_core::Claim, StoreError> {
-        Ok(dp_core::Claim {
-            state: dp_core::ClaimState::parse(&self.state)
-                .ok_or_else(|| StoreError::Corrupt(format!("claim state {:?}", self.state)))?,
-            id: self.id,
-            paper_id: self.paper_id,
-            paper_title: self.paper_title,
-            user_id: self.user_id,
-            username: self.username,
-            author_name: self.author_name,
-            created_at: time(self.created_at)?,
         })
     }
 }

@@ -1,64 +1,8 @@
 //! Hugging Face daily-papers API items (`/api/daily_papers?date=DAY`).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
+use dp_core::hf::HfItem;
 use dp_core::{ArxivId, FeedEntry, Paper, Record};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Item {
-    paper: HfPaper,
-    #[serde(rename = "publishedAt")]
-    published_at: Option<DateTime<Utc>>,
-    summary: Option<String>,
-    #[serde(rename = "numComments", default)]
-    num_comments: Option<i64>,
-    #[serde(rename = "submittedBy")]
-    submitted_by: Option<User>,
-    organization: Option<Org>,
-}
-
-#[derive(Deserialize)]
-struct HfPaper {
-    id: String,
-    title: String,
-    summary: Option<String>,
-    #[serde(default)]
-    authors: Vec<Author>,
-    #[serde(rename = "publishedAt")]
-    published_at: Option<DateTime<Utc>>,
-    #[serde(rename = "submittedOnDailyAt")]
-    submitted_on_daily_at: Option<DateTime<Utc>>,
-    #[serde(rename = "submittedOnDailyBy")]
-    submitted_on_daily_by: Option<User>,
-    #[serde(default)]
-    upvotes: Option<i64>,
-    ai_summary: Option<String>,
-    ai_keywords: Option<Vec<String>>,
-    #[serde(rename = "githubRepo")]
-    github_repo: Option<String>,
-    #[serde(rename = "githubStars")]
-    github_stars: Option<i64>,
-    #[serde(rename = "projectPage")]
-    project_page: Option<String>,
-    organization: Option<Org>,
-}
-
-#[derive(Deserialize)]
-struct Author {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct User {
-    user: Option<String>,
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Org {
-    name: Option<String>,
-    fullname: Option<String>,
-}
 
 fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
@@ -75,15 +19,18 @@ pub fn parse_item(
     day: Option<NaiveDate>,
     position: i64,
 ) -> Result<(Record, Option<String>), String> {
-    let item: Item =
-        serde_json::from_str(raw).map_err(|e| format!("not a daily-papers item: {e}"))?;
-    let p = item.paper;
+    let item = HfItem::parse(raw).map_err(|e| format!("not a daily-papers item: {e}"))?;
+    let p = &item.paper;
     let id = ArxivId::parse(&p.id).map_err(|e| e.to_string())?;
-    let abstract_text = p.summary.or(item.summary).unwrap_or_default();
-    let mut paper = Paper::new(&id, &p.title, &abstract_text);
+    let abstract_text = p
+        .summary
+        .as_ref()
+        .or(item.summary.as_ref())
+        .map_or("", String::as_str);
+    let mut paper = Paper::new(&id, &p.title, abstract_text);
     paper.authors = p
         .authors
-        .into_iter()
+        .iter()
         .map(|a| dp_core::text::normalize(&a.name))
         .collect();
     paper.published = p.published_at;
@@ -102,30 +49,33 @@ pub fn parse_item(
         .published_at
         .or(p.published_at)
         .ok_or("missing publishedAt")?;
-    let submitted_by = p
-        .submitted_on_daily_by
-        .and_then(|u| u.user.or(u.name))
-        .or_else(|| item.submitted_by.and_then(|u| u.name.or(u.user)));
-    let organization = item
-        .organization
-        .or(p.organization)
-        .and_then(|o| o.name.or(o.fullname));
+    let submitted_by = item.submitter_name();
+    let organization = item.organization_name();
+    let (submitted_at, upvotes, num_comments) =
+        (p.submitted_on_daily_at, p.upvotes, item.num_comments);
+    let (ai_summary, ai_keywords) = (non_empty(p.ai_summary.clone()), p.ai_keywords.clone());
+    let (github_repo, github_stars, project_page) = (
+        p.github_repo.clone(),
+        p.github_stars,
+        p.project_page.clone(),
+    );
     let entry = FeedEntry {
         day,
         paper_id: id.unversioned(),
         position,
         published_at,
-        submitted_at: p.submitted_on_daily_at,
+        submitted_at,
         submitted_by,
-        upvotes: p.upvotes.unwrap_or(0),
-        num_comments: item.num_comments.unwrap_or(0),
-        ai_summary: non_empty(p.ai_summary),
-        ai_keywords: p.ai_keywords.unwrap_or_default(),
-        github_repo: non_empty(p.github_repo),
-        github_stars: p.github_stars,
-        project_page: non_empty(p.project_page),
+        upvotes: upvotes.unwrap_or(0),
+        num_comments: num_comments.unwrap_or(0),
+        ai_summary,
+        ai_keywords: ai_keywords.unwrap_or_default(),
+        github_repo: non_empty(github_repo),
+        github_stars,
+        project_page: non_empty(project_page),
         organization,
         source_json: Some(raw.to_string()),
+        hf: Some(item.extras()),
     };
     Ok((
         Record {

@@ -1,29 +1,18 @@
-//! The embedded store: one SQLite file in WAL mode.
+//! The embedded database: one SQLite file in WAL mode, a pool of 8 connections, `busy_timeout`
+//! 10 s, foreign keys on, and a background task that folds the write-ahead log into the file.
 
-use crate::community_sql::community_sql;
-use crate::plan::{batch_ids, plan};
-use crate::rows::{
-    prefixed, to_json_list, EntryRow, FeedRow, PaperRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS,
-    PAPER_COLUMNS,
-};
-use crate::sql::sql_store;
-use crate::{millis, now_millis, Job, NewJob, Stats, Store, StoreError};
-use async_trait::async_trait;
-use chrono::NaiveDate;
-use dp_core::{ArxivId, FeedEntry, FeedItem, Outcome, Paper, Record};
+use crate::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::SqlitePool;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Rows per multi-row statement; keeps bound parameters far below SQLite's limit.
-const CHUNK: usize = 400;
-
-/// The SQLite implementation of [`Store`].
+/// An open SQLite database.
 #[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    _checkpointer: std::sync::Arc<Checkpointer>,
+pub(crate) struct SqliteDb {
+    pub(super) pool: SqlitePool,
+    _checkpointer: Arc<Checkpointer>,
 }
 
 /// Copies the write-ahead log into the database file in the background, off the writers' path
@@ -69,9 +58,9 @@ async fn checkpoint_loop(pool: SqlitePool) {
     }
 }
 
-impl SqliteStore {
+impl SqliteDb {
     /// Opens (creating when missing) the database file at `path` and runs the migrations.
-    pub async fn open(path: &str) -> Result<SqliteStore, StoreError> {
+    pub(super) async fn open(path: &str) -> Result<SqliteDb, StoreError> {
         if let Some(parent) = std::path::Path::new(path).parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|e| {
@@ -99,64 +88,28 @@ impl SqliteStore {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let checkpointer = Checkpointer(tokio::spawn(checkpoint_loop(pool.clone())));
-        Ok(SqliteStore {
+        Ok(SqliteDb {
             pool,
-            _checkpointer: std::sync::Arc::new(checkpointer),
+            _checkpointer: Arc::new(checkpointer),
         })
     }
 
-    /// The connection pool, for consistent backups and maintenance.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// A consistent copy of the live database in one file (`VACUUM INTO`), readers and writers
+    /// carrying on meanwhile. Refuses to overwrite an existing file.
+    pub(super) async fn vacuum_into(&self, dest: &std::path::Path) -> Result<(), StoreError> {
+        if dest.exists() {
+            return Err(StoreError::Unsupported(format!(
+                "{} exists; choose a new file for the backup",
+                dest.display()
+            )));
+        }
+        let path = dest.to_str().ok_or_else(|| {
+            StoreError::Unsupported(format!("backup path {} is not UTF-8", dest.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
-}
-
-sql_store!(
-    SqliteStore,
-    Sqlite,
-    begin = Some("BEGIN IMMEDIATE"),
-    seq_expr = None::<&str>,
-    id_lock = None::<&str>,
-    row_lock = "",
-    claim_lock = "",
-    backup = vacuum_into
-);
-
-community_sql!(
-    SqliteStore,
-    Sqlite,
-    begin = Some("BEGIN IMMEDIATE"),
-    next_seq = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM papers)",
-    wait = wait_sqlite,
-    after_import = nothing_after_import
-);
-
-/// SQLite's `AUTOINCREMENT` keeps up with explicit ids by itself.
-async fn nothing_after_import(_: &SqlitePool, _: &str) -> Result<(), StoreError> {
-    Ok(())
-}
-
-/// One SQLite file has one server: changes made by other processes (a CLI import) are found by
-/// comparing the change marker after the timeout.
-async fn wait_sqlite(_: &SqliteStore, timeout: Duration) {
-    tokio::time::sleep(timeout).await;
-}
-
-/// A consistent copy of the live database in one file (`VACUUM INTO`), readers and writers
-/// carrying on meanwhile. Refuses to overwrite an existing file.
-async fn vacuum_into(pool: &SqlitePool, dest: &std::path::Path) -> Result<(), StoreError> {
-    if dest.exists() {
-        return Err(StoreError::Unsupported(format!(
-            "{} exists; choose a new file for the backup",
-            dest.display()
-        )));
-    }
-    let path = dest.to_str().ok_or_else(|| {
-        StoreError::Unsupported(format!("backup path {} is not UTF-8", dest.display()))
-    })?;
-    sqlx::query("VACUUM INTO $1")
-        .bind(path)
-        .execute(pool)
-        .await?;
-    Ok(())
 }

@@ -1,0 +1,84 @@
+//! The change cursor: `papers.seq` rises whenever a paper, its lists, votes, comments, claims,
+//! vector or visibility change. Page caches and search indexes follow it (on PostgreSQL a later
+//! commit can carry a lower `seq`, so followers re-read a margin behind the highest seen).
+
+use crate::backend::{query, Tx};
+use crate::rows::{PaperRow, PAPER_COLUMNS};
+use crate::{SqlStore, StoreError};
+use async_trait::async_trait;
+use dp_core::Paper;
+use std::time::Duration;
+
+/// A paper as the search index follows it: its change-cursor position and visibility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedPaper {
+    /// The paper's `seq` (the change cursor) when read.
+    pub seq: i64,
+    /// The metadata.
+    pub paper: Paper,
+    /// Hidden from the lists (and from search) by an admin.
+    pub hidden: bool,
+}
+
+/// Following changes.
+#[async_trait]
+pub trait Changes: Send + Sync {
+    /// Papers whose change cursor is above `after`, in cursor order, at most `limit`: what a
+    /// search index must (re)index to catch up.
+    async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError>;
+
+    /// The change cursor: the highest `seq` of any paper.
+    async fn change_marker(&self) -> Result<i64, StoreError>;
+
+    /// Waits until another process may have changed papers, or `timeout` passes (PostgreSQL:
+    /// `LISTEN`; SQLite: the timeout, callers then compare [`Changes::change_marker`]).
+    async fn wait_for_change(&self, timeout: Duration);
+}
+
+/// Raises a paper's change cursor, so caches and indexes see that something of it changed.
+pub(crate) async fn touch(tx: &mut Tx, paper_id: &str) -> Result<(), StoreError> {
+    let mut q = query("UPDATE papers SET seq = ");
+    tx.push_next_seq(&mut q).await?;
+    q.push(" WHERE id = ").push_bind(paper_id);
+    q.execute(tx).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Changes for SqlStore {
+    async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            paper: PaperRow,
+            seq: i64,
+            hidden: bool,
+        }
+        query(format!(
+            "SELECT {PAPER_COLUMNS}, seq, hidden FROM papers WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all::<Row>(&self.db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(ChangedPaper {
+                seq: r.seq,
+                hidden: r.hidden,
+                paper: r.paper.into_paper()?,
+            })
+        })
+        .collect()
+    }
+
+    async fn change_marker(&self) -> Result<i64, StoreError> {
+        query("SELECT COALESCE(MAX(seq), 0) FROM papers")
+            .scalar(&self.db)
+            .await
+    }
+
+    async fn wait_for_change(&self, timeout: Duration) {
+        self.db.wait_for_change(timeout).await
+    }
+}
