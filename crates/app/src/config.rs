@@ -97,12 +97,11 @@ impl Default for MailConfig {
 
 impl MailConfig {
     /// The SMTP settings (reads `smtp_ca_file`).
-    pub fn smtp(&self) -> anyhow::Result<dp_mail::SmtpSettings> {
+    pub fn smtp(&self) -> Result<dp_mail::SmtpSettings, crate::Error> {
         let ca_pem = match &self.smtp_ca_file {
-            Some(f) => Some(
-                std::fs::read(f)
-                    .map_err(|e| anyhow::anyhow!("mail.smtp_ca_file {}: {e}", f.display()))?,
-            ),
+            Some(f) => Some(std::fs::read(f).map_err(|e| {
+                crate::Error::Invalid(format!("mail.smtp_ca_file {}: {e}", f.display()))
+            })?),
             None => None,
         };
         Ok(dp_mail::SmtpSettings {
@@ -159,14 +158,14 @@ pub struct CommunityConfig {
 
 impl Default for CommunityConfig {
     fn default() -> Self {
-        let w = dp_web::WebSettings::default();
+        let r = crate::Rules::default();
         CommunityConfig {
-            submit_max_age_days: w.submit_max_age_days,
-            submissions_per_day: w.submissions_per_day,
-            logins_per_15min: w.logins_per_15min,
-            signups_per_hour: w.signups_per_hour,
-            writes_per_minute: w.writes_per_minute,
-            api_requests_per_minute: w.api_requests_per_minute,
+            submit_max_age_days: r.submit_max_age_days,
+            submissions_per_day: r.submissions_per_day,
+            logins_per_15min: r.logins_per_15min,
+            signups_per_hour: r.signups_per_hour,
+            writes_per_minute: r.writes_per_minute,
+            api_requests_per_minute: 600,
         }
     }
 }
@@ -312,25 +311,25 @@ impl Config {
         c
     }
 
-    /// What the web layer needs from the configuration.
-    pub fn web_settings(&self) -> dp_web::WebSettings {
+    /// The rules use cases follow.
+    pub fn rules(&self) -> crate::Rules {
         let c = &self.community;
-        dp_web::WebSettings {
+        crate::Rules {
             site_name: self.site_name.clone(),
-            secure_cookies: self
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
-            trust_proxy_headers: self.trust_proxy_headers,
             arxiv_api_url: self.harvest.arxiv_api_url.clone(),
             submit_max_age_days: c.submit_max_age_days,
             submissions_per_day: c.submissions_per_day,
             logins_per_15min: c.logins_per_15min,
             signups_per_hour: c.signups_per_hour,
             writes_per_minute: c.writes_per_minute,
-            api_requests_per_minute: c.api_requests_per_minute,
-            public_url: self.public_url.clone(),
         }
+    }
+
+    /// The site's address for links in mails: `public_url`, else this server's `listen`.
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     /// The fetch policy for harvests.

@@ -1,9 +1,9 @@
 //! `dailypapers bench import`: import throughput and peak memory, against baselines measured in
 //! the same run (parsing alone, and a plain batched INSERT of the same rows into SQLite).
 
-use crate::config::Config;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use dp_app::config::Config;
 use dp_ingest::formats::{read_file, Parsed, ReadOptions};
 use dp_ingest::import::{expand_paths, import_paths, ImportOptions, NoProgress};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};

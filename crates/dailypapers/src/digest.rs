@@ -1,14 +1,13 @@
 //! `dailypapers digest`: sends (or, with `--dry-run`, prints) the digest run of a day through
 //! the store's outbox, so a killed run started again sends each subscriber's digest once.
 
-use crate::config::Config;
 use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
-use chrono::NaiveDate;
 use clap::Args;
-use dp_mail::run::{dry_run, run_digest, RunConfig};
+use dp_app::config::Config;
+use dp_app::digests::{matcher, run_config};
+use dp_mail::run::{dry_run, run_digest};
 use dp_store::{Cadence, Store};
-use dp_web::pages::digests::IndexMatcher;
 use std::sync::Arc;
 
 /// Arguments of `digest`.
@@ -26,44 +25,6 @@ pub struct DigestArgs {
     /// Print one JSON object at the end.
     #[arg(long)]
     json: bool,
-}
-
-/// The keyword index for saved searches: this server's, else one built in memory.
-pub async fn matcher(store: &dyn Store, config: &Config) -> Result<IndexMatcher> {
-    let dir = config.index_dir();
-    let index = match dp_search::KeywordIndex::open_read_only(&dir) {
-        Ok(i) => Arc::new(i),
-        Err(_) => {
-            let index = Arc::new(dp_search::KeywordIndex::open(None)?);
-            let follower = dp_search::follow::Follower::new(index.clone());
-            follower.catch_up(store, &|_| {}).await?;
-            index
-        }
-    };
-    Ok(IndexMatcher(
-        dp_search::follow::Follower::new(index).engine(),
-    ))
-}
-
-/// The run settings of the configuration for `cadence` and `day`.
-pub fn run_config(config: &Config, cadence: Cadence, day: NaiveDate) -> Result<RunConfig> {
-    Ok(RunConfig {
-        cadence,
-        day,
-        site: config.site_name.clone(),
-        base_url: config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.listen)),
-        from: dp_mail::compose::mailbox(&config.mail.from)?,
-        top_n: config.mail.top_papers,
-        per_search: config.mail.papers_per_search,
-        concurrency: config.mail.concurrency,
-        batch: 200,
-        max_attempts: 5,
-        retry_wait: std::time::Duration::from_secs(120),
-        link_days: 90,
-    })
 }
 
 /// Runs `digest`.

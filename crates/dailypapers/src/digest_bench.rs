@@ -3,8 +3,8 @@
 //! store, composing or saved searches), for several numbers of subscribers.
 
 use crate::bench::{peak_rss, reset_peak};
-use crate::config::Config;
 use anyhow::{bail, Result};
+use dp_app::config::Config;
 use dp_mail::run::{run_digest, RunConfig};
 use dp_mail::{Mailer, SmtpMailer};
 use dp_store::{Cadence, Store, SubState};
@@ -132,9 +132,9 @@ pub async fn run(
         mail.smtp_security = dp_mail::SmtpSecurity::Plain;
         let mailer = SmtpMailer::new(&mail.smtp()?)?;
         let baseline = raw_smtp(&mailer, n, config.mail.concurrency).await?;
-        let matcher = crate::digest::matcher(store.as_ref(), config).await?;
+        let matcher = dp_app::digests::matcher(store.as_ref(), config).await?;
         let mut cfg: RunConfig =
-            crate::digest::run_config(config, Cadence::Daily, dp_core::parse_day("2025-03-14")?)?;
+            dp_app::digests::run_config(config, Cadence::Daily, dp_core::parse_day("2025-03-14")?)?;
         cfg.from = dp_mail::compose::mailbox("Daily Papers <digest@papers.test>")?;
         let signer = dp_mail::Signer::new(b"bench secret, not for production");
         reset_peak();

@@ -1,18 +1,17 @@
 //! `dailypapers`: the self-hosted Daily Papers server and its tools.
 
 mod bench;
-mod config;
 mod digest;
 mod digest_bench;
 mod load;
 mod progress;
 mod scale_bench;
 mod search_bench;
-mod worker;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use config::Config;
+use dp_app::config::Config;
+use dp_app::App;
 use dp_core::ArxivId;
 use dp_ingest::fetch::HttpFetcher;
 use dp_ingest::formats::{Format, ReadOptions};
@@ -330,7 +329,7 @@ async fn run(command: Command, store: Arc<dyn dp_store::Store>, config: &Config)
             println!("backup written to {}", args.dest.display());
             Ok(())
         }
-        Command::User(cmd) => user(store, cmd).await,
+        Command::User(cmd) => user(store, config, cmd).await,
         Command::Reindex => reindex(store, config).await,
         Command::Search(args) => search_cli(store, config, args).await,
         Command::Embed(args) => embed_cli(store, config, args).await,
@@ -484,20 +483,16 @@ async fn import_vectors(
     Ok(())
 }
 
-async fn user(store: Arc<dyn dp_store::Store>, cmd: UserCommand) -> Result<()> {
+async fn user(store: Arc<dyn dp_store::Store>, config: &Config, cmd: UserCommand) -> Result<()> {
+    let app = App::new(store, config.rules());
     match cmd {
         UserCommand::Create { name, admin } => {
-            let name = dp_core::Username::parse(&name)?;
             let mut password = String::new();
             std::io::stdin()
                 .read_line(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
-            dp_core::community::check_password(&password)?;
-            let hash = dp_web::auth::hash_password(password)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            let u = store.create_user(&name, &hash, admin).await?;
+            let u = app.create_user(&name, password, admin).await?;
             println!(
                 "created {}{}",
                 u.name,
@@ -505,11 +500,7 @@ async fn user(store: Arc<dyn dp_store::Store>, cmd: UserCommand) -> Result<()> {
             );
         }
         UserCommand::Admin { name, revoke } => {
-            let u = store
-                .user_by_name(&name)
-                .await?
-                .with_context(|| format!("no user named {name}"))?;
-            store.set_admin(u.id, !revoke).await?;
+            let u = app.set_admin(&name, !revoke).await?;
             println!(
                 "{} is {}an admin",
                 u.name,
@@ -573,7 +564,7 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
     let signer = dp_mail::installation_signer(store.as_ref(), config.mail.secret.as_deref())
         .await
         .context("the mail link secret")?;
-    let mail = dp_web::pages::subscribe::MailSetup {
+    let mail = dp_app::MailSetup {
         mailer: Arc::new(dp_mail::SmtpMailer::new(&config.mail.smtp()?)?),
         signer,
         from: dp_mail::compose::mailbox(&config.mail.from)?,
@@ -581,10 +572,11 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
         per_search: config.mail.papers_per_search,
     };
     let follower = Arc::new(follower);
-    let state = dp_web::AppState::new(store.clone(), config.web_settings())
+    let app = App::new(store.clone(), config.rules())
         .with_fetcher(Arc::new(fetcher))
-        .with_follower(follower.clone())
+        .with_search(follower.clone())
         .with_mail(mail);
+    let state = dp_web::AppState::new(app.clone(), web_settings(config));
     let _background = AbortOnDrop(state.spawn_background());
     // Loading the vector index at start passes every stored vector through batches that are
     // freed again; once it is loaded, that memory goes back to the kernel (at 1,000,000
@@ -599,10 +591,9 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    if config.harvest.schedule_minutes > 0 || embedder.is_some() || config.mail.schedule {
-        let w = worker::Worker::new(store, config.clone(), embedder)?;
-        tokio::spawn(w.run());
-    }
+    // Harvests, embeddings and digests as scheduled, and housekeeping, through the job table.
+    let worker = dp_app::jobs::Worker::new(app, config.clone(), embedder)?;
+    let _worker = AbortOnDrop(tokio::spawn(worker.run()));
     axum::serve(
         listener,
         dp_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -612,6 +603,19 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// What the HTTP layer needs from the configuration.
+fn web_settings(config: &Config) -> dp_web::WebSettings {
+    dp_web::WebSettings {
+        secure_cookies: config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+        trust_proxy_headers: config.trust_proxy_headers,
+        api_requests_per_minute: config.community.api_requests_per_minute,
+        public_url: config.public_url.clone(),
+    }
 }
 
 /// Stops a background task when dropped.

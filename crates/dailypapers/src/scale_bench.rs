@@ -7,9 +7,9 @@
 //! normalised mixture `0.75·v(i mod P) + 0.25·v(j)` of its own paper's vector and another
 //! paper's, so the vectors are realistic without hours of embedding and no two are equal.
 
-use crate::config::Config;
 use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
+use dp_app::config::Config;
 use dp_core::ArxivId;
 use dp_search::embed::Embedder;
 use dp_search::vector::VectorIndex;

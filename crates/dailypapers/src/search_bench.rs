@@ -1,9 +1,9 @@
 //! `dailypapers bench search`: retrieval quality on a BEIR set (`--beir DIR`), or query latency
 //! over the shared corpus (default), with an exact id lookup as the baseline of the same run.
 
-use crate::config::Config;
 use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
+use dp_app::config::Config;
 use dp_core::{ArxivId, Paper, Record};
 use dp_search::embed::{paper_text, Embedder};
 use dp_search::follow::Follower;

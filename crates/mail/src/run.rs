@@ -14,10 +14,16 @@ use crate::{Email, MailError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use dp_core::text::excerpt;
 use dp_core::{FeedItem, Period};
-use dp_store::{Cadence, Delivery, OutboxItem, Store};
+use dp_store::{Cadence, Delivery, Feeds, Outbox, OutboxItem, Papers, Subscribers};
 use lettre::message::Mailbox;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// What a digest run reads and writes in the store: the lists and papers it shows, the
+/// subscribers it sends to, and the outbox it records every delivery in.
+pub trait DigestStore: Feeds + Papers + Subscribers + Outbox {}
+
+impl<T: Feeds + Papers + Subscribers + Outbox + ?Sized> DigestStore for T {}
 
 /// Finds papers for a saved search: the bare ids of papers matching `query` first published
 /// from `from` to `to` (inclusive), best first.
@@ -103,7 +109,7 @@ fn paper_of(item: &FeedItem, base: &str) -> DigestPaper {
 
 /// The list part shared by every digest of the run, the heading and the list's page.
 pub async fn top_papers(
-    store: &dyn Store,
+    store: &(impl DigestStore + ?Sized),
     cfg: &RunConfig,
 ) -> Result<(String, String, Vec<DigestPaper>), MailError> {
     let base = cfg.base_url.trim_end_matches('/');
@@ -155,7 +161,7 @@ struct SearchCache {
 impl SearchCache {
     async fn get(
         &self,
-        store: &dyn Store,
+        store: &(impl DigestStore + ?Sized),
         matcher: &dyn Matcher,
         query: &str,
         from: NaiveDate,
@@ -167,7 +173,7 @@ impl SearchCache {
         }
         let ids = matcher.matches(query, from, cfg.day, cfg.per_search);
         let base = cfg.base_url.trim_end_matches('/');
-        let mut by_id: HashMap<String, dp_store::community::PaperSummary> = store
+        let mut by_id: HashMap<String, dp_store::PaperSummary> = store
             .papers_by_ids(&ids)
             .await?
             .into_iter()
@@ -201,7 +207,7 @@ fn id_domain(from: &Mailbox) -> String {
 /// One subscriber's next digest as it would be sent now (the admin preview), or `None` when
 /// there is nothing new for them.
 pub async fn preview(
-    store: &dyn Store,
+    store: &(impl DigestStore + ?Sized),
     matcher: Option<&dyn Matcher>,
     signer: &Signer,
     cfg: &RunConfig,
@@ -218,7 +224,7 @@ pub async fn preview(
 /// Composes one subscriber's digest, or `None` when there is nothing new for them.
 #[allow(clippy::too_many_arguments)]
 async fn compose_with(
-    store: &dyn Store,
+    store: &(impl DigestStore + ?Sized),
     matcher: Option<&dyn Matcher>,
     signer: &Signer,
     cfg: &RunConfig,
@@ -280,7 +286,7 @@ fn backoff(attempts: i64) -> Duration {
 /// Runs (or resumes) the digest run of `cfg`. `progress` is told the sent and skipped counts
 /// after each message.
 pub async fn run_digest(
-    store: &dyn Store,
+    store: &(impl DigestStore + ?Sized),
     mailer: &dyn Mailer,
     matcher: Option<&dyn Matcher>,
     signer: &Signer,
@@ -388,7 +394,7 @@ pub async fn run_digest(
 /// A dry run: the digests the run would send, composed but neither recorded nor sent, one
 /// `(address, subject, papers)` line per subscriber, a batch at a time.
 pub async fn dry_run(
-    store: &dyn Store,
+    store: &(impl DigestStore + ?Sized),
     matcher: Option<&dyn Matcher>,
     signer: &Signer,
     cfg: &RunConfig,

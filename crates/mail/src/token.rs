@@ -96,7 +96,7 @@ fn unreachable_mac() -> ! {
 /// The signer of this installation: the configured secret, else one generated once and kept in
 /// the store (so every server on the store signs alike).
 pub async fn installation_signer(
-    store: &dyn dp_store::Store,
+    store: &(impl dp_store::Watermarks + ?Sized),
     configured: Option<&str>,
 ) -> Result<Signer, crate::MailError> {
     if let Some(s) = configured {

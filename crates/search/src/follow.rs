@@ -8,7 +8,7 @@
 //! (indexing is an idempotent replace).
 
 use crate::{Engine, Fusion, KeywordIndex, SearchError, Semantic};
-use dp_store::{ChangedPaper, Store};
+use dp_store::{ChangedPaper, Changes, Vectors};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -108,7 +108,7 @@ impl Follower {
     /// index lives in memory). Returns how many; `progress` is told the count so far.
     pub async fn load_vectors(
         &self,
-        store: &dyn Store,
+        store: &(impl Changes + Vectors + ?Sized),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64, SearchError> {
         let Some((sem, model)) = &self.semantic else {
@@ -204,7 +204,7 @@ impl Follower {
     /// ones get their stored vector (if any).
     async fn follow_vectors(
         &self,
-        store: &dyn Store,
+        store: &(impl Changes + Vectors + ?Sized),
         batch: &[ChangedPaper],
     ) -> Result<(), SearchError> {
         let Some((sem, model)) = &self.semantic else {
@@ -248,7 +248,7 @@ impl Follower {
     /// `progress` is told the count after each batch.
     pub async fn catch_up(
         &self,
-        store: &dyn Store,
+        store: &(impl Changes + Vectors + ?Sized),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64, SearchError> {
         let stored = self.index.cursor();
@@ -326,7 +326,7 @@ impl Follower {
 
     /// Follows the store until the task is dropped: catches up whenever the store says it
     /// changed (PostgreSQL `NOTIFY`) or every second.
-    pub async fn run(self: Arc<Self>, store: Arc<dyn Store>) {
+    pub async fn run<S: Changes + Vectors + ?Sized + 'static>(self: Arc<Self>, store: Arc<S>) {
         loop {
             match self.catch_up(store.as_ref(), &|_| {}).await {
                 Ok(0) => {}

@@ -3,7 +3,7 @@
 
 use crate::embed::{paper_text, Embedder};
 use crate::SearchError;
-use dp_store::Store;
+use dp_store::Vectors;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// the next run goes on from there. Stops after `limit` papers when given. Returns how many
 /// were embedded; `progress` is told the count after each batch.
 pub async fn embed_missing(
-    store: &dyn Store,
+    store: &(impl Vectors + ?Sized),
     embedder: &Arc<Embedder>,
     batch: usize,
     limit: Option<usize>,
@@ -84,7 +84,7 @@ fn model_dim(model_dir: &Path) -> Option<usize> {
 /// model's (or than vectors of the model already stored), a file whose size is not a whole
 /// number of rows for the id list, invalid ids, and rows that are not unit length.
 pub async fn import_vectors(
-    store: &dyn Store,
+    store: &(impl Vectors + ?Sized),
     file: &Path,
     ids: Option<&Path>,
     model: Option<&str>,

@@ -156,6 +156,26 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<dp_app::Error> for AppError {
+    fn from(e: dp_app::Error) -> Self {
+        use dp_app::Error as E;
+        match e {
+            E::Invalid(m) => AppError::bad_request(m),
+            E::Refused(m) => AppError::status(StatusCode::UNPROCESSABLE_ENTITY, m),
+            E::SignIn(m) => AppError::unauthorized(m),
+            E::Forbidden(m) => AppError::forbidden(m),
+            E::NotFound(m) => AppError::not_found(m),
+            E::Conflict(m) => AppError::conflict(m),
+            E::RateLimited(secs) => AppError::too_many(secs),
+            E::Quota(m) => AppError::status(StatusCode::TOO_MANY_REQUESTS, m),
+            E::Upstream(m) => AppError::status(StatusCode::BAD_GATEWAY, m),
+            E::Unavailable(m) => AppError::unavailable(m),
+            E::Store(e) => AppError::from(e),
+            E::Internal(detail) => AppError::internal(detail),
+        }
+    }
+}
+
 impl From<dp_core::InputError> for AppError {
     fn from(e: dp_core::InputError) -> Self {
         AppError::bad_request(e.to_string())

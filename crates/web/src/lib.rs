@@ -1,7 +1,8 @@
 //! The HTTP face of dailypapers: server-rendered HTML pages and the JSON API, on axum.
 //!
 //! [`AppState`] is built in one place ([`AppState::new`]) and handed to [`router`]. Handlers are
-//! thin: parse input, ask the store, render. One file per resource under `pages/` and `api/`.
+//! thin: parse input, call a use case of [`dp_app`], render. One file per resource under
+//! `pages/` and `api/`.
 
 pub mod api;
 pub mod auth;
@@ -17,9 +18,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{DateTime, Utc};
-use dp_ingest::fetch::Fetcher;
-use dp_store::Store;
+use dp_app::App;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
@@ -29,140 +28,75 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use dp_app::{Clock, SystemClock};
 pub use error::AppError;
 
-/// Settings the web layer needs.
+/// Settings of the HTTP layer (the use cases' rules are in [`dp_app::Rules`]).
 #[derive(Debug, Clone)]
 pub struct WebSettings {
-    /// Shown in page titles and the header.
-    pub site_name: String,
     /// Mark cookies `Secure` (the site is served over TLS, usually by a proxy in front).
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_proxy_headers: bool,
-    /// arXiv API endpoint used to fetch submitted papers the store does not have.
-    pub arxiv_api_url: String,
-    /// Only papers first published on arXiv at most this many days ago can be submitted.
-    pub submit_max_age_days: i64,
-    /// Submissions allowed per user in 24 hours.
-    pub submissions_per_day: i64,
-    /// Failed or successful sign-in attempts allowed per client address in 15 minutes.
-    pub logins_per_15min: i64,
-    /// Sign-ups allowed per client address per hour.
-    pub signups_per_hour: i64,
-    /// Writes (votes, comments, claims, submissions) allowed per user per minute.
-    pub writes_per_minute: i64,
     /// API requests allowed per client address per minute on one server (0: no limit).
     pub api_requests_per_minute: u32,
-    /// The site's public address (`https://papers.example.org`) for absolute links in feeds;
-    /// when unset, the request's `Host` is used.
+    /// The site's public address (`https://papers.example.org`) for absolute links in feeds
+    /// and mails; when unset, the request's `Host` is used.
     pub public_url: Option<String>,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
-            site_name: "Daily Papers".into(),
             secure_cookies: false,
             trust_proxy_headers: false,
-            arxiv_api_url: "https://export.arxiv.org/api/query".into(),
-            submit_max_age_days: 14,
-            submissions_per_day: 5,
-            logins_per_15min: 10,
-            signups_per_hour: 5,
-            writes_per_minute: 30,
             api_requests_per_minute: 600,
             public_url: None,
         }
     }
 }
 
-/// The time, behind a trait so tests can fix it.
-pub trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// Everything a handler may use. Cheap to clone.
+/// Everything a handler may use: the use cases, and what only HTTP needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// The store.
-    pub store: Arc<dyn Store>,
+    /// The use cases.
+    pub app: App,
     /// Settings.
     pub settings: Arc<WebSettings>,
-    /// Fetches arXiv metadata of submitted papers; `None` serves only papers already stored.
-    pub fetcher: Option<Arc<dyn Fetcher>>,
-    /// The time.
-    pub clock: Arc<dyn Clock>,
     /// Pages rendered for readers who are not signed in.
     pub cache: Arc<cache::PageCache>,
-    /// The keyword index and its follower; `None` when search is off.
-    pub search: Option<Arc<dp_search::follow::Follower>>,
     /// The API's per-client request budget; `None` when unlimited.
     pub api_limiter: Option<Arc<api::limit::ApiLimiter>>,
-    /// Mail (confirmation mails, signed links); `None` when e-mail is not set up.
-    pub mail: Option<Arc<pages::subscribe::MailSetup>>,
 }
 
 impl AppState {
-    /// Builds the state from its parts, with the system clock and no arXiv fetcher.
-    pub fn new(store: Arc<dyn Store>, settings: WebSettings) -> AppState {
+    /// The state of a server: every write through `app` drops the rendered pages.
+    pub fn new(app: App, settings: WebSettings) -> AppState {
+        let cache = Arc::new(cache::PageCache::default());
+        let hook = cache.clone();
         AppState {
+            app: app.on_change(move || hook.invalidate()),
             api_limiter: api::limit::ApiLimiter::new(settings.api_requests_per_minute)
                 .map(Arc::new),
-            store,
             settings: Arc::new(settings),
-            fetcher: None,
-            clock: Arc::new(SystemClock),
-            cache: Arc::new(cache::PageCache::default()),
-            search: None,
-            mail: None,
+            cache,
         }
     }
 
-    /// The same state with mail set up (subscriptions, confirmation mails, unsubscribe links).
-    pub fn with_mail(mut self, mail: pages::subscribe::MailSetup) -> AppState {
-        self.mail = Some(Arc::new(mail));
-        self
-    }
-
-    /// The same state with a search index (kept up to date by [`AppState::spawn_background`]).
-    pub fn with_search(mut self, index: Arc<dp_search::KeywordIndex>) -> AppState {
-        self.search = Some(Arc::new(dp_search::follow::Follower::new(index)));
-        self
-    }
-
-    /// The same state with a search follower built elsewhere (keyword and semantic).
-    pub fn with_follower(mut self, follower: Arc<dp_search::follow::Follower>) -> AppState {
-        self.search = Some(follower);
-        self
-    }
-
-    /// The same state with a fetcher for submissions of papers the store lacks.
-    pub fn with_fetcher(mut self, fetcher: Arc<dyn Fetcher>) -> AppState {
-        self.fetcher = Some(fetcher);
-        self
-    }
-
-    /// The same state with another clock.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> AppState {
-        self.clock = clock;
-        self
+    /// The site's name.
+    pub fn site_name(&self) -> &str {
+        &self.app.rules.site_name
     }
 
     /// Starts the background task that keeps the page cache in step with the store (changes
-    /// from other servers arrive through the change cursor). Stops when the handle is aborted.
+    /// from other servers arrive through the change cursor) and the search indexes in step
+    /// with it. Stops when the handle is aborted.
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
-        let (store, cache, search) = (self.store.clone(), self.cache.clone(), self.search.clone());
+        let (store, cache, search) = (
+            self.app.store.clone(),
+            self.cache.clone(),
+            self.app.search.clone(),
+        );
         tokio::spawn(async move {
             match search {
                 Some(f) => {

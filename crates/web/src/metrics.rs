@@ -59,24 +59,25 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// `GET /metrics` in the Prometheus text format.
 pub async fn render(State(state): State<AppState>) -> Response {
-    let pool = state.store.pool_status();
+    let status = state.app.status().await;
+    let pool = status.pool;
     metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(pool.size));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(pool.idle as f64);
-    match state.store.stats().await {
-        Ok(s) => {
+    match status.stats {
+        Some(s) => {
             metrics::gauge!("jobs_queued").set(s.jobs_queued as f64);
             metrics::gauge!("jobs_failed").set(s.jobs_failed as f64);
             metrics::gauge!("papers").set(s.papers as f64);
             metrics::gauge!("database_up").set(1.0);
         }
-        Err(_) => metrics::gauge!("database_up").set(0.0),
+        None => metrics::gauge!("database_up").set(0.0),
     }
-    if let Some(search) = &state.search {
-        // How many change-cursor steps the index is behind the store (0 when caught up).
-        if let Ok(marker) = state.store.change_marker().await {
-            metrics::gauge!("search_index_lag").set((marker - search.seen()).max(0) as f64);
-        }
-        metrics::gauge!("search_index_documents").set(search.index().len() as f64);
+    // How many change-cursor steps the index is behind the store (0 when caught up).
+    if let Some(lag) = status.search_lag {
+        metrics::gauge!("search_index_lag").set(lag as f64);
+    }
+    if let Some(n) = status.search_documents {
+        metrics::gauge!("search_index_documents").set(n as f64);
     }
     let body = handle().map(|h| h.render()).unwrap_or_default();
     (

@@ -33,11 +33,8 @@ pub async fn list(
     let id = parse_id(&raw)?;
     let key = format!("/api/papers/{id}/comments");
     cached_json(&state, &headers, key, || async {
-        if state.store.paper(&id).await?.is_none() {
-            return Err(AppError::not_found("Paper not found"));
-        }
         let comments: Vec<CommentJson> = state
-            .store
+            .app
             .comments(&id)
             .await?
             .iter()
@@ -57,14 +54,16 @@ async fn post(
 ) -> Result<Response, AppError> {
     let user = who.writer()?;
     let id = parse_id(raw)?;
-    let text = dp_core::community::comment_body(body)?;
-    who.write_limit(state).await?;
-    let c = state
-        .store
-        .add_comment(&id, user.id, parent, &text)
-        .await?
-        .ok_or_else(|| AppError::not_found("No such paper, or no such comment on it."))?;
-    state.cache.invalidate();
+    let (c, _) = state
+        .app
+        .comment(user, &id, parent, body)
+        .await
+        .map_err(|e| match e {
+            dp_app::Error::NotFound(_) => {
+                AppError::not_found("No such paper, or no such comment on it.")
+            }
+            e => e.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(CommentJson::of(&c))).into_response())
 }
 

@@ -7,8 +7,8 @@ use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use chrono::NaiveDate;
-use dp_core::{ClaimState, FeedItem, Period};
+use dp_app::lists::ListSource;
+use dp_core::Period;
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::IntoParams;
@@ -41,8 +41,6 @@ pub struct Params {
 
 /// Most items one request can reach by paging (`p * limit`), so a deep page stays cheap.
 pub const MAX_OFFSET: usize = 10_000;
-/// Most entries of one submitter considered.
-const MAX_SUBMITTER_ITEMS: i64 = 2_000;
 
 /// A number parameter in `min..=max`.
 pub fn number(
@@ -63,14 +61,6 @@ pub fn number(
     }
 }
 
-/// Which list a request asks for.
-enum Source {
-    Recent,
-    Day(NaiveDate),
-    Period(Period),
-    Trending,
-}
-
 /// Approved claims of this server, for the authors' `user` objects (read once per change of
 /// the store).
 pub async fn claimed(state: &AppState) -> Result<Arc<Claimed>, AppError> {
@@ -78,32 +68,12 @@ pub async fn claimed(state: &AppState) -> Result<Arc<Claimed>, AppError> {
         return Ok(c);
     }
     let generation = state.cache.generation();
-    let map: Claimed = state
-        .store
-        .claims(Some(ClaimState::Approved), None, None)
-        .await?
-        .into_iter()
-        .map(|c| ((c.paper_id, c.author_name), c.username))
-        .collect();
+    let map: Claimed = state.app.approved_claims().await?;
     let map = Arc::new(map);
     state
         .cache
         .keep_derived("approved_claims", generation, map.clone());
     Ok(map)
-}
-
-/// The newest lists, newest day first (each ranked), until `want` items or the first list.
-async fn recent(state: &AppState, want: usize) -> Result<Vec<FeedItem>, AppError> {
-    let mut out = Vec::new();
-    let mut day = state.store.latest_day().await?;
-    while let Some(d) = day {
-        if out.len() >= want {
-            break;
-        }
-        out.extend(state.store.day_feed(d).await?);
-        day = state.store.adjacent_days(d).await?.0;
-    }
-    Ok(out)
 }
 
 /// Lists papers of the daily lists.
@@ -151,21 +121,23 @@ pub async fn list(
             ))
         }
     };
-    let today = state.clock.now().date_naive();
+    let today = state.app.now().date_naive();
     let source = if trending {
-        Source::Trending
+        ListSource::Trending
     } else if let Some(d) = &q.date {
         let day = dp_core::parse_day(d).map_err(|e| AppError::bad_request(e.to_string()))?;
         if day > today {
             return Err(AppError::bad_request("invalid date: it is in the future"));
         }
-        Source::Day(day)
+        ListSource::Day(day)
     } else if let Some(w) = &q.week {
-        Source::Period(Period::parse_week(w).map_err(|e| AppError::bad_request(e.to_string()))?)
+        ListSource::Period(Period::parse_week(w).map_err(|e| AppError::bad_request(e.to_string()))?)
     } else if let Some(m) = &q.month {
-        Source::Period(Period::parse_month(m).map_err(|e| AppError::bad_request(e.to_string()))?)
+        ListSource::Period(
+            Period::parse_month(m).map_err(|e| AppError::bad_request(e.to_string()))?,
+        )
     } else {
-        Source::Recent
+        ListSource::Recent
     };
     let submitter = match q.submitter.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -180,33 +152,10 @@ pub async fn list(
     let st = state.clone();
     cached_json(&state, &headers, key, || async move {
         let state = st;
-        let mut items = match (&source, &submitter) {
-            (Source::Recent, Some(name)) => {
-                state
-                    .store
-                    .submitter_feed(name, MAX_SUBMITTER_ITEMS)
-                    .await?
-            }
-            (Source::Recent, None) => recent(&state, start + limit + 1).await?,
-            (Source::Day(d), _) => state.store.day_feed(*d).await?,
-            (Source::Period(p), _) => {
-                let (from, to) = p.days();
-                state.store.period_feed(from, to).await?
-            }
-            (Source::Trending, _) => crate::pages::daily::trending_list(&state)
-                .await?
-                .into_iter()
-                .map(|t| t.item)
-                .collect(),
-        };
-        if let Some(name) = &submitter {
-            items.retain(|i| {
-                i.entry
-                    .submitted_by
-                    .as_deref()
-                    .is_some_and(|by| by.eq_ignore_ascii_case(name))
-            });
-        }
+        let items = state
+            .app
+            .list(source, submitter.as_deref(), start + limit + 1)
+            .await?;
         let claimed = claimed(&state).await?;
         let body: Vec<DailyItem> = items
             .iter()

@@ -12,6 +12,6 @@ pub async fn healthz() -> Json<Value> {
 
 /// Readiness: OK only when the store answers.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    state.store.ping().await?;
+    state.app.ready().await?;
     Ok(Json(json!({ "status": "ready" })))
 }

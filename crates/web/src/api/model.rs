@@ -3,13 +3,14 @@
 //! responses in `/api/openapi.json`, so the description cannot drift from what is sent.
 //!
 //! Items that came from Hugging Face keep what only the source knows (author and discussion ids,
-//! claimed authors, the submitter's profile, organisation, media); everything else is ours.
+//! claimed authors, the submitter's profile, organisation, media), as parsed once at import
+//! ([`HfExtras`]); everything else is ours.
 
 use chrono::{DateTime, Utc};
+use dp_core::hf::{HfAuthor, HfExtras, HfUser};
 use dp_core::{Comment, FeedEntry, FeedItem, Paper};
 use dp_store::{PaperDetail, PaperSummary};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -62,18 +63,21 @@ impl UserJson {
         }
     }
 
-    /// A user object from a source item, with the name under both keys.
-    fn from_source(v: &Value) -> Option<UserJson> {
-        let name = str_of(v, "user").or_else(|| str_of(v, "name"))?;
-        Some(UserJson {
-            id: str_of(v, "_id").unwrap_or_else(|| object_id("user", &name.to_lowercase())),
-            fullname: str_of(v, "fullname").unwrap_or_else(|| name.clone()),
-            avatar_url: str_of(v, "avatarUrl").unwrap_or_default(),
-            kind: str_of(v, "type").unwrap_or_else(|| "user".into()),
-            is_pro: v.get("isPro").and_then(Value::as_bool).unwrap_or(false),
+    /// A Hugging Face account as its item showed it, with the name under both keys.
+    fn from_hf(u: &HfUser) -> UserJson {
+        let name = u.name.clone();
+        UserJson {
+            id: u
+                .id
+                .clone()
+                .unwrap_or_else(|| object_id("user", &name.to_lowercase())),
+            fullname: u.fullname.clone().unwrap_or_else(|| name.clone()),
+            avatar_url: u.avatar_url.clone().unwrap_or_default(),
+            kind: u.kind.clone().unwrap_or_else(|| "user".into()),
+            is_pro: u.is_pro,
             user: name.clone(),
             name,
-        })
+        }
     }
 }
 
@@ -400,43 +404,30 @@ pub struct ErrorJson {
     pub code: String,
 }
 
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
 /// Approved authorship claims of this server: (bare paper id, author name) to user name.
 pub type Claimed = HashMap<(String, String), String>;
 
 /// The authors of a paper: the source's entries where it has them (ids, claimed accounts),
 /// with this server's approved claims on top.
-fn authors(p: &Paper, source: Option<&Value>, claimed: &Claimed) -> Vec<AuthorJson> {
+fn authors(p: &Paper, source: Option<&HfExtras>, claimed: &Claimed) -> Vec<AuthorJson> {
     let pid = p.id.to_string();
-    let from_source: Vec<&Value> = source
-        .and_then(|s| s.pointer("/paper/authors"))
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
+    let from_source: &[HfAuthor] = source.map_or(&[], |s| &s.authors);
     p.authors
         .iter()
         .enumerate()
         .map(|(i, name)| {
             let src = from_source
                 .get(i)
-                .filter(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str()));
+                .filter(|a| a.name.as_deref() == Some(name.as_str()));
             let mut a = AuthorJson {
                 id: src
-                    .and_then(|a| str_of(a, "_id"))
+                    .and_then(|a| a.id.clone())
                     .unwrap_or_else(|| object_id("author", &format!("{pid}/{i}"))),
                 name: name.clone(),
                 hidden: false,
-                user: src
-                    .and_then(|a| a.get("user"))
-                    .and_then(UserJson::from_source),
-                status: src.and_then(|a| str_of(a, "status")),
-                status_last_changed_at: src.and_then(|a| str_of(a, "statusLastChangedAt")),
+                user: src.and_then(|a| a.user.as_ref()).map(UserJson::from_hf),
+                status: src.and_then(|a| a.status.clone()),
+                status_last_changed_at: src.and_then(|a| a.status_changed_at.clone()),
             };
             if let Some(user) = claimed.get(&(pid.clone(), name.clone())) {
                 a.user = Some(UserJson::local(user));
@@ -447,38 +438,27 @@ fn authors(p: &Paper, source: Option<&Value>, claimed: &Claimed) -> Vec<AuthorJs
         .collect()
 }
 
-fn organization(source: Option<&Value>) -> Option<OrganizationJson> {
-    let o = source.and_then(|s| {
-        s.get("organization")
-            .or_else(|| s.pointer("/paper/organization"))
-    })?;
-    let name = str_of(o, "name")?;
-    let avatar = str_of(o, "avatar")
-        .or_else(|| str_of(o, "avatarUrl"))
-        .unwrap_or_default();
+fn organization(source: Option<&HfExtras>) -> Option<OrganizationJson> {
+    let o = source?.organization.as_ref()?;
+    let avatar = o.avatar.clone().unwrap_or_default();
     Some(OrganizationJson {
-        id: str_of(o, "_id").unwrap_or_else(|| object_id("org", &name)),
-        fullname: str_of(o, "fullname").unwrap_or_else(|| name.clone()),
-        name,
+        id: o.id.clone().unwrap_or_else(|| object_id("org", &o.name)),
+        fullname: o.fullname.clone().unwrap_or_else(|| o.name.clone()),
+        name: o.name.clone(),
         avatar_url: avatar.clone(),
         avatar,
     })
 }
 
-fn media(source: Option<&Value>) -> Option<Vec<String>> {
-    let m = source.and_then(|s| s.get("mediaUrls").or_else(|| s.pointer("/paper/mediaUrls")))?;
-    let urls: Vec<String> = m
-        .as_array()?
-        .iter()
-        .filter_map(|u| u.as_str().map(str::to_string))
-        .collect();
-    (!urls.is_empty()).then_some(urls)
+fn media(source: Option<&HfExtras>) -> Option<Vec<String>> {
+    source
+        .map(|s| &s.media_urls)
+        .filter(|m| !m.is_empty())
+        .cloned()
 }
 
-fn parse_source(entry: Option<&FeedEntry>) -> Option<Value> {
-    entry
-        .and_then(|e| e.source_json.as_deref())
-        .and_then(|s| serde_json::from_str(s).ok())
+fn extras_of(entry: Option<&FeedEntry>) -> Option<&HfExtras> {
+    entry.and_then(|e| e.hf.as_ref())
 }
 
 /// The `paper` object of a paper, from its list entry when it is on one.
@@ -486,12 +466,12 @@ fn paper_of(
     p: &Paper,
     e: Option<&FeedEntry>,
     upvotes: i64,
-    source: Option<&Value>,
+    source: Option<&HfExtras>,
     claimed: &Claimed,
 ) -> PaperJson {
     let submitter = source
-        .and_then(|s| s.pointer("/paper/submittedOnDailyBy"))
-        .and_then(UserJson::from_source)
+        .and_then(|s| s.submitter.as_ref())
+        .map(UserJson::from_hf)
         .or_else(|| {
             e.and_then(|e| e.submitted_by.as_deref())
                 .map(UserJson::local)
@@ -511,9 +491,7 @@ fn paper_of(
         summary: p.abstract_text.clone(),
         upvotes,
         discussion_id: source
-            .and_then(|s| s.pointer("/paper/discussionId"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
+            .and_then(|s| s.discussion_id.clone())
             .unwrap_or_else(|| object_id("discussion", &p.id.to_string())),
         ai_summary: e.and_then(|e| e.ai_summary.clone()),
         ai_keywords: e
@@ -536,19 +514,17 @@ fn item_of(
     paper: PaperJson,
     e: Option<&FeedEntry>,
     comments: i64,
-    source: Option<&Value>,
+    source: Option<&HfExtras>,
 ) -> DailyItem {
     let submitted_by = source
-        .and_then(|s| s.get("submittedBy"))
-        .and_then(UserJson::from_source)
+        .and_then(|s| s.submitted_by.as_ref())
+        .map(UserJson::from_hf)
         .or_else(|| paper.submitted_on_daily_by.clone());
     DailyItem {
         published_at: e.map_or_else(|| paper.published_at.clone(), |e| ts(e.published_at)),
         title: paper.title.clone(),
         summary: paper.summary.clone(),
-        thumbnail: source
-            .and_then(|s| str_of(s, "thumbnail"))
-            .unwrap_or_default(),
+        thumbnail: source.and_then(|s| s.thumbnail.clone()).unwrap_or_default(),
         num_comments: comments,
         submitted_by,
         is_author_participating: participating(source),
@@ -563,29 +539,26 @@ fn item_of(
     }
 }
 
-fn participating(source: Option<&Value>) -> bool {
-    source
-        .and_then(|s| s.get("isAuthorParticipating"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
+fn participating(source: Option<&HfExtras>) -> bool {
+    source.is_some_and(|s| s.author_participating)
 }
 
 /// A list entry in the API's shape.
 pub fn daily_item(item: &FeedItem, claimed: &Claimed) -> DailyItem {
     let e = Some(&item.entry);
-    let source = parse_source(e);
-    let paper = paper_of(&item.paper, e, item.upvotes(), source.as_ref(), claimed);
-    item_of(paper, e, item.comments(), source.as_ref())
+    let source = extras_of(e);
+    let paper = paper_of(&item.paper, e, item.upvotes(), source, claimed);
+    item_of(paper, e, item.comments(), source)
 }
 
 /// `GET /api/papers/{id}` of a stored paper (its newest list entry gives the list fields).
 pub fn detail(detail: &PaperDetail, claimed: &Claimed) -> PaperDetailJson {
     let e = detail.entries.first();
-    let source = parse_source(e);
+    let source = extras_of(e);
     PaperDetailJson {
-        paper: paper_of(&detail.paper, e, detail.upvotes(), source.as_ref(), claimed),
+        paper: paper_of(&detail.paper, e, detail.upvotes(), source, claimed),
         num_comments: detail.comments(),
-        is_author_participating: participating(source.as_ref()),
+        is_author_participating: participating(source),
         categories: detail.paper.categories.clone(),
         daily_dates: detail
             .entries
@@ -637,14 +610,25 @@ mod tests {
 
     #[test]
     fn source_users_carry_the_name_under_both_keys() {
-        let u = UserJson::from_source(&serde_json::json!({"_id": "x", "name": "akhaliq"})).unwrap();
+        let u = UserJson::from_hf(&HfUser {
+            id: Some("x".into()),
+            name: "akhaliq".into(),
+            ..HfUser::default()
+        });
         assert_eq!((u.user.as_str(), u.name.as_str()), ("akhaliq", "akhaliq"));
-        let u = UserJson::from_source(&serde_json::json!({"user": "bob", "fullname": "Bob B"}))
-            .unwrap();
+        assert_eq!(
+            (u.id.as_str(), u.fullname.as_str(), u.kind.as_str()),
+            ("x", "akhaliq", "user")
+        );
+        let u = UserJson::from_hf(&HfUser {
+            name: "bob".into(),
+            fullname: Some("Bob B".into()),
+            ..HfUser::default()
+        });
         assert_eq!(
             (u.user.as_str(), u.name.as_str(), u.fullname.as_str()),
             ("bob", "bob", "Bob B")
         );
-        assert!(UserJson::from_source(&serde_json::json!({"fullname": "no name"})).is_none());
+        assert_eq!(u.id, object_id("user", "bob"));
     }
 }

@@ -40,10 +40,7 @@ pub async fn show(
     let id = parse_id(&raw)?;
     let key = format!("/api/papers/{id}");
     cached_json(&state, &headers, key, || async {
-        let found = state.store.paper_detail(&id).await?;
-        let Some(d) = found.filter(|d| !d.hidden) else {
-            return Err(AppError::not_found("Paper not found"));
-        };
+        let d = state.app.visible_paper(&id).await?;
         let claimed = claimed(&state).await?;
         Rendered::json(&detail(&d, &claimed))
     })
@@ -98,7 +95,7 @@ pub async fn list(
     cached_json(&state, &headers, key_of(&uri), || async move {
         let state = st;
         let limit_i = i64::try_from(limit).unwrap_or(100);
-        let mut page = state.store.papers_page(after, limit_i + 1).await?;
+        let mut page = state.app.papers_by_time(after, limit_i + 1).await?;
         let more = page.len() > limit;
         page.truncate(limit);
         let next = match page.last() {

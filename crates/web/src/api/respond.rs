@@ -144,7 +144,7 @@ pub fn key_of(uri: &axum::http::Uri) -> String {
 /// has followed the store (the index catches up after the store changes, so an answer cached
 /// in between must not outlive the catching up).
 pub fn search_key(state: &AppState, uri: &axum::http::Uri) -> String {
-    match &state.search {
+    match &state.app.search {
         Some(f) => format!("{}#{}#{}", key_of(uri), f.seen(), f.vectors_loaded()),
         None => key_of(uri),
     }

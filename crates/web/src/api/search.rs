@@ -3,7 +3,6 @@
 use crate::api::daily_papers::number;
 use crate::api::model::{summary_item, ErrorJson, SearchItem, Segment};
 use crate::api::respond::{cached_json, search_key, Rendered};
-use crate::pages::search::run;
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
@@ -65,14 +64,14 @@ pub async fn search(
         return Err(AppError::bad_request("invalid q: at most 250 characters"));
     }
     let limit = number("limit", p.limit.as_deref(), MAX_LIMIT, 1, MAX_LIMIT)?;
-    let mode = crate::pages::search::parse_mode(p.mode.as_deref().unwrap_or(""))?;
+    let mode = dp_app::search::parse_mode(p.mode.as_deref().unwrap_or(""))?;
     let st = state.clone();
     cached_json(&state, &headers, search_key(&state, &uri), || async move {
         let state = st;
         if q.trim().is_empty() {
             return Rendered::json(&Vec::<SearchItem>::new());
         }
-        let results = run(&state, &q, limit, mode).await?;
+        let results = state.app.search(&q, limit, mode).await?;
         let items: Vec<SearchItem> = results
             .into_iter()
             .map(|(hit, s)| SearchItem {

@@ -4,7 +4,6 @@ use crate::api::daily_papers::number;
 use crate::api::model::{list_item, ErrorJson, SimilarItem};
 use crate::api::papers::parse_id;
 use crate::api::respond::{cached_json, search_key, Rendered};
-use crate::pages::search::similar as nearest;
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
@@ -48,10 +47,9 @@ pub async fn similar(
     let id = parse_id(&raw)?;
     let limit = number("limit", p.limit.as_deref(), 10, 1, MAX_LIMIT)?;
     cached_json(&state, &headers, search_key(&state, &uri), || async {
-        if state.store.paper(&id).await?.is_none() {
-            return Err(AppError::not_found("Paper not found"));
-        }
-        let items: Vec<SimilarItem> = nearest(&state, &id, limit)
+        let items: Vec<SimilarItem> = state
+            .app
+            .similar_to_known(&id, limit)
             .await?
             .into_iter()
             .map(|(score, s)| SimilarItem {

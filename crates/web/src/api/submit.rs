@@ -2,12 +2,12 @@
 
 use crate::api::model::{ErrorJson, SubmitBody, SubmitJson};
 use crate::api::token::ApiUser;
-use crate::pages::submit::{submit_paper, Submitted};
 use crate::{AppError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use dp_app::submit::Submitted;
 use dp_core::ArxivId;
 
 /// Submits a paper to today's list.
@@ -38,9 +38,8 @@ pub async fn submit(
     let id = ArxivId::parse(&body.paper_id)
         .map(|id| id.unversioned())
         .map_err(|e| AppError::bad_request(format!("invalid paper_id: {e}")))?;
-    who.write_limit(&state).await?;
-    match submit_paper(&state, user, &id).await? {
-        Ok(Submitted::New(day)) => Ok((
+    match state.app.submit(user, &id).await? {
+        Submitted::New(day) => Ok((
             StatusCode::CREATED,
             Json(SubmitJson {
                 id: id.to_string(),
@@ -49,12 +48,11 @@ pub async fn submit(
             }),
         )
             .into_response()),
-        Ok(Submitted::Duplicate(day)) => Ok(Json(SubmitJson {
+        Submitted::Duplicate(day) => Ok(Json(SubmitJson {
             id: id.to_string(),
             date: day.format("%Y-%m-%d").to_string(),
             duplicate: true,
         })
         .into_response()),
-        Err(r) => Err(AppError::status(r.status, r.message)),
     }
 }

@@ -15,13 +15,10 @@ async fn vote(
 ) -> Result<Json<VoteJson>, AppError> {
     let user = who.writer()?;
     let id = parse_id(raw)?;
-    who.write_limit(state).await?;
-    let v = state
-        .store
-        .set_vote(user.id, &id, up)
-        .await?
-        .ok_or_else(|| AppError::not_found("Paper not found"))?;
-    state.cache.invalidate();
+    let v = state.app.vote(user, &id, up).await.map_err(|e| match e {
+        dp_app::Error::NotFound(_) => AppError::not_found("Paper not found"),
+        e => e.into(),
+    })?;
     Ok(Json(VoteJson {
         upvoted: v.voted,
         upvotes: v.upvotes,

@@ -25,7 +25,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Markup {
         p { "Admins can hide a paper from every list (its page stays reachable), delete comments, ban accounts and confirm authorship claims." }
     };
     frame(
-        Frame::new(&state.settings.site_name, &viewer),
+        Frame::new(state.site_name(), &viewer),
         "About the ranking",
         body,
     )

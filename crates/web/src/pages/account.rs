@@ -1,8 +1,6 @@
 //! Sign up, log in and log out.
 
-use crate::auth::{
-    anonymous_csrf, hash_password, start_session, verify_password, Viewer, SESSION_COOKIE,
-};
+use crate::auth::{anonymous_csrf, session_cookie, Viewer, SESSION_COOKIE};
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
 use crate::pages::safe_next;
@@ -11,11 +9,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
-use dp_core::community::check_password;
-use dp_core::Username;
+use dp_app::Error;
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::time::Duration;
 
 /// `?next=` of the sign-in and sign-up pages.
 #[derive(Deserialize)]
@@ -66,7 +62,7 @@ async fn render_form(
 ) -> Response {
     let (token, cookie) = anonymous_csrf(state, viewer);
     let body = account_form(action, title, &token, next, name, error.map(|e| e.1));
-    let page = frame(Frame::new(&state.settings.site_name, viewer), title, body);
+    let page = frame(Frame::new(state.site_name(), viewer), title, body);
     let status = error.map_or(StatusCode::OK, |e| e.0);
     let jar = CookieJar::new();
     let jar = match cookie {
@@ -112,46 +108,33 @@ pub async fn signup(
     Form(form): Form<Credentials>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
-    state
-        .rate_limit(
-            &format!("signup:{}", viewer.ip),
-            state.settings.signups_per_hour,
-            Duration::from_secs(3600),
-        )
-        .await?;
     let next = safe_next(form.next.as_deref(), "/papers");
     let shown_name: String = form.username.chars().take(32).collect();
-    let refuse = |status, msg: String| {
-        let (state, viewer, next, shown_name) = (&state, &viewer, &next, &shown_name);
-        async move {
-            render_form(
-                state,
-                viewer,
+    match state
+        .app
+        .sign_up(&viewer.ip, &form.username, form.password)
+        .await
+    {
+        Ok(session) => {
+            let cookie = session_cookie(&state, session);
+            Ok((CookieJar::new().add(cookie), Redirect::to(&next)).into_response())
+        }
+        // A bad or taken name, a weak password: said on the form.
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
+            let e = AppError::from(e);
+            Ok(render_form(
+                &state,
+                &viewer,
                 "/signup",
                 "Sign up",
-                next,
-                shown_name,
-                Some((status, &msg)),
+                &next,
+                &shown_name,
+                Some((e.status, &e.message)),
             )
-            .await
+            .await)
         }
-    };
-    let name = match Username::parse(&form.username) {
-        Ok(n) => n,
-        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, e.to_string()).await),
-    };
-    if let Err(e) = check_password(&form.password) {
-        return Ok(refuse(StatusCode::BAD_REQUEST, e.to_string()).await);
+        Err(e) => Err(AppError::from(e).page()),
     }
-    let hash = hash_password(form.password).await.map_err(AppError::page)?;
-    let user = match state.store.create_user(&name, &hash, false).await {
-        Ok(u) => u,
-        Err(dp_store::StoreError::Conflict(m)) => return Ok(refuse(StatusCode::CONFLICT, m).await),
-        Err(e) => return Err(AppError::from(e).page()),
-    };
-    tracing::info!(user = %user.name, admin = user.is_admin, "account created");
-    let cookie = start_session(&state, &user).await?;
-    Ok((CookieJar::new().add(cookie), Redirect::to(&next)).into_response())
 }
 
 /// `POST /login`.
@@ -161,60 +144,29 @@ pub async fn login(
     Form(form): Form<Credentials>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
-    let window = Duration::from_secs(15 * 60);
-    state
-        .rate_limit(
-            &format!("login:ip:{}", viewer.ip),
-            state.settings.logins_per_15min,
-            window,
-        )
-        .await?;
-    let name_key: String = form
-        .username
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(64)
-        .collect();
-    state
-        .rate_limit(
-            &format!("login:user:{name_key}"),
-            state.settings.logins_per_15min * 2,
-            window,
-        )
-        .await?;
     let next = safe_next(form.next.as_deref(), "/papers");
-    let found = state
-        .store
-        .user_credentials(&form.username)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    let (user, hash) = match found {
-        Some((u, h)) => (Some(u), Some(h)),
-        None => (None, None),
-    };
     let shown_name: String = form.username.chars().take(32).collect();
-    let ok = verify_password(form.password, hash).await;
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            return Ok(render_form(
-                &state,
-                &viewer,
-                "/login",
-                "Log in",
-                &next,
-                &shown_name,
-                Some((StatusCode::UNAUTHORIZED, "Wrong user name or password.")),
-            )
-            .await)
+    match state
+        .app
+        .log_in(&viewer.ip, &form.username, form.password)
+        .await
+    {
+        Ok(session) => {
+            let cookie = session_cookie(&state, session);
+            Ok((CookieJar::new().add(cookie), Redirect::to(&next)).into_response())
         }
-    };
-    if user.banned {
-        return Err(AppError::forbidden("This account is banned.").page());
+        Err(Error::SignIn(message)) => Ok(render_form(
+            &state,
+            &viewer,
+            "/login",
+            "Log in",
+            &next,
+            &shown_name,
+            Some((StatusCode::UNAUTHORIZED, &message)),
+        )
+        .await),
+        Err(e) => Err(AppError::from(e).page()),
     }
-    let cookie = start_session(&state, &user).await?;
-    Ok((CookieJar::new().add(cookie), Redirect::to(&next)).into_response())
 }
 
 /// Form with only the CSRF token.
@@ -230,10 +182,10 @@ pub async fn logout(
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
-    if let Some(hash) = &viewer.session_hash {
+    if let Some(token) = &viewer.session {
         state
-            .store
-            .delete_session(hash)
+            .app
+            .log_out(token)
             .await
             .map_err(|e| AppError::from(e).page())?;
     }

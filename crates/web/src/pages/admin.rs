@@ -6,7 +6,6 @@ use crate::layout::{csrf_field, frame, Frame};
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use dp_core::ClaimState;
 use maud::html;
 use serde::Deserialize;
 
@@ -15,10 +14,10 @@ pub async fn dashboard(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, AppError> {
-    viewer.require_admin()?;
+    let admin = viewer.require_admin()?;
     let claims = state
-        .store
-        .claims(Some(ClaimState::Pending), None, None)
+        .app
+        .pending_claims(admin)
         .await
         .map_err(|e| AppError::from(e).page())?;
     let body = html! {
@@ -49,12 +48,7 @@ pub async fn dashboard(
             }
         }
     };
-    Ok(frame(
-        Frame::new(&state.settings.site_name, &viewer),
-        "Admin",
-        body,
-    )
-    .into_response())
+    Ok(frame(Frame::new(state.site_name(), &viewer), "Admin", body).into_response())
 }
 
 /// Form of a claim decision.
@@ -73,7 +67,6 @@ pub async fn decide_claim(
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
-    crate::pages::paper::write_limit(&state, admin).await?;
     let id = crate::pages::paper::number(&id)?;
     let approve = match form.decision.as_str() {
         "approve" => true,
@@ -81,11 +74,9 @@ pub async fn decide_claim(
         _ => return Err(AppError::bad_request("decision must be approve or reject").page()),
     };
     state
-        .store
-        .decide_claim(id, approve, admin.id)
+        .app
+        .decide_claim(admin, id, approve)
         .await
-        .map_err(|e| AppError::from(e).page())?
-        .ok_or_else(|| AppError::not_found("No such pending claim.").page())?;
-    state.cache.invalidate();
+        .map_err(|e| AppError::from(e).page())?;
     Ok(Redirect::to("/admin").into_response())
 }

@@ -73,5 +73,5 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Markup {
             }
         }
     };
-    frame(Frame::new(&state.settings.site_name, &viewer), "API", body)
+    frame(Frame::new(state.site_name(), &viewer), "API", body)
 }

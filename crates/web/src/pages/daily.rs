@@ -9,8 +9,9 @@ use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
 use axum::response::{Redirect, Response};
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use dp_core::ranking::{trending_points, trending_score, TRENDING_WINDOW_DAYS};
+use chrono::NaiveDate;
+use dp_app::lists::{DayList, TRENDING_MAX};
+use dp_core::ranking::TRENDING_WINDOW_DAYS;
 use dp_core::text::excerpt;
 use dp_core::{FeedItem, Period};
 use maud::{html, Markup};
@@ -40,19 +41,14 @@ impl<'a> CardCtx<'a> {
         items: &[FeedItem],
         here: &'a str,
     ) -> Result<CardCtx<'a>, AppError> {
-        let voted = match &viewer.user {
-            Some(u) => {
-                let ids: Vec<String> = items.iter().map(|i| i.paper.id.to_string()).collect();
-                state
-                    .store
-                    .voted_papers(u.id, &ids)
-                    .await
-                    .map_err(|e| AppError::from(e).page())?
-                    .into_iter()
-                    .collect()
-            }
-            None => HashSet::new(),
-        };
+        let ids: Vec<String> = items.iter().map(|i| i.paper.id.to_string()).collect();
+        let voted = state
+            .app
+            .voted(viewer.user.as_ref(), &ids)
+            .await
+            .map_err(|e| AppError::from(e).page())?
+            .into_iter()
+            .collect();
         Ok(CardCtx {
             csrf: viewer.user.as_ref().map(|_| viewer.csrf.as_str()),
             voted,
@@ -70,14 +66,14 @@ pub async fn latest(
     let path = uri.path().to_string();
     cached(&state, &viewer, path.clone(), || async {
         let day = state
-            .store
+            .app
             .latest_day()
             .await
             .map_err(|e| AppError::from(e).page())?;
         match day {
             Some(day) => day_page(&state, &viewer, day, &path).await,
             None => Ok(frame(
-                Frame::new(&state.settings.site_name, &viewer),
+                Frame::new(state.site_name(), &viewer),
                 "Daily Papers",
                 html! {
                     h1 { "Daily Papers" }
@@ -132,8 +128,12 @@ async fn day_page(
     path: &str,
 ) -> Result<Markup, AppError> {
     {
-        let store = &state.store;
-        let (items, (prev, next)) = tokio::try_join!(store.day_feed(day), store.adjacent_days(day))
+        let DayList {
+            items, prev, next, ..
+        } = state
+            .app
+            .day_list(day)
+            .await
             .map_err(|e| AppError::from(e).page())?;
         let ctx = CardCtx::load(state, viewer, &items, path).await?;
         let heading = day.format("%A, %B %-d, %Y").to_string();
@@ -147,7 +147,7 @@ async fn day_page(
             (list(&items, &ctx, "No papers on this day.", None))
         };
         Ok(frame(
-            Frame::new(&state.settings.site_name, viewer).with_feed("/papers/feed", ""),
+            Frame::new(state.site_name(), viewer).with_feed("/papers/feed", ""),
             &format!("Daily Papers · {heading}"),
             body,
         ))
@@ -198,12 +198,11 @@ pub async fn by_month(
 
 /// The latest day with papers, or today.
 async fn current_day(state: &AppState) -> Result<NaiveDate, AppError> {
-    Ok(state
-        .store
-        .latest_day()
+    state
+        .app
+        .current_day()
         .await
-        .map_err(|e| AppError::from(e).page())?
-        .unwrap_or_else(|| state.clock.now().date_naive()))
+        .map_err(|e| AppError::from(e).page())
 }
 
 async fn render_period(
@@ -215,8 +214,8 @@ async fn render_period(
     cached(state, viewer, path.to_string(), || async move {
         let (from, to) = period.days();
         let items = state
-            .store
-            .period_feed(from, to)
+            .app
+            .period_list(period)
             .await
             .map_err(|e| AppError::from(e).page())?;
         let ctx = CardCtx::load(state, viewer, &items, path).await?;
@@ -234,59 +233,13 @@ async fn render_period(
             Period::Week { .. } => Some("/papers/week/feed"),
             Period::Month { .. } => None,
         };
-        let mut f = Frame::new(&state.settings.site_name, viewer);
+        let mut f = Frame::new(state.site_name(), viewer);
         if let Some(base) = feed {
             f = f.with_feed(base, "");
         }
         Ok(frame(f, &label, body))
     })
     .await
-}
-
-/// Most papers on the trending list.
-pub const TRENDING_MAX: usize = 50;
-
-/// A trending paper with its score.
-pub struct Trending {
-    /// The entry.
-    pub item: FeedItem,
-    /// `trending_score(points, age_hours)`.
-    pub score: f64,
-    /// Hours between the paper's arrival on a list and the reference time.
-    pub age_hours: f64,
-}
-
-/// Ranks the papers of the last [`TRENDING_WINDOW_DAYS`] days (up to the newest list) by the
-/// trending score. Ages count to now, or to a day after the newest arrival when that is earlier,
-/// so an archive that stopped updating still has a meaningful trending list.
-pub async fn trending_list(state: &AppState) -> Result<Vec<Trending>, AppError> {
-    let Some(last) = state.store.latest_day().await? else {
-        return Ok(Vec::new());
-    };
-    let first = last
-        .checked_sub_days(Days::new(TRENDING_WINDOW_DAYS - 1))
-        .unwrap_or(last);
-    let items = state.store.period_feed(first, last).await?;
-    let arrived = |i: &FeedItem| i.entry.submitted_at.unwrap_or(i.entry.published_at);
-    let now = state.clock.now();
-    let newest: DateTime<Utc> = items.iter().map(arrived).max().unwrap_or(now);
-    // Live lists age with the clock; a stale archive ages from a day after its last arrival.
-    let reference = now.min(newest + chrono::Duration::hours(24));
-    let mut out: Vec<Trending> = items
-        .into_iter()
-        .map(|item| {
-            let age_hours = (reference - arrived(&item)).num_seconds() as f64 / 3600.0;
-            let points = trending_points(item.upvotes(), item.entry.github_stars);
-            Trending {
-                score: trending_score(points, age_hours),
-                age_hours,
-                item,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score));
-    out.truncate(TRENDING_MAX);
-    Ok(out)
 }
 
 /// `/papers/trending`.
@@ -297,7 +250,11 @@ pub async fn trending(
 ) -> Result<Response, AppError> {
     let path = uri.path().to_string();
     cached(&state, &viewer, path.clone(), || async {
-        let ranked = trending_list(&state).await.map_err(AppError::page)?;
+        let ranked = state
+            .app
+            .trending()
+            .await
+            .map_err(|e| AppError::from(e).page())?;
         let scores: Vec<(f64, f64)> = ranked.iter().map(|t| (t.score, t.age_hours)).collect();
         let items: Vec<FeedItem> = ranked.into_iter().map(|t| t.item).collect();
         let ctx = CardCtx::load(&state, &viewer, &items, &path).await?;
@@ -310,7 +267,7 @@ pub async fn trending(
             (list(&items, &ctx, "Nothing trending yet.", Some(&scores)))
         };
         Ok(frame(
-            Frame::new(&state.settings.site_name, &viewer).with_feed("/papers/trending/feed", ""),
+            Frame::new(state.site_name(), &viewer).with_feed("/papers/trending/feed", ""),
             "Trending papers",
             body,
         ))

@@ -5,35 +5,13 @@
 use crate::auth::Viewer;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
-use crate::pages::subscribe::saved_searches;
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
-use dp_mail::run::{preview as preview_digest, Matcher, RunConfig};
 use dp_store::{Cadence, SubState, Subscriber};
 use maud::{html, Markup};
 use serde::Deserialize;
-
-/// Saved searches through a keyword index: the query's words, papers first published in the
-/// window. Used by the admin preview and by the digest runs of the binary.
-pub struct IndexMatcher(pub dp_search::Engine);
-
-impl Matcher for IndexMatcher {
-    fn matches(&self, query: &str, from: NaiveDate, to: NaiveDate, limit: usize) -> Vec<String> {
-        let Ok(q) = dp_search::parse(&format!("{query} from:{from} to:{to}")) else {
-            return Vec::new();
-        };
-        match self.0.search(&q, limit, dp_search::Mode::Keyword) {
-            Ok(hits) => hits.into_iter().map(|h| h.id).collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, query, "saved search failed");
-                Vec::new()
-            }
-        }
-    }
-}
 
 /// Subscribers shown per admin page.
 const PAGE: i64 = 100;
@@ -51,10 +29,10 @@ pub async fn admin_list(
     viewer: Viewer,
     Query(q): Query<After>,
 ) -> Result<Response, AppError> {
-    viewer.require_admin()?;
+    let admin = viewer.require_admin()?;
     let subs = state
-        .store
-        .subscribers(q.after, PAGE)
+        .app
+        .subscribers(admin, q.after, PAGE)
         .await
         .map_err(|e| AppError::from(e).page())?;
     let body = html! {
@@ -81,12 +59,7 @@ pub async fn admin_list(
             }
         }
     };
-    Ok(frame(
-        Frame::new(&state.settings.site_name, &viewer),
-        "Subscribers",
-        body,
-    )
-    .into_response())
+    Ok(frame(Frame::new(state.site_name(), &viewer), "Subscribers", body).into_response())
 }
 
 /// `GET /admin/subscribers/{id}/preview`: the HTML part of the subscriber's next digest, as the
@@ -97,55 +70,19 @@ pub async fn admin_preview(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    viewer.require_admin()?;
-    let Some(mail) = &state.mail else {
-        return Err(AppError::unavailable("E-mail is not set up on this server.").page());
-    };
+    let admin = viewer.require_admin()?;
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::not_found("No such subscriber.").page())?;
-    let sub = state
-        .store
-        .subscriber(id)
+    let base = crate::pages::feeds::base_url(&state, &headers);
+    let content = state
+        .app
+        .preview_digest(admin, id, &base)
         .await
-        .map_err(|e| AppError::from(e).page())?
-        .ok_or_else(|| AppError::not_found("No such subscriber.").page())?;
-    let day = state
-        .store
-        .latest_day()
-        .await
-        .map_err(|e| AppError::from(e).page())?
-        .unwrap_or_else(|| state.clock.now().date_naive());
-    let cfg = RunConfig {
-        cadence: sub.cadence,
-        day,
-        site: state.settings.site_name.clone(),
-        base_url: crate::pages::feeds::base_url(&state, &headers),
-        from: mail.from.clone(),
-        top_n: mail.top_n,
-        per_search: mail.per_search,
-        concurrency: 1,
-        batch: 1,
-        max_attempts: 1,
-        retry_wait: std::time::Duration::ZERO,
-        link_days: 90,
-    };
-    let matcher = state.search.as_ref().map(|f| IndexMatcher(f.engine()));
-    let content = preview_digest(
-        state.store.as_ref(),
-        matcher.as_ref().map(|m| m as &dyn Matcher),
-        &mail.signer,
-        &cfg,
-        &sub,
-    )
-    .await
-    .map_err(|e| AppError::internal(e).page())?;
-    let html = match content {
-        Some(c) => dp_mail::compose::html(&c),
-        None => {
-            "<!DOCTYPE html><p>Nothing new for this subscriber: no mail would be sent.</p>".into()
-        }
-    };
+        .map_err(|e| AppError::from(e).page())?;
+    let html = content.unwrap_or_else(|| {
+        "<!DOCTYPE html><p>Nothing new for this subscriber: no mail would be sent.</p>".into()
+    });
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -207,33 +144,12 @@ pub async fn update(
 ) -> Result<Response, AppError> {
     let user = viewer.require()?;
     viewer.check_csrf(&f.csrf)?;
-    let not_found = || AppError::not_found("No such subscription.").page();
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    let own = state
-        .store
-        .subscribers_of_user(user.id)
-        .await
-        .map_err(|e| AppError::from(e).page())?
-        .into_iter()
-        .any(|s| s.id == id);
-    if !own {
-        return Err(not_found());
-    }
-    if f.action == "unsubscribe" {
-        state
-            .store
-            .set_subscriber_state(id, SubState::Unsubscribed)
-            .await
-            .map_err(|e| AppError::from(e).page())?;
-        return Ok(Redirect::to("/settings#digests").into_response());
-    }
-    let cadence = Cadence::parse(&f.cadence)
-        .ok_or_else(|| AppError::bad_request("Choose daily or weekly.").page())?;
-    let searches = saved_searches(&f.searches)
-        .map_err(|e| AppError::status(StatusCode::BAD_REQUEST, e).page())?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| AppError::not_found("No such subscription.").page())?;
     state
-        .store
-        .update_subscription(id, user.id, cadence, &searches)
+        .app
+        .update_subscription(user, id, f.action == "unsubscribe", &f.cadence, &f.searches)
         .await
         .map_err(|e| AppError::from(e).page())?;
     Ok(Redirect::to("/settings#digests").into_response())

@@ -11,8 +11,7 @@
 //! paper's address on this site (stable: a paper is on a list once). HTML pages point at their
 //! feeds with `<link rel="alternate">`.
 
-use crate::pages::daily::trending_list;
-use crate::pages::search::{parse_mode, run, SearchForm, PAGE};
+use crate::pages::search::{SearchForm, PAGE};
 use crate::{AppError, AppState};
 use atom_syndication as atom;
 use axum::body::Bytes;
@@ -236,7 +235,7 @@ async fn respond(
     feed: Feed,
 ) -> Result<Response, AppError> {
     let base = base_url(state, headers);
-    let site = &state.settings.site_name;
+    let site = state.site_name();
     let body = match format {
         Format::Rss => rss(&feed, &base, site),
         Format::Atom => atom(&feed, &base, site),
@@ -259,7 +258,7 @@ pub async fn daily(
 ) -> Result<Response, AppError> {
     let (format, file) = Format::of(&uri);
     let (title, entries) = match state
-        .store
+        .app
         .latest_day()
         .await
         .map_err(|e| AppError::from(e).page())?
@@ -267,10 +266,11 @@ pub async fn daily(
         Some(day) => (
             format!("Daily Papers · {day}"),
             state
-                .store
-                .day_feed(day)
+                .app
+                .day_list(day)
                 .await
                 .map_err(|e| AppError::from(e).page())?
+                .items
                 .iter()
                 .map(Entry::of)
                 .collect(),
@@ -293,16 +293,15 @@ pub async fn weekly(
     uri: Uri,
 ) -> Result<Response, AppError> {
     let (format, file) = Format::of(&uri);
-    let latest = state
-        .store
-        .latest_day()
+    let day = state
+        .app
+        .current_day()
         .await
         .map_err(|e| AppError::from(e).page())?;
-    let period = Period::week_of(latest.unwrap_or_else(|| state.clock.now().date_naive()));
-    let (from, to) = period.days();
+    let period = Period::week_of(day);
     let items = state
-        .store
-        .period_feed(from, to)
+        .app
+        .period_list(period)
         .await
         .map_err(|e| AppError::from(e).page())?;
     let feed = Feed {
@@ -321,7 +320,11 @@ pub async fn trending(
     uri: Uri,
 ) -> Result<Response, AppError> {
     let (format, file) = Format::of(&uri);
-    let ranked = trending_list(&state).await.map_err(AppError::page)?;
+    let ranked = state
+        .app
+        .trending()
+        .await
+        .map_err(|e| AppError::from(e).page())?;
     let feed = Feed {
         title: "Trending papers".into(),
         page: "/papers/trending".into(),
@@ -345,10 +348,12 @@ pub async fn search(
     let entries = if raw.trim().is_empty() {
         Vec::new()
     } else {
-        let mode = parse_mode(&form.mode).map_err(AppError::page)?;
-        run(&state, &raw, PAGE, mode)
+        let mode = dp_app::search::parse_mode(&form.mode).map_err(|e| AppError::from(e).page())?;
+        state
+            .app
+            .search(&raw, PAGE, mode)
             .await
-            .map_err(AppError::page)?
+            .map_err(|e| AppError::from(e).page())?
             .into_iter()
             .map(|(_, s)| Entry {
                 at: s

@@ -12,13 +12,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
+use dp_app::papers::PaperPage;
 use dp_core::{ArxivId, ClaimState, Comment, Paper, User};
-use dp_store::PaperDetail;
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::time::Duration;
-
-const MINUTE: Duration = Duration::from_secs(60);
 
 /// A comment id from the path; anything else is a 400 page.
 pub fn number(raw: &str) -> Result<i64, AppError> {
@@ -47,38 +44,21 @@ pub async fn show(
     let key = uri.to_string();
     let query = uri.query().unwrap_or("").to_string();
     cached(&state, &viewer, key, || async {
-        let store = &state.store;
-        let detail = store
-            .paper_detail(&id)
+        let page = state
+            .app
+            .paper_page(&id, viewer.user.as_ref())
             .await
             .map_err(|e| AppError::from(e).page())?;
-        let f = Frame::new(&state.settings.site_name, &viewer);
-        let Some(detail) = detail else {
+        let f = Frame::new(state.site_name(), &viewer);
+        let Some(page) = page else {
             return Ok(frame(
                 f,
                 &format!("arXiv:{id}"),
                 unknown_paper(&id, &viewer),
             ));
         };
-        let (comments, claims) =
-            tokio::try_join!(store.comments(&id), store.claims(None, Some(&id), None))
-                .map_err(|e| AppError::from(e).page())?;
-        let voted = match &viewer.user {
-            Some(u) => !store
-                .voted_papers(u.id, &[id.base().to_string()])
-                .await
-                .map_err(|e| AppError::from(e).page())?
-                .is_empty(),
-            None => false,
-        };
-        let similar = crate::pages::search::similar(&state, &id, SIMILAR)
-            .await
-            .map_err(|e| e.page())?;
-        let now = state.clock.now();
-        let title = detail.paper.title.clone();
-        let body = paper_page(
-            &detail, &comments, &claims, &viewer, voted, now, &query, &similar,
-        );
+        let title = page.detail.paper.title.clone();
+        let body = paper_page(&page, &viewer, state.app.now(), &query);
         Ok(frame(f, &title, body))
     })
     .await
@@ -101,20 +81,15 @@ fn unknown_paper(id: &ArxivId, viewer: &Viewer) -> Markup {
     }
 }
 
-/// Similar papers shown on a paper page.
-pub const SIMILAR: usize = 6;
-
-#[allow(clippy::too_many_arguments)]
-fn paper_page(
-    d: &PaperDetail,
-    comments: &[Comment],
-    claims: &[dp_core::Claim],
-    viewer: &Viewer,
-    voted: bool,
-    now: DateTime<Utc>,
-    query: &str,
-    similar: &[(f32, dp_store::PaperSummary)],
-) -> Markup {
+fn paper_page(page: &PaperPage, viewer: &Viewer, now: DateTime<Utc>, query: &str) -> Markup {
+    let PaperPage {
+        detail: d,
+        comments,
+        claims,
+        voted,
+        similar,
+    } = page;
+    let voted = *voted;
     let p = &d.paper;
     let path = paper_path(&p.id);
     let entry = d.entries.first();
@@ -350,17 +325,6 @@ pub struct VoteForm {
     next: Option<String>,
 }
 
-/// The write rate limit of a signed-in user.
-pub async fn write_limit(state: &AppState, user: &User) -> Result<(), AppError> {
-    state
-        .rate_limit(
-            &format!("write:{}", user.id),
-            state.settings.writes_per_minute,
-            MINUTE,
-        )
-        .await
-}
-
 /// `POST /papers/{id}/upvote` (`up=1` casts, `up=0` withdraws).
 pub async fn upvote(
     State(state): State<AppState>,
@@ -373,15 +337,12 @@ pub async fn upvote(
     let user = viewer.require().map_err(&fail)?;
     viewer.check_csrf(&form.csrf).map_err(&fail)?;
     let id = parse_id(&raw).map_err(&fail)?;
-    write_limit(&state, user).await.map_err(&fail)?;
     let up = form.up.as_deref() != Some("0");
     let v = state
-        .store
-        .set_vote(user.id, &id, up)
+        .app
+        .vote(user, &id, up)
         .await
-        .map_err(|e| fail(e.into()))?
-        .ok_or_else(|| fail(AppError::not_found("No such paper.")))?;
-    state.cache.invalidate();
+        .map_err(|e| fail(e.into()))?;
     let back = safe_next(form.next.as_deref(), &paper_path(&id));
     Ok(done(
         &headers,
@@ -410,24 +371,13 @@ pub async fn comment(
     let user = viewer.require().map_err(&fail)?;
     viewer.check_csrf(&form.csrf).map_err(&fail)?;
     let id = parse_id(&raw).map_err(&fail)?;
-    let body = dp_core::community::comment_body(&form.body).map_err(|e| fail(e.into()))?;
-    write_limit(&state, user).await.map_err(&fail)?;
-    let c = state
-        .store
-        .add_comment(&id, user.id, form.parent, &body)
+    let (c, count) = state
+        .app
+        .comment(user, &id, form.parent, &form.body)
         .await
-        .map_err(|e| fail(e.into()))?
-        .ok_or_else(|| fail(AppError::not_found("No such paper or comment to reply to.")))?;
-    state.cache.invalidate();
-    let count = state
-        .store
-        .paper_detail(&id)
-        .await
-        .map_err(|e| fail(e.into()))?
-        .map_or(0, |d| d.comments());
+        .map_err(|e| fail(e.into()))?;
     let path = paper_path(&id);
-    let html =
-        html! { li id={"comment-" (c.id)} { (comment_body(&c, &viewer, state.clock.now())) } };
+    let html = html! { li id={"comment-" (c.id)} { (comment_body(&c, &viewer, state.app.now())) } };
     Ok(done(
         &headers,
         serde_json::json!({ "id": c.id, "html": html.into_string(), "comments": count }),
@@ -441,33 +391,19 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-async fn own_comment(
-    state: &AppState,
-    viewer: &Viewer,
-    id: i64,
-    allow_admin: bool,
-) -> Result<Comment, AppError> {
-    let user = viewer.require()?;
-    let c = state
-        .store
-        .comment(id)
-        .await
-        .map_err(|e| AppError::from(e).page())?
-        .filter(|c| !c.deleted)
-        .ok_or_else(|| AppError::not_found("No such comment.").page())?;
-    if c.user_id != user.id && !(allow_admin && user.is_admin) {
-        return Err(AppError::forbidden("That is someone else's comment.").page());
-    }
-    Ok(c)
-}
-
 /// `GET /comments/{id}/edit`: the author's edit form.
 pub async fn edit_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = own_comment(&state, &viewer, number(&id)?, false).await?;
+    let id = number(&id)?;
+    let user = viewer.require()?;
+    let c = state
+        .app
+        .own_comment(user, id, false)
+        .await
+        .map_err(|e| AppError::from(e).page())?;
     let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
     let body = html! {
         h1 { "Edit your comment" }
@@ -479,12 +415,7 @@ pub async fn edit_form(
         }
         p { a href=(paper_path(&paper)) { "Back to the paper" } }
     };
-    Ok(frame(
-        Frame::new(&state.settings.site_name, &viewer),
-        "Edit comment",
-        body,
-    )
-    .into_response())
+    Ok(frame(Frame::new(state.site_name(), &viewer), "Edit comment", body).into_response())
 }
 
 /// Form of a comment edit.
@@ -503,16 +434,12 @@ pub async fn edit(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
     let id = number(&id)?;
-    let c = own_comment(&state, &viewer, id, false).await?;
-    let body =
-        dp_core::community::comment_body(&form.body).map_err(|e| AppError::from(e).page())?;
-    write_limit(&state, viewer.require()?).await?;
-    state
-        .store
-        .edit_comment(id, &body)
+    let user = viewer.require()?;
+    let c = state
+        .app
+        .edit_comment(user, id, &form.body)
         .await
         .map_err(|e| AppError::from(e).page())?;
-    state.cache.invalidate();
     let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
     Ok(Redirect::to(&format!("{}#comment-{id}", paper_path(&paper))).into_response())
 }
@@ -526,14 +453,12 @@ pub async fn delete(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
     let id = number(&id)?;
-    let c = own_comment(&state, &viewer, id, true).await?;
-    write_limit(&state, viewer.require()?).await?;
-    state
-        .store
-        .delete_comment(id)
+    let user = viewer.require()?;
+    let c = state
+        .app
+        .delete_comment(user, id)
         .await
         .map_err(|e| AppError::from(e).page())?;
-    state.cache.invalidate();
     let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
     Ok(Redirect::to(&format!("{}#comments", paper_path(&paper))).into_response())
 }
@@ -555,22 +480,11 @@ pub async fn claim(
     let user = viewer.require()?;
     viewer.check_csrf(&form.csrf)?;
     let id = parse_id(&raw)?;
-    write_limit(&state, user).await?;
-    let paper = state
-        .store
-        .paper(&id)
-        .await
-        .map_err(|e| AppError::from(e).page())?
-        .ok_or_else(|| AppError::not_found("No such paper.").page())?;
-    if !paper.authors.iter().any(|a| a == &form.author) {
-        return Err(AppError::bad_request("That name is not among the paper's authors.").page());
-    }
     state
-        .store
-        .add_claim(user.id, &id, &form.author)
+        .app
+        .claim(user, &id, &form.author)
         .await
         .map_err(|e| AppError::from(e).page())?;
-    state.cache.invalidate();
     Ok(Redirect::to(&paper_path(&id)).into_response())
 }
 
@@ -590,17 +504,12 @@ pub async fn hide(
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
-    write_limit(&state, admin).await?;
     let id = parse_id(&raw)?;
-    let found = state
-        .store
-        .set_hidden(&id, form.hidden != "0")
+    state
+        .app
+        .hide_paper(admin, &id, form.hidden != "0")
         .await
         .map_err(|e| AppError::from(e).page())?;
-    if !found {
-        return Err(AppError::not_found("No such paper.").page());
-    }
-    state.cache.invalidate();
     Ok(Redirect::to(&paper_path(&id)).into_response())
 }
 

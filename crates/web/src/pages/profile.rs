@@ -8,6 +8,7 @@ use crate::render::with_math;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use dp_app::papers::Profile;
 use dp_core::{ClaimState, Paper};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -26,18 +27,16 @@ pub async fn show(
     viewer: Viewer,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    let store = &state.store;
-    let user = store
-        .user_by_name(&name)
+    let Profile {
+        user,
+        submitted,
+        upvoted,
+        claims,
+    } = state
+        .app
+        .profile(&name)
         .await
-        .map_err(|e| AppError::from(e).page())?
-        .ok_or_else(|| AppError::not_found("There is no user by that name.").page())?;
-    let (submitted, upvoted, claims) = tokio::try_join!(
-        store.submitted_by(user.id, 100),
-        store.upvoted_by(user.id, 100),
-        store.claims(None, None, Some(user.id)),
-    )
-    .map_err(|e| AppError::from(e).page())?;
+        .map_err(|e| AppError::from(e).page())?;
     let own = viewer.user.as_ref().is_some_and(|u| u.id == user.id);
     let admin = viewer.user.as_ref().is_some_and(|u| u.is_admin);
     let approved: Vec<_> = claims
@@ -74,12 +73,7 @@ pub async fn show(
             }
         }
     };
-    Ok(frame(
-        Frame::new(&state.settings.site_name, &viewer),
-        &user.name,
-        body,
-    )
-    .into_response())
+    Ok(frame(Frame::new(state.site_name(), &viewer), &user.name, body).into_response())
 }
 
 /// Form of the ban button.
@@ -98,19 +92,9 @@ pub async fn ban(
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
-    crate::pages::paper::write_limit(&state, admin).await?;
     let user = state
-        .store
-        .user_by_name(&name)
-        .await
-        .map_err(|e| AppError::from(e).page())?
-        .ok_or_else(|| AppError::not_found("There is no user by that name.").page())?;
-    if user.id == admin.id {
-        return Err(AppError::bad_request("You cannot ban yourself.").page());
-    }
-    state
-        .store
-        .set_banned(user.id, form.banned != "0")
+        .app
+        .ban(admin, &name, form.banned != "0")
         .await
         .map_err(|e| AppError::from(e).page())?;
     Ok(Redirect::to(&format!("/users/{}", user.name)).into_response())

@@ -8,11 +8,9 @@ use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dp_search::{Hit, Mode, Piece};
-use dp_store::PaperSummary;
+use dp_search::Piece;
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// Results per page.
 pub const PAGE: usize = 25;
@@ -35,18 +33,6 @@ pub struct SearchForm {
     /// Ranking: `hybrid` (default), `keyword` or `semantic`.
     #[serde(default)]
     pub mode: String,
-}
-
-/// Parses a ranking mode parameter; empty means hybrid.
-pub fn parse_mode(s: &str) -> Result<Mode, AppError> {
-    match s.trim() {
-        "" | "hybrid" => Ok(Mode::Hybrid),
-        "keyword" => Ok(Mode::Keyword),
-        "semantic" => Ok(Mode::Semantic),
-        _ => Err(AppError::bad_request(
-            "mode: expected hybrid, keyword or semantic",
-        )),
-    }
 }
 
 impl SearchForm {
@@ -84,69 +70,6 @@ impl SearchForm {
     }
 }
 
-/// Runs a query through the server's index; the hits and their papers from the store, in
-/// rank order.
-pub async fn run(
-    state: &AppState,
-    raw: &str,
-    limit: usize,
-    mode: Mode,
-) -> Result<Vec<(Hit, PaperSummary)>, AppError> {
-    let Some(search) = &state.search else {
-        return Err(AppError::unavailable(
-            "Search is not available on this server.",
-        ));
-    };
-    let q = dp_search::parse(raw).map_err(|e| AppError::bad_request(format!("q: {e}")))?;
-    let engine = search.engine();
-    let hits = tokio::task::spawn_blocking(move || engine.search(&q, limit, mode))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
-    let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
-    let mut papers: HashMap<String, PaperSummary> = state
-        .store
-        .papers_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.paper.id.base().to_string(), p))
-        .collect();
-    Ok(hits
-        .into_iter()
-        .filter_map(|h| papers.remove(&h.id).map(|p| (h, p)))
-        .collect())
-}
-
-/// The `k` papers nearest to `id` by embedding, with their similarity, in order. Empty when
-/// search has no model or the paper has no vector yet.
-pub async fn similar(
-    state: &AppState,
-    id: &dp_core::ArxivId,
-    k: usize,
-) -> Result<Vec<(f32, PaperSummary)>, AppError> {
-    let Some(search) = &state.search else {
-        return Ok(Vec::new());
-    };
-    let engine = search.engine();
-    let bare = id.base().to_string();
-    let found = tokio::task::spawn_blocking(move || engine.similar(&bare, k))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
-    let ids: Vec<String> = found.iter().map(|f| f.0.clone()).collect();
-    let mut papers: HashMap<String, PaperSummary> = state
-        .store
-        .papers_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.paper.id.base().to_string(), p))
-        .collect();
-    Ok(found
-        .into_iter()
-        .filter_map(|(id, score)| papers.remove(&id).map(|p| (score, p)))
-        .collect())
-}
-
 /// Highlighted text: matched words in `<mark>`, everything escaped.
 pub fn marked(pieces: &[Piece]) -> Markup {
     html! { @for p in pieces { @if p.highlight { mark { (p.text) } } @else { (p.text) } } }
@@ -162,7 +85,11 @@ pub async fn show(
     let (results, error, status) = if raw.trim().is_empty() {
         (Vec::new(), None, StatusCode::OK)
     } else {
-        match async { run(&state, &raw, PAGE, parse_mode(&form.mode)?).await }.await {
+        let found = async {
+            let mode = dp_app::search::parse_mode(&form.mode)?;
+            state.app.search(&raw, PAGE, mode).await
+        };
+        match found.await.map_err(AppError::from) {
             Ok(r) => (r, None, StatusCode::OK),
             Err(e) if e.status.is_client_error() || e.status == StatusCode::SERVICE_UNAVAILABLE => {
                 let status = e.status;
@@ -229,7 +156,7 @@ pub async fn show(
         format!("{} · Search", form.q.chars().take(60).collect::<String>())
     };
     let feed_query = format!("?{}", form.query_string());
-    let mut f = Frame::new(&state.settings.site_name, &viewer);
+    let mut f = Frame::new(state.site_name(), &viewer);
     if !raw.trim().is_empty() {
         f = f.with_feed("/search/feed", &feed_query);
     }

@@ -1,20 +1,16 @@
 //! `/settings`: a signed-in reader's API tokens (create, see, revoke).
 
-use crate::api::token::new_token;
-use crate::auth::{token_hash, Viewer};
+use crate::auth::Viewer;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
-use crate::pages::paper::write_limit;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use dp_core::{ApiToken, TokenScope};
+use dp_app::Error;
+use dp_core::ApiToken;
 use maud::{html, Markup};
 use serde::Deserialize;
-
-/// Most live tokens per user.
-pub const MAX_TOKENS: usize = 20;
 
 fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map_or_else(
@@ -85,11 +81,7 @@ fn page(
             button.primary type="submit" { "Create token" }
         }
     };
-    frame(
-        Frame::new(&state.settings.site_name, viewer),
-        "Settings",
-        body,
-    )
+    frame(Frame::new(state.site_name(), viewer), "Settings", body)
 }
 
 /// `GET /settings`.
@@ -97,16 +89,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let Some(user) = &viewer.user else {
         return Ok(Redirect::to("/login?next=/settings").into_response());
     };
-    let tokens = state
-        .store
-        .api_tokens(user.id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    let subs = state
-        .store
-        .subscribers_of_user(user.id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let (tokens, subs) =
+        tokio::try_join!(state.app.api_tokens(user), state.app.subscriptions_of(user))
+            .map_err(|e| AppError::from(e).page())?;
     Ok(page(&state, &viewer, &tokens, &subs, None, None).into_response())
 }
 
@@ -126,53 +111,30 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let user = viewer.require()?;
     viewer.check_csrf(&form.csrf)?;
-    write_limit(&state, user).await?;
-    let store = &state.store;
-    let subs = store
-        .subscribers_of_user(user.id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    let tokens = store
-        .api_tokens(user.id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    let refuse = |msg: &str| {
-        Ok((
-            StatusCode::BAD_REQUEST,
-            page(&state, &viewer, &tokens, &subs, None, Some(msg)),
+    let created = state
+        .app
+        .create_api_token(user, &form.name, &form.scope)
+        .await;
+    let (tokens, subs) =
+        tokio::try_join!(state.app.api_tokens(user), state.app.subscriptions_of(user))
+            .map_err(|e| AppError::from(e).page())?;
+    match created {
+        Ok((secret, token)) => Ok(page(
+            &state,
+            &viewer,
+            &tokens,
+            &subs,
+            Some((&secret, &token)),
+            None,
         )
-            .into_response())
-    };
-    let name = match dp_core::community::token_name(&form.name) {
-        Ok(n) => n,
-        Err(e) => return refuse(&e.to_string()),
-    };
-    let Some(scope) = TokenScope::parse(&form.scope) else {
-        return refuse("The scope is read or write.");
-    };
-    if tokens.iter().filter(|t| t.revoked_at.is_none()).count() >= MAX_TOKENS {
-        return refuse(&format!(
-            "You have {MAX_TOKENS} live tokens; revoke one first."
-        ));
+        .into_response()),
+        Err(Error::Invalid(msg)) => Ok((
+            StatusCode::BAD_REQUEST,
+            page(&state, &viewer, &tokens, &subs, None, Some(&msg)),
+        )
+            .into_response()),
+        Err(e) => Err(AppError::from(e).page()),
     }
-    let secret = new_token();
-    let token = store
-        .create_api_token(user.id, &name, &token_hash(&secret), scope)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    let tokens = store
-        .api_tokens(user.id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
-    Ok(page(
-        &state,
-        &viewer,
-        &tokens,
-        &subs,
-        Some((&secret, &token)),
-        None,
-    )
-    .into_response())
 }
 
 /// The CSRF token alone.
@@ -193,13 +155,10 @@ pub async fn revoke(
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::bad_request("No such token.").page())?;
-    if !state
-        .store
-        .revoke_api_token(user.id, id)
+    state
+        .app
+        .revoke_api_token(user, id)
         .await
-        .map_err(|e| AppError::from(e).page())?
-    {
-        return Err(AppError::not_found("No such token.").page());
-    }
+        .map_err(|e| AppError::from(e).page())?;
     Ok(Redirect::to("/settings").into_response())
 }

@@ -9,12 +9,11 @@ use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
-use dp_core::{ArxivId, User};
-use dp_store::SubmitOutcome;
+use dp_app::submit::Submitted;
+use dp_app::Error;
+use dp_core::ArxivId;
 use maud::html;
 use serde::Deserialize;
-use std::time::Duration;
 
 /// `?paper=` prefill.
 #[derive(Deserialize)]
@@ -29,7 +28,7 @@ fn form_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let s = &state.settings;
+    let s = &state.app.rules;
     let body = html! {
         h1 { "Submit a paper" }
         p { "Put a paper on today's list by its arXiv id or URL. Rules: first published on arXiv in the last "
@@ -45,7 +44,11 @@ fn form_page(
     };
     (
         status,
-        frame(Frame::new(&s.site_name, viewer), "Submit a paper", body),
+        frame(
+            Frame::new(state.site_name(), viewer),
+            "Submit a paper",
+            body,
+        ),
     )
         .into_response()
 }
@@ -70,106 +73,6 @@ pub struct SubmitForm {
     paper: String,
 }
 
-/// Why a submission was refused: a message for the submitter and the status that fits.
-#[derive(Debug)]
-pub struct Refusal {
-    /// What to tell the submitter.
-    pub message: String,
-    /// The HTTP status.
-    pub status: StatusCode,
-}
-
-fn refusal(message: impl Into<String>, status: StatusCode) -> Refusal {
-    Refusal {
-        message: message.into(),
-        status,
-    }
-}
-
-/// What a submission did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Submitted {
-    /// Put on the list of that day.
-    New(NaiveDate),
-    /// It was on the list of that day already; nothing changed.
-    Duplicate(NaiveDate),
-}
-
-/// Submits paper `id` for `user` by the site's rules, fetching its metadata from arXiv when
-/// the store lacks it. The web form and the API both come here.
-pub async fn submit_paper(
-    state: &AppState,
-    user: &User,
-    id: &ArxivId,
-) -> Result<Result<Submitted, Refusal>, AppError> {
-    let store = &state.store;
-    if store.paper(id).await?.is_none() {
-        let Some(fetcher) = &state.fetcher else {
-            return Ok(Err(refusal(
-                "This server cannot reach arXiv, and it does not have that paper.",
-                StatusCode::BAD_GATEWAY,
-            )));
-        };
-        if let Err(e) = dp_ingest::harvest::fetch_ids(
-            store.as_ref(),
-            fetcher.as_ref(),
-            &state.settings.arxiv_api_url,
-            std::slice::from_ref(id),
-        )
-        .await
-        {
-            tracing::warn!(error = %e, id = %id, "arXiv lookup failed");
-            return Ok(Err(refusal(
-                "arXiv could not be reached; try again in a minute.",
-                StatusCode::BAD_GATEWAY,
-            )));
-        }
-    }
-    let Some(detail) = store.paper_detail(id).await? else {
-        return Ok(Err(refusal(
-            format!("arXiv has no paper {id}."),
-            StatusCode::NOT_FOUND,
-        )));
-    };
-    if let Some(e) = detail.entries.first() {
-        return Ok(Ok(Submitted::Duplicate(e.day)));
-    }
-    let now = state.clock.now();
-    if let Some(published) = detail.paper.published {
-        let age = (now - published).num_days();
-        if age > state.settings.submit_max_age_days {
-            return Ok(Err(refusal(
-                format!(
-                    "Only papers first published in the last {} days can be submitted; this one appeared on {}.",
-                    state.settings.submit_max_age_days,
-                    published.format("%Y-%m-%d")
-                ),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )));
-        }
-    }
-    let outcome = store
-        .submit_paper(
-            user,
-            id,
-            now.date_naive(),
-            state.settings.submissions_per_day,
-        )
-        .await?;
-    state.cache.invalidate();
-    Ok(match outcome {
-        SubmitOutcome::Submitted(day) => Ok(Submitted::New(day)),
-        SubmitOutcome::Duplicate(day) => Ok(Submitted::Duplicate(day)),
-        SubmitOutcome::TooMany => Err(refusal(
-            format!(
-                "You reached {} submissions in 24 hours; try again tomorrow.",
-                state.settings.submissions_per_day
-            ),
-            StatusCode::TOO_MANY_REQUESTS,
-        )),
-    })
-}
-
 /// `POST /submit`.
 pub async fn submit(
     State(state): State<AppState>,
@@ -191,23 +94,20 @@ pub async fn submit(
             ))
         }
     };
-    state
-        .rate_limit(
-            &format!("write:{}", user.id),
-            state.settings.writes_per_minute,
-            Duration::from_secs(60),
-        )
-        .await?;
-    let done = submit_paper(&state, user, &id)
-        .await
-        .map_err(AppError::page)?;
-    Ok(match done {
+    Ok(match state.app.submit(user, &id).await {
         Ok(Submitted::New(_)) => {
             Redirect::to(&format!("{}?submitted=1", paper_path(&id))).into_response()
         }
         Ok(Submitted::Duplicate(day)) => {
             Redirect::to(&format!("{}?duplicate={day}", paper_path(&id))).into_response()
         }
-        Err(r) => form_page(&state, &viewer, &shown, Some(&r.message), r.status),
+        // What the rules refused is said on the form, with the status that fits.
+        Err(
+            e @ (Error::Upstream(_) | Error::NotFound(_) | Error::Refused(_) | Error::Quota(_)),
+        ) => {
+            let e = AppError::from(e);
+            form_page(&state, &viewer, &shown, Some(&e.message), e.status)
+        }
+        Err(e) => return Err(AppError::from(e).page()),
     })
 }

@@ -11,36 +11,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use dp_mail::compose::{self, Parts};
-use dp_mail::Mailbox;
-use dp_mail::{Email, Mailer, Signer};
-use dp_store::{Cadence, SubState};
+use dp_app::subscriptions::CONFIRM_DAYS;
+use dp_app::Error;
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::sync::Arc;
-use std::time::Duration;
-
-/// What the web needs to send confirmation mails and check links.
-pub struct MailSetup {
-    /// Delivers the confirmation mail.
-    pub mailer: Arc<dyn Mailer>,
-    /// Signs and checks confirmation and unsubscribe links.
-    pub signer: Signer,
-    /// The sender.
-    pub from: Mailbox,
-    /// Papers of the list in each digest (for previews).
-    pub top_n: usize,
-    /// New papers per saved search (for previews).
-    pub per_search: usize,
-}
-
-/// Most saved searches per subscription, and characters per search.
-const MAX_SEARCH_CHARS: usize = 200;
-/// Confirmation mails per address per day, and subscribe requests per client per hour.
-const CONFIRMATIONS_PER_ADDRESS_PER_DAY: i64 = 3;
-const SUBSCRIBES_PER_CLIENT_PER_HOUR: i64 = 10;
-/// Days a confirmation link is valid.
-const CONFIRM_DAYS: i64 = 7;
 
 /// Prefill from a list page's small form.
 #[derive(Deserialize, Default)]
@@ -64,7 +38,7 @@ fn form_body(token: &str, email: &str, error: Option<&str>) -> Markup {
                 label { input type="radio" name="cadence" value="daily" checked; " Daily, on weekdays" }
                 label { input type="radio" name="cadence" value="weekly"; " Weekly" }
             }
-            label for="sub-searches" { "Saved searches (optional, one per line, at most " (dp_store::mail::MAX_SAVED_SEARCHES) ")" }
+            label for="sub-searches" { "Saved searches (optional, one per line, at most " (dp_store::MAX_SAVED_SEARCHES) ")" }
             textarea id="sub-searches" name="searches" rows="3" maxlength="1100" placeholder="diffusion transformers\nauthor:\"Yann LeCun\"" {}
             button.primary type="submit" { "Subscribe" }
         }
@@ -80,7 +54,7 @@ fn page(
 ) -> Response {
     (
         status,
-        frame(Frame::new(&state.settings.site_name, viewer), title, body),
+        frame(Frame::new(state.site_name(), viewer), title, body),
     )
         .into_response()
 }
@@ -121,32 +95,6 @@ pub struct SubscribeForm {
     searches: String,
 }
 
-/// Checks saved searches: non-empty lines, at most five, each a valid query of at most 200
-/// characters without control characters.
-pub fn saved_searches(raw: &str) -> Result<Vec<String>, String> {
-    let lines: Vec<String> = raw
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
-    if lines.len() > dp_store::mail::MAX_SAVED_SEARCHES {
-        return Err(format!(
-            "At most {} saved searches.",
-            dp_store::mail::MAX_SAVED_SEARCHES
-        ));
-    }
-    for l in &lines {
-        if l.chars().count() > MAX_SEARCH_CHARS || l.chars().any(char::is_control) {
-            return Err(format!(
-                "A saved search is at most {MAX_SEARCH_CHARS} characters on one line."
-            ));
-        }
-        dp_search::parse(l).map_err(|e| format!("Saved search \"{l}\": {e}"))?;
-    }
-    Ok(lines)
-}
-
 /// `POST /subscribe`.
 pub async fn subscribe(
     State(state): State<AppState>,
@@ -161,72 +109,31 @@ pub async fn subscribe(
         .filter(|c| !c.is_control())
         .take(254)
         .collect();
-    let refuse = |msg: &str| {
-        Ok(page(
-            &state,
-            &viewer,
-            "Subscribe",
-            form_body(&viewer.csrf, &shown, Some(msg)),
-            StatusCode::BAD_REQUEST,
-        ))
-    };
-    let email = match Email::parse(&f.email) {
-        Ok(e) => e,
-        Err(e) => return refuse(&e.to_string()),
-    };
-    let Some(cadence) = Cadence::parse(if f.cadence.is_empty() {
-        "daily"
-    } else {
-        &f.cadence
-    }) else {
-        return refuse("Choose daily or weekly.");
-    };
-    let searches = match saved_searches(&f.searches) {
-        Ok(s) => s,
-        Err(e) => return refuse(&e),
-    };
-    let Some(mail) = &state.mail else {
-        return Err(AppError::unavailable("E-mail is not set up on this server.").page());
-    };
-    let ip = viewer.ip.clone();
-    state
-        .rate_limit(
-            &format!("subscribe-ip:{ip}"),
-            SUBSCRIBES_PER_CLIENT_PER_HOUR,
-            Duration::from_secs(3600),
-        )
-        .await?;
-    let sub = state
-        .store
+    let base = crate::pages::feeds::base_url(&state, &headers);
+    let email = match state
+        .app
         .subscribe(
-            email.as_str(),
-            &email.key(),
-            cadence,
+            &viewer.ip,
             viewer.user.as_ref().map(|u| u.id),
-            &searches,
+            &f.email,
+            &f.cadence,
+            &f.searches,
+            &base,
         )
         .await
-        .map_err(|e| AppError::from(e).page())?;
-    // A confirmed address is left as it is (its owner changes it from their digest's links);
-    // the answer is the same either way, so the form does not reveal who subscribed.
-    if sub.state == SubState::Pending {
-        let per_address = state
-            .store
-            .hit_rate_limit(
-                &format!("confirm-mail:{}", email.key()),
-                Duration::from_secs(86_400),
-            )
-            .await
-            .map_err(|e| AppError::from(e).page())?;
-        if per_address <= CONFIRMATIONS_PER_ADDRESS_PER_DAY {
-            send_confirmation(&state, mail, &email, sub.id, &headers).await?;
-        } else {
-            tracing::info!(
-                subscriber = sub.id,
-                "confirmation mail not sent again today"
-            );
+    {
+        Ok(email) => email,
+        Err(Error::Invalid(msg)) => {
+            return Ok(page(
+                &state,
+                &viewer,
+                "Subscribe",
+                form_body(&viewer.csrf, &shown, Some(&msg)),
+                StatusCode::BAD_REQUEST,
+            ))
         }
-    }
+        Err(e) => return Err(AppError::from(e).page()),
+    };
     let body = html! {
         h1 { "Check your inbox" }
         p { "If " strong { (email.as_str()) } " can receive mail, a message with a confirmation link is on its way. "
@@ -241,68 +148,11 @@ pub async fn subscribe(
     ))
 }
 
-async fn send_confirmation(
-    state: &AppState,
-    mail: &MailSetup,
-    to: &Email,
-    id: i64,
-    headers: &HeaderMap,
-) -> Result<(), AppError> {
-    let token = mail.signer.sign(
-        "confirm",
-        id,
-        state.clock.now() + chrono::Duration::days(CONFIRM_DAYS),
-    );
-    let base = crate::pages::feeds::base_url(state, headers);
-    let url = format!(
-        "{}/subscribe/confirm?token={token}",
-        base.trim_end_matches('/')
-    );
-    let (subject, text, html) = compose::confirmation(&state.settings.site_name, &url);
-    let message = compose::message(Parts {
-        from: &mail.from,
-        to,
-        subject: &subject,
-        text,
-        html,
-        message_id: format!(
-            "confirm.{id}.{}@{}",
-            state.clock.now().timestamp(),
-            mail.from.email.domain()
-        ),
-        unsubscribe_url: None,
-    })
-    .map_err(AppError::internal)?;
-    mail.mailer.send(&message).await.map_err(|e| {
-        tracing::warn!(error = %e, "confirmation mail not sent");
-        AppError::unavailable(
-            "The confirmation mail could not be sent; try again in a few minutes.",
-        )
-        .page()
-    })
-}
-
 /// A link's token.
 #[derive(Deserialize)]
 pub struct TokenQuery {
     #[serde(default)]
     token: String,
-}
-
-fn verify(state: &AppState, purpose: &str, token: &str) -> Result<i64, AppError> {
-    let Some(mail) = &state.mail else {
-        return Err(AppError::unavailable("E-mail is not set up on this server.").page());
-    };
-    mail.signer
-        .verify(purpose, token, state.clock.now())
-        .map_err(|e| AppError::bad_request(format!("{}.", capitalised(&e.to_string()))).page())
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// `GET /subscribe/confirm?token=`.
@@ -311,20 +161,11 @@ pub async fn confirm(
     viewer: Viewer,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    let id = verify(&state, "confirm", &q.token)?;
     let sub = state
-        .store
-        .subscriber(id)
+        .app
+        .confirm_subscription(&q.token)
         .await
-        .map_err(|e| AppError::from(e).page())?
-        .ok_or_else(|| AppError::not_found("This subscription no longer exists.").page())?;
-    if sub.state != SubState::Confirmed {
-        state
-            .store
-            .set_subscriber_state(id, SubState::Confirmed)
-            .await
-            .map_err(|e| AppError::from(e).page())?;
-    }
+        .map_err(|e| AppError::from(e).page())?;
     let body = html! {
         h1 { "Subscribed" }
         p { strong { (sub.email) } " will get the " (sub.cadence.as_str()) " digest. Every digest has a one-click unsubscribe link." }
@@ -340,7 +181,10 @@ pub async fn unsubscribe_page(
     viewer: Viewer,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    verify(&state, "unsubscribe", &q.token)?;
+    state
+        .app
+        .verify_link("unsubscribe", &q.token)
+        .map_err(|e| AppError::from(e).page())?;
     let body = html! {
         h1 { "Unsubscribe" }
         form method="post" action={"/unsubscribe?token=" (q.token)} {
@@ -357,10 +201,9 @@ pub async fn unsubscribe(
     viewer: Viewer,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    let id = verify(&state, "unsubscribe", &q.token)?;
     state
-        .store
-        .set_subscriber_state(id, SubState::Unsubscribed)
+        .app
+        .unsubscribe(&q.token)
         .await
         .map_err(|e| AppError::from(e).page())?;
     let body = html! {
@@ -368,20 +211,4 @@ pub async fn unsubscribe(
         p { "No more digests will be sent to this address. You can subscribe again at any time." }
     };
     Ok(page(&state, &viewer, "Unsubscribed", body, StatusCode::OK))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn saved_searches_are_checked() {
-        assert_eq!(
-            saved_searches(" diffusion \n\n author:\"Ada Lovelace\" \n").unwrap(),
-            ["diffusion", "author:\"Ada Lovelace\""]
-        );
-        assert!(saved_searches("a\nb\nc\nd\ne\nf").is_err());
-        assert!(saved_searches(&"x".repeat(201)).is_err());
-        assert!(saved_searches("").unwrap().is_empty());
-    }
 }
