@@ -1,0 +1,154 @@
+//! The web UI in a real browser: `e2e/web.test.mjs` drives Debian's Chromium with Playwright
+//! against `dailypapers serve` on seeded data, with the arXiv API replayed from recorded
+//! responses. Needs node, npm and /usr/bin/chromium (`.ci/run` installs them): fails in CI when
+//! they are missing, skips with a notice elsewhere.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::shared_data;
+
+use crate::{bin, free_port, http_get, replay_server};
+
+fn missing(what: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is missing: CI must run the browser tests (.ci/run installs it)");
+    }
+    eprintln!("NOTICE: skipping the browser tests: {what} is missing");
+}
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
+}
+
+/// node, Chromium and the e2e packages, or why not.
+fn prerequisites() -> bool {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        missing(&format!("Chromium ({chromium}; apt-get install chromium)"));
+        return false;
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        missing("node");
+        return false;
+    }
+    let dir = e2e_dir();
+    if !dir.join("node_modules/playwright-core").exists() {
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            missing("e2e/node_modules (npm ci in e2e/ failed)");
+            return false;
+        }
+    }
+    true
+}
+
+/// One day with three papers at 3, 3 and 2 upvotes; the second has math in its abstract and
+/// markup in its title.
+fn seed(dir: &Path) -> PathBuf {
+    let paper = |id: &str, title: &str, summary: &str, upvotes: i64| {
+        serde_json::json!({
+            "paper": {"id": id, "title": title, "summary": summary, "upvotes": upvotes,
+                      "authors": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}],
+                      "publishedAt": "2026-01-02T00:00:00.000Z"},
+            "publishedAt": "2026-01-02T00:00:00.000Z", "title": title, "numComments": 0
+        })
+    };
+    let items = serde_json::json!([
+        paper(
+            "2601.00001",
+            "Attention for everyone",
+            "We study attention & memory.",
+            3
+        ),
+        paper(
+            "2601.00002",
+            "Bounds with <b>not bold</b> titles",
+            "We prove $O(n \\log n)$ bounds when $a<b$.",
+            3
+        ),
+        paper("2601.00003", "A paper to hide", "Spam.", 2),
+    ]);
+    let f = dir.join("2026-01-05.json");
+    std::fs::write(&f, items.to_string()).unwrap();
+    f
+}
+
+#[test]
+fn the_web_ui_in_chromium() {
+    let Some(data) = shared_data() else { return };
+    if !prerequisites() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let seed_file = seed(dir.path());
+    let out = bin(dir.path())
+        .arg("import")
+        .arg(&seed_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let atom =
+        std::fs::read_to_string(data.join("arxiv-fixtures/atom-api/id_list_1111.2011v2.xml"))
+            .unwrap();
+    let (arxiv_port, arxiv_hits) = replay_server(atom);
+    let port = free_port();
+    let mut server = bin(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env(
+            "DAILYPAPERS_HARVEST__ARXIV_API_URL",
+            format!("http://127.0.0.1:{arxiv_port}/api/query"),
+        )
+        .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
+        // The recorded paper is from 2011.
+        .env("DAILYPAPERS_COMMUNITY__SUBMIT_MAX_AGE_DAYS", "100000")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        if http_get(port, "/healthz").is_some() {
+            up = true;
+            break;
+        }
+    }
+    let result = up.then(|| {
+        Command::new("node")
+            .arg("--test-reporter=spec")
+            .arg("web.test.mjs")
+            .current_dir(e2e_dir())
+            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+            .output()
+            .unwrap()
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(up, "the server did not start");
+    let out = result.unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    assert!(out.status.success(), "browser tests failed:\n{text}");
+    assert!(
+        text.contains("ℹ pass 10") && text.contains("ℹ fail 0"),
+        "all ten browser tests ran:\n{text}"
+    );
+    assert_eq!(
+        arxiv_hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the submission fetched arXiv once"
+    );
+}

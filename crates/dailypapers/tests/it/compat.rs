@@ -1,0 +1,127 @@
+//! Real clients against a real server: Hugging Face's Python client `huggingface_hub` 2.4.0 and
+//! its `hf papers` commands (`tests/compat/hf_client.py`), `feedparser` on every feed
+//! (`tests/compat/feeds.py`), and a bounded `schemathesis` run against `/api/openapi.json`
+//! (`tests/compat/schema.sh`), all pointed at `dailypapers serve` with the 580 saved Hugging Face
+//! days imported. The clients live in a virtual environment made by `scripts/compat-venv.sh`
+//! (`.ci/run` makes it): the test fails in CI when it is missing and skips with a notice elsewhere.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::shared_data;
+
+use crate::{bin, free_port, wait_up};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The virtual environment with the clients, or why not.
+fn venv() -> Option<PathBuf> {
+    crate::venv("the client compatibility tests")
+}
+
+fn report(name: &str, out: &Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("---- {name} ----\n{text}");
+    text
+}
+
+#[test]
+fn huggingface_hub_feedparser_and_schemathesis_against_a_served_archive() {
+    let Some(data) = shared_data() else { return };
+    let Some(venv) = venv() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin(dir.path())
+        .arg("import")
+        .arg(data.join("hf-daily/days"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let mut server = bin(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DAILYPAPERS_COMMUNITY__API_REQUESTS_PER_MINUTE", "0")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = wait_up(port);
+    // The keyword index is built from the store in the background at start: the clients'
+    // search checks need it complete (9,877 papers), not just a listening server.
+    let started = std::time::Instant::now();
+    while up && started.elapsed() < std::time::Duration::from_secs(120) {
+        let metrics = crate::http_get(port, "/metrics")
+            .map(|m| m.1)
+            .unwrap_or_default();
+        if metrics.contains("search_index_documents 9877") && metrics.contains("search_index_lag 0")
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    let python = venv.join("bin/python");
+    let run = |script: &str, args: &[&str]| -> Output {
+        let mut c = if script.ends_with(".sh") {
+            let mut c = Command::new("bash");
+            c.arg(repo().join(script));
+            c
+        } else {
+            let mut c = Command::new(&python);
+            c.arg(repo().join(script));
+            c
+        };
+        c.args(args)
+            .env("COMPAT_VENV", &venv)
+            .env("HF_HUB_DISABLE_TELEMETRY", "1")
+            .env("HF_HUB_DISABLE_UPDATE_CHECK", "1")
+            .env_remove("HF_TOKEN")
+            .env_remove("HF_ENDPOINT")
+            .env("HF_HOME", dir.path().join("hf-home"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let results = up.then(|| {
+        let data_arg = data.to_string_lossy().to_string();
+        [
+            (
+                "huggingface_hub",
+                run(
+                    "tests/compat/hf_client.py",
+                    &["--url", &url, "--data", &data_arg],
+                ),
+            ),
+            ("feedparser", run("tests/compat/feeds.py", &["--url", &url])),
+            ("schemathesis", run("tests/compat/schema.sh", &[&url, "25"])),
+        ]
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(up, "the server did not start");
+    let mut failed = Vec::new();
+    for (name, out) in results.unwrap() {
+        let text = report(name, &out);
+        if !out.status.success() {
+            failed.push(format!(
+                "{name}:\n{}",
+                text.chars()
+                    .rev()
+                    .take(4000)
+                    .collect::<String>()
+                    .chars()
+                    .rev()
+                    .collect::<String>()
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}

@@ -1,0 +1,74 @@
+//! The binary's integration tests, one binary: the CLI (imports, harvests, kill -9 recovery),
+//! several servers on one PostgreSQL, the real Hugging Face and feed clients against a served
+//! archive, e-mail over a real SMTP server, semantic search with the real model, and the web UI
+//! in a real browser. They drive the `dailypapers` executable.
+
+mod browser;
+mod cli;
+mod cluster;
+mod compat;
+mod mail;
+mod mail_runs;
+mod semantic;
+
+pub use dp_testkit::db::pg_cluster as pg_script;
+pub use dp_testkit::env::{model_dir, shared_data, venv};
+pub use dp_testkit::replay::{free_port, http_get, wait_up};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// The database URL of a test's store: SQLite in `data_dir`, or a fresh PostgreSQL database
+/// when `DAILYPAPERS_TEST_BACKEND=postgres`. Made once per data directory.
+pub fn database_url(data_dir: &Path) -> String {
+    let marker = data_dir.join(".database_url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return url;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = rt
+        .block_on(dp_testkit::db::test_database_url(data_dir))
+        .expect(
+        "a test database (DAILYPAPERS_TEST_POSTGRES_URL with DAILYPAPERS_TEST_BACKEND=postgres)",
+    );
+    std::fs::write(&marker, &url).unwrap();
+    url
+}
+
+pub fn bin(data_dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dailypapers"));
+    c.arg("--data-dir")
+        .arg(data_dir)
+        .arg("--database-url")
+        .arg(database_url(data_dir))
+        .env_remove("DAILYPAPERS_DATABASE_URL")
+        .env("DAILYPAPERS_LOG", "warn");
+    c
+}
+
+pub fn run_json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A server that answers every request with `body` (see [`dp_testkit::replay::fixed`]).
+pub fn replay_server(body: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    dp_testkit::replay::fixed(body, Duration::ZERO)
+}
+
+/// Like [`replay_server`], the first request answered only after `first_delay`.
+pub fn slow_first_replay_server(
+    body: String,
+    first_delay: Duration,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    dp_testkit::replay::fixed(body, first_delay)
+}

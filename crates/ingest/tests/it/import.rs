@@ -1,0 +1,241 @@
+//! Import end to end: real fixtures, and hostile files that must give clear errors and lose
+//! nothing else.
+
+use dp_ingest::import::{import_paths, ImportOptions, ImportReport, NoProgress};
+use dp_store::Store;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dp_testkit::env::shared_data;
+
+async fn store(dir: &Path) -> Arc<dyn Store> {
+    let url = dp_testkit::db::test_database_url(dir).await.expect(
+        "a test database (DAILYPAPERS_TEST_POSTGRES_URL with DAILYPAPERS_TEST_BACKEND=postgres)",
+    );
+    dp_store::open(&url).await.unwrap()
+}
+
+async fn import(store: &Arc<dyn Store>, paths: &[PathBuf]) -> ImportReport {
+    import_paths(store.clone(), paths, &ImportOptions::default(), &NoProgress)
+        .await
+        .unwrap()
+}
+
+fn listing_line(id: &str, title: &str) -> String {
+    serde_json::json!({"id": id, "categories": ["cs.CL"], "pdf": "", "abs": "", "authors": ["A B"], "title": title, "comment": null, "summary": "An abstract."}).to_string()
+}
+
+#[tokio::test]
+async fn every_fixture_imports() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let r = import(&s, &[data.join("arxiv-fixtures")]).await;
+    assert_eq!(r.file_errors, 0, "{:?}", r.problems);
+    assert_eq!(r.rejected, 0, "{:?}", r.problems);
+    assert_eq!(r.files, 16);
+    // 200 Kaggle records, 100 + 10 search results, OAI-PMH and id lookups.
+    assert!(r.read >= 330, "{r:?}");
+    let kaggle = s
+        .paper(&"0704.0001".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kaggle.version, Some(2));
+    assert_eq!(kaggle.doi.as_deref(), Some("10.1103/PhysRevD.76.013009"));
+    let old = s.paper(&"astro-ph/0601001".parse().unwrap()).await.unwrap();
+    assert!(old.is_some(), "old-style id from the Atom fixture");
+    // Importing again changes nothing.
+    let again = import(&s, &[data.join("arxiv-fixtures")]).await;
+    assert_eq!((again.inserted, again.updated), (0, 0), "{again:?}");
+}
+
+#[tokio::test]
+async fn hf_day_files_take_their_day_from_the_name() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let day = data.join("hf-daily/days/2024-06-03.json.gz");
+    let r = import(&s, &[day]).await;
+    assert_eq!(r.rejected, 0);
+    assert!(r.inserted > 0);
+    let stats = s.stats().await.unwrap();
+    assert_eq!(stats.first_day.unwrap().to_string(), "2024-06-03");
+    assert_eq!(stats.feed_entries as u64, r.inserted);
+}
+
+#[tokio::test]
+async fn bad_records_are_skipped_with_their_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let f = dir.path().join("mixed.jsonl");
+    let mut file = std::fs::File::create(&f).unwrap();
+    writeln!(file, "{}", listing_line("2501.00001", "Good one")).unwrap();
+    // Invalid UTF-8 inside a string.
+    file.write_all(b"{\"id\": \"2501.00002\", \"categories\": [], \"authors\": [], \"title\": \"bad \xff\xfe\", \"summary\": \"x\"}\n").unwrap();
+    writeln!(file, "{}", listing_line("not-an-id", "Bad id")).unwrap();
+    writeln!(
+        file,
+        "{}",
+        listing_line("2501.00003", &"T".repeat(10 * 1024 * 1024))
+    )
+    .unwrap();
+    writeln!(file, "{}{}", "[".repeat(10_000), "]".repeat(10_000)).unwrap();
+    writeln!(file, "{{\"id\": \"2501.00004\", \"title\": \"Truncated").unwrap();
+    writeln!(
+        file,
+        "{}",
+        listing_line("2501.00005", "<script>alert(1)</script> & good")
+    )
+    .unwrap();
+    drop(file);
+    let r = import(&s, &[f]).await;
+    assert_eq!(
+        (r.read, r.inserted, r.rejected),
+        (7, 2, 5),
+        "{:?}",
+        r.problems
+    );
+    let reasons: Vec<String> = r
+        .problems
+        .iter()
+        .map(|p| format!("{} {}", p.location.clone().unwrap_or_default(), p.message))
+        .collect();
+    assert!(
+        reasons[0].starts_with("line 2") && reasons[0].contains("UTF-8")
+            || reasons[0].contains("unicode"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("line 3") && reasons[1].contains("not an arXiv id"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].starts_with("line 4") && reasons[2].contains("title is too long"),
+        "{reasons:?}"
+    );
+    assert!(reasons[3].starts_with("line 5"), "{reasons:?}");
+    assert!(reasons[4].starts_with("line 6"), "{reasons:?}");
+    let p = s
+        .paper(&"2501.00005".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        p.title, "<script>alert(1)</script> & good",
+        "stored as text, escaped only when shown"
+    );
+}
+
+#[tokio::test]
+async fn oversized_lines_are_rejected_without_reading_them_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let f = dir.path().join("huge.jsonl");
+    let mut file = std::fs::File::create(&f).unwrap();
+    writeln!(
+        file,
+        "{}",
+        listing_line("2501.00001", &"T".repeat(20 * 1024 * 1024))
+    )
+    .unwrap();
+    writeln!(file, "{}", listing_line("2501.00002", "after the huge one")).unwrap();
+    drop(file);
+    let r = import(&s, &[f]).await;
+    assert_eq!((r.read, r.inserted, r.rejected), (2, 1, 1));
+    assert!(
+        r.problems[0].message.contains("longer than"),
+        "{:?}",
+        r.problems
+    );
+}
+
+#[tokio::test]
+async fn truncated_gzip_keeps_what_came_before_and_says_so() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let sample = std::fs::read(data.join("arxiv-bulk/sample_first1000.jsonl")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&sample).unwrap();
+    let bytes = gz.finish().unwrap();
+    let f = dir.path().join("cut.jsonl.gz");
+    std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
+    let r = import(&s, std::slice::from_ref(&f)).await;
+    assert_eq!(r.file_errors, 1, "{:?}", r.problems);
+    let err = r.problems.iter().find(|p| p.kind == "file").unwrap();
+    assert!(err.message.contains("read error"), "{err:?}");
+    assert!(r.inserted > 100 && r.inserted < 1000, "{r:?}");
+    // The whole file afterwards completes the import.
+    let full = dir.path().join("full.jsonl.gz");
+    std::fs::write(&full, &bytes).unwrap();
+    let r2 = import(&s, &[full]).await;
+    assert_eq!(r2.file_errors, 0);
+    assert_eq!(r2.inserted + r.inserted, 1000 - r.rejected - r2.rejected);
+}
+
+#[tokio::test]
+async fn hostile_xml_and_json_never_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let xxe = dir.path().join("xxe.xml");
+    std::fs::write(
+        &xxe,
+        r#"<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/2501.00001v1</id><title>&xxe;</title><summary>x</summary></entry></feed>"#,
+    )
+    .unwrap();
+    let deep = dir.path().join("deep.json");
+    std::fs::write(
+        &deep,
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+    )
+    .unwrap();
+    let truncated_xml = dir.path().join("cut.xml");
+    std::fs::write(
+        &truncated_xml,
+        "<?xml version=\"1.0\"?><OAI-PMH><ListRecords><record><header>",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let r = import(&s, &[xxe, deep, truncated_xml, empty]).await;
+    assert_eq!(r.inserted, 0);
+    assert_eq!(r.files, 4);
+    assert!(r.file_errors + r.rejected >= 3, "{:?}", r.problems);
+    let all = format!("{:?}", r.problems);
+    assert!(!all.contains("root:"), "no file content leaked: {all}");
+    assert_eq!(s.stats().await.unwrap().papers, 0);
+}
+
+#[tokio::test]
+async fn explicit_format_and_date_flags() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    // The sample has submittedOnDailyAt; --date overrides it.
+    let opts = ImportOptions {
+        read: dp_ingest::formats::ReadOptions {
+            format: Some("hf".parse().unwrap()),
+            date: Some(dp_core::parse_day("2030-01-02").unwrap()),
+        },
+        ..Default::default()
+    };
+    let r = import_paths(
+        s.clone(),
+        &[data.join("hf-daily/sample_last5days.jsonl")],
+        &opts,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.read, 110);
+    let st = s.stats().await.unwrap();
+    assert_eq!(st.days, 1);
+    assert_eq!(st.latest_day.unwrap().to_string(), "2030-01-02");
+    assert!("yaml"
+        .parse::<dp_ingest::formats::Format>()
+        .unwrap_err()
+        .contains("expected one of"));
+}

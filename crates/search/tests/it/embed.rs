@@ -1,0 +1,122 @@
+//! The in-process embedder reproduces the reference sentence-transformers vectors in
+//! `../shared/data/vectors/` (cosine ≥ 0.999 per row on the same text).
+
+use dp_search::embed::{dot, paper_text, Backend, Embedder};
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::Path;
+
+const DIM: usize = 384;
+
+/// Title and abstract per id, by the vectors README's recipe: the first hf-daily record of the
+/// id, else the arxiv-bulk record.
+fn texts_for(data: &Path, wanted: &HashMap<String, usize>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let open = |p: &Path| {
+        std::io::BufReader::new(flate2::read::GzDecoder::new(
+            std::fs::File::open(p).expect("open shared data"),
+        ))
+    };
+    for line in open(&data.join("hf-daily/daily_papers.jsonl.gz")).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let p = &v["paper"];
+        let id = p["id"].as_str().unwrap().to_string();
+        if wanted.contains_key(&id) && !out.contains_key(&id) {
+            let text = paper_text(
+                p["title"].as_str().unwrap_or(""),
+                p["summary"].as_str().unwrap_or(""),
+            );
+            out.insert(id, text);
+        }
+    }
+    for line in open(&data.join("arxiv-bulk/daily_arxiv_cs_20250318_20260701.jsonl.gz")).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let id = v["id"].as_str().unwrap().to_string();
+        if wanted.contains_key(&id) && !out.contains_key(&id) {
+            let text = paper_text(
+                v["title"].as_str().unwrap_or(""),
+                v["summary"].as_str().unwrap_or(""),
+            );
+            out.insert(id, text);
+        }
+    }
+    out
+}
+
+fn reference_row(matrix: &[u8], row: usize) -> Vec<f32> {
+    matrix[row * DIM * 2..(row + 1) * DIM * 2]
+        .chunks_exact(2)
+        .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+        .collect()
+}
+
+#[test]
+fn embeddings_match_the_reference_vectors() {
+    let (Some(data), Some(model)) = (dp_testkit::env::shared_data(), dp_testkit::env::model_dir())
+    else {
+        return;
+    };
+    let embedder = Embedder::load(&model).unwrap();
+    assert_eq!(embedder.dim(), DIM);
+    assert_eq!(embedder.max_tokens(), 256);
+    let ids: Vec<String> = std::fs::read_to_string(data.join("vectors/ids.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let matrix = std::fs::read(data.join("vectors/all-MiniLM-L6-v2.f16")).unwrap();
+    assert_eq!(matrix.len(), ids.len() * DIM * 2);
+    // 24 rows spread over the whole list: hf-daily papers first, arxiv-bulk ones later.
+    let step = ids.len() / 24;
+    let wanted: HashMap<String, usize> =
+        (0..24).map(|k| (ids[k * step].clone(), k * step)).collect();
+    let texts = texts_for(&data, &wanted);
+    assert_eq!(texts.len(), wanted.len(), "every sampled id has a text");
+    let sample: Vec<(&String, &String)> = texts.iter().collect();
+    let inputs: Vec<&str> = sample.iter().map(|(_, t)| t.as_str()).collect();
+    let vectors = embedder.embed_many(&inputs, 8, &|_| {}).unwrap();
+    let mut worst = 1.0f32;
+    for ((id, _), v) in sample.iter().zip(&vectors) {
+        let norm = dot(v, v).sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{id}: not unit length ({norm})");
+        let cos = dot(v, &reference_row(&matrix, wanted[*id]));
+        worst = worst.min(cos);
+        assert!(cos >= 0.999, "{id}: cosine {cos} with the reference row");
+    }
+    eprintln!("worst cosine over {} papers: {worst:.6}", vectors.len());
+    // Batching must not change a vector: padding is masked out.
+    let alone = embedder.embed(&inputs[..1]).unwrap();
+    assert!(dot(&alone[0], &vectors[0]) > 0.99999);
+
+    // The fast pass and candle's BertModel compute the same vectors, alone and in batches of
+    // mixed lengths (from 3 tokens to the 256-token limit).
+    let reference = Embedder::load_with(&model, Backend::Candle).unwrap();
+    let long = inputs
+        .iter()
+        .copied()
+        .max_by_key(|t| t.len())
+        .unwrap()
+        .repeat(3);
+    let mixed: Vec<&str> = vec![
+        "model",
+        inputs[0],
+        "reducing negative flips",
+        long.as_str(),
+        inputs[5],
+    ];
+    let fast = embedder.embed(&mixed).unwrap();
+    let slow = reference.embed(&mixed).unwrap();
+    for (text, (f, s)) in mixed.iter().zip(fast.iter().zip(&slow)) {
+        let cos = dot(f, s);
+        assert!(
+            cos > 0.99999,
+            "{:.40}: fast and candle differ (cosine {cos})",
+            text
+        );
+    }
+    for text in &mixed {
+        let f = embedder.embed(&[text]).unwrap();
+        let s = reference.embed(&[text]).unwrap();
+        assert!(dot(&f[0], &s[0]) > 0.99999, "{:.40}: alone", text);
+    }
+}

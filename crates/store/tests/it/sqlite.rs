@@ -1,0 +1,92 @@
+//! What only the embedded SQLite store does: reopening a file, refusing unknown URLs, folding the
+//! write-ahead log in the background.
+
+use crate::prelude::*;
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.sqlite").display());
+    {
+        let s = dp_store::open(&url).await.unwrap();
+        s.upsert_records(vec![rec(paper("2501.00001", "kept"), None)])
+            .await
+            .unwrap();
+    }
+    let s = dp_store::open(&url).await.unwrap();
+    assert_eq!(s.stats().await.unwrap().papers, 1);
+}
+
+#[tokio::test]
+async fn unknown_urls_are_refused_clearly() {
+    let e = dp_store::open("mysql://x").await.err().unwrap().to_string();
+    assert!(e.contains("sqlite://"), "{e}");
+}
+
+#[tokio::test]
+async fn the_write_ahead_log_is_folded_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("wal.sqlite").display());
+    let store = dp_store::SqlStore::open(&url).await.unwrap();
+    let batch: Vec<_> = (1..=2000)
+        .map(|i| rec(paper(&format!("2501.{i:05}"), "t"), None))
+        .collect();
+    dp_store::Papers::upsert_records(&store, batch)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, log, checkpointed): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(store.sqlite_pool().unwrap())
+        .await
+        .unwrap();
+    assert!(log > 0, "writes went through the log");
+    assert_eq!(
+        log, checkpointed,
+        "the background checkpointer copied every frame"
+    );
+}
+
+#[tokio::test]
+async fn older_list_entries_get_their_hugging_face_extras_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.sqlite").display());
+    let item = r#"{"paper":{"id":"2501.00001","title":"T","discussionId":"d1",
+        "authors":[{"_id":"a1","name":"Ada Lovelace","user":{"user":"ada"}}]},
+        "publishedAt":"2025-03-17T08:00:00.000Z","thumbnail":"https://t.example/1.png"}"#;
+    {
+        let s = dp_store::open(&url).await.unwrap();
+        let e = dp_testkit::entry("2025-03-17", "2501.00001", 3).with_source(item);
+        s.upsert_records(vec![rec(paper("2501.00001", "T"), Some(e))])
+            .await
+            .unwrap();
+        s.close().await;
+    }
+    // As a store written before the extras had a column: the item's text only.
+    {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE feed_entries SET hf_extras = NULL")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let s = dp_store::open(&url).await.unwrap();
+    let hf = s.day_feed(day("2025-03-17")).await.unwrap()[0]
+        .entry
+        .hf
+        .clone()
+        .expect("extras filled from the stored item");
+    assert_eq!(hf.discussion_id.as_deref(), Some("d1"));
+    assert_eq!(hf.thumbnail.as_deref(), Some("https://t.example/1.png"));
+    assert_eq!(hf.authors[0].user.as_ref().unwrap().name, "ada");
+    // Re-importing the same item changes nothing: import parses it the same way.
+    let again = dp_testkit::entry("2025-03-17", "2501.00001", 3).with_source(item);
+    let mut again = again;
+    again.hf = Some(dp_core::hf::HfItem::parse(item).unwrap().extras());
+    assert_eq!(
+        s.upsert_records(vec![rec(paper("2501.00001", "T"), Some(again))])
+            .await
+            .unwrap(),
+        vec![Outcome::Unchanged]
+    );
+}
