@@ -43,6 +43,31 @@ pub struct FeedEntry {
     pub hf: Option<crate::HfExtras>,
 }
 
+impl FeedEntry {
+    /// Paper `paper_id` first on the list of `day`, with the entry's own timestamp and nothing
+    /// else known yet (no counts, no submitter, no extras).
+    pub fn new(day: NaiveDate, paper_id: ArxivId, published_at: DateTime<Utc>) -> FeedEntry {
+        FeedEntry {
+            day,
+            paper_id,
+            position: 0,
+            published_at,
+            submitted_at: None,
+            submitted_by: None,
+            upvotes: 0,
+            num_comments: 0,
+            ai_summary: None,
+            ai_keywords: Vec::new(),
+            github_repo: None,
+            github_stars: None,
+            project_page: None,
+            organization: None,
+            source_json: None,
+            hf: None,
+        }
+    }
+}
+
 /// A feed entry joined with its paper and the upvotes cast on this server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedItem {
@@ -114,25 +139,15 @@ mod tests {
 
     fn item(upvotes: i64, local: i64, hour: u32, position: i64) -> FeedItem {
         let id = ArxivId::parse("2501.00001").unwrap();
+        let mut entry = FeedEntry::new(
+            NaiveDate::from_ymd_opt(2025, 3, 17).unwrap(),
+            id.clone(),
+            Utc.with_ymd_and_hms(2025, 3, 17, hour, 0, 0).unwrap(),
+        );
+        entry.upvotes = upvotes;
+        entry.position = position;
         FeedItem {
-            entry: FeedEntry {
-                day: NaiveDate::from_ymd_opt(2025, 3, 17).unwrap(),
-                paper_id: id.clone(),
-                position,
-                published_at: Utc.with_ymd_and_hms(2025, 3, 17, hour, 0, 0).unwrap(),
-                submitted_at: None,
-                submitted_by: None,
-                upvotes,
-                num_comments: 0,
-                ai_summary: None,
-                ai_keywords: Vec::new(),
-                github_repo: None,
-                github_stars: None,
-                project_page: None,
-                organization: None,
-                source_json: None,
-                hf: None,
-            },
+            entry,
             paper: Paper::new(&id, "t", "a"),
             local_upvotes: local,
             local_comments: 0,

@@ -1,11 +1,11 @@
 //! `dailypapers digest`: sends (or, with `--dry-run`, prints) the digest run of a day through
 //! the store's outbox, so a killed run started again sends each subscriber's digest once.
 
-use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dp_app::config::Config;
 use dp_app::digests::{matcher, run_config};
+use dp_cli::progress::CountBar;
 use dp_mail::run::{dry_run, run_digest};
 use dp_store::{Cadence, Store};
 use std::sync::Arc;

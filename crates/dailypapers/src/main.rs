@@ -1,12 +1,6 @@
 //! `dailypapers`: the self-hosted Daily Papers server and its tools.
 
-mod bench;
 mod digest;
-mod digest_bench;
-mod load;
-mod progress;
-mod scale_bench;
-mod search_bench;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -24,15 +18,6 @@ use std::sync::Arc;
 /// fifth of embedding time).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Hands memory that is free again back to the kernel. Building the indexes at start
-/// allocates far more, for a while, than serving needs (batches of papers and vectors), and
-/// mimalloc keeps freed pages for reuse; on the main thread this also collects the memory of
-/// threads that have ended (the index builders').
-pub(crate) fn release_free_memory() {
-    // SAFETY: mi_collect takes no pointers; it only walks mimalloc's own heaps.
-    unsafe { libmimalloc_sys::mi_collect(true) }
-}
 
 #[derive(Parser)]
 #[command(
@@ -67,7 +52,7 @@ enum Command {
     /// Print counts of what the store holds.
     Stats(StatsArgs),
     /// Measure performance (prints figures; see the README).
-    Bench(bench::BenchArgs),
+    Bench(dp_bench::BenchArgs),
     /// Copy a whole store into another (e.g. SQLite to PostgreSQL): resumable, verified by
     /// counts and checksums at the end.
     MigrateStore(MigrateArgs),
@@ -287,7 +272,7 @@ async fn main() -> Result<()> {
     let config = Config::load(cli.config.as_deref(), &overrides(&cli))
         .context("reading the configuration")?;
     if let Command::Bench(args) = &cli.command {
-        return bench::run(args, &config).await;
+        return dp_bench::run(args, &config).await;
     }
     if let Command::MigrateStore(args) = &cli.command {
         return migrate_store(args).await;
@@ -346,7 +331,7 @@ async fn reindex(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()>
     index.clear()?;
     index.commit(0)?;
     let total = store.stats().await?.papers;
-    let bar = progress::CountBar::new("indexing");
+    let bar = dp_cli::progress::CountBar::new("indexing");
     let follower = dp_search::follow::Follower::new(Arc::new(index));
     let started = std::time::Instant::now();
     let n = follower
@@ -443,7 +428,7 @@ async fn embed_cli(
         Some(l) => (l as u64).min(total_papers.saturating_sub(have as u64)),
         None => total_papers.saturating_sub(have as u64),
     };
-    let bar = progress::CountBar::new("embedding");
+    let bar = dp_cli::progress::CountBar::new("embedding");
     let started = std::time::Instant::now();
     let done = dp_search::jobs::embed_missing(store.as_ref(), &embedder, batch, args.limit, &|n| {
         bar.update(n, goal)
@@ -465,7 +450,7 @@ async fn import_vectors(
     config: &Config,
     args: ImportVectorsArgs,
 ) -> Result<()> {
-    let bar = progress::CountBar::new("importing vectors");
+    let bar = dp_cli::progress::CountBar::new("importing vectors");
     let report = dp_search::jobs::import_vectors(
         store.as_ref(),
         &args.file,
@@ -514,7 +499,7 @@ async fn user(store: Arc<dyn dp_store::Store>, config: &Config, cmd: UserCommand
 async fn migrate_store(args: &MigrateArgs) -> Result<()> {
     let from = dp_store::open(&args.from).await.context("opening --from")?;
     let to = dp_store::open(&args.to).await.context("opening --to")?;
-    let bar = progress::CountBar::new("copying");
+    let bar = dp_cli::progress::CountBar::new("copying");
     let report = dp_store::copy::copy_store(&*from, &*to, args.batch, &|r| {
         bar.update(
             r.papers + r.entries,
@@ -585,7 +570,7 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
         while !follower.vectors_loaded() {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
-        release_free_memory();
+        dp_cli::release_free_memory();
     }));
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -641,7 +626,7 @@ async fn import(store: Arc<dyn dp_store::Store>, args: ImportArgs) -> Result<()>
         },
         batch_size: args.batch_size,
     };
-    let progress = progress::ImportProgress::new();
+    let progress = dp_cli::progress::ImportProgress::new();
     let report = import_paths(store, &args.paths, &opts, &progress).await?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -3,6 +3,7 @@
 
 use crate::backend::query;
 use crate::changes::touch;
+use crate::papers::paper_exists;
 use crate::rows::{opt_time, time};
 use crate::{now_millis, SqlStore, StoreError};
 use async_trait::async_trait;
@@ -83,11 +84,7 @@ impl Comments for SqlStore {
     ) -> Result<Option<Comment>, StoreError> {
         let id = paper.base();
         let mut tx = self.db.begin_write().await?;
-        let exists: i64 = query("SELECT COUNT(*) FROM papers WHERE id = $1")
-            .bind(id)
-            .scalar(&mut tx)
-            .await?;
-        if exists == 0 {
+        if !paper_exists(&mut tx, id).await? {
             return Ok(None);
         }
         let parent = match parent {

@@ -4,6 +4,7 @@
 
 use crate::backend::{query, CHUNK};
 use crate::changes::touch;
+use crate::papers::paper_exists;
 use crate::ranking::PAPER_UPVOTES;
 use crate::rows::{
     day_text, parse_day_text, prefixed, EntryRow, PaperRow, ENTRY_COLUMNS, PAPER_COLUMNS,
@@ -105,8 +106,28 @@ pub trait Community: Send + Sync {
     async fn upvoted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError>;
 }
 
-fn papers_of(rows: Vec<PaperRow>) -> Result<Vec<Paper>, StoreError> {
-    rows.into_iter().map(PaperRow::into_paper).collect()
+impl SqlStore {
+    /// The papers a user acted on through `table` (`submissions`, `votes`: rows with
+    /// `user_id`, `paper_id` and `created_at`), newest first.
+    async fn papers_of_user(
+        &self,
+        table: &'static str,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Paper>, StoreError> {
+        query(format!(
+            "SELECT {} FROM {table} x JOIN papers p ON p.id = x.paper_id \
+             WHERE x.user_id = $1 ORDER BY x.created_at DESC LIMIT $2",
+            prefixed(PAPER_COLUMNS, "p")
+        ))
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all::<PaperRow>(&self.db)
+        .await?
+        .into_iter()
+        .map(PaperRow::into_paper)
+        .collect()
+    }
 }
 
 #[async_trait]
@@ -119,11 +140,7 @@ impl Community for SqlStore {
     ) -> Result<Option<VoteState>, StoreError> {
         let id = paper.base();
         let mut tx = self.db.begin_write().await?;
-        let exists: i64 = query("SELECT COUNT(*) FROM papers WHERE id = $1")
-            .bind(id)
-            .scalar(&mut tx)
-            .await?;
-        if exists == 0 {
+        if !paper_exists(&mut tx, id).await? {
             return Ok(None);
         }
         // The count moves only when the vote row really appears or disappears, so double
@@ -293,30 +310,10 @@ impl Community for SqlStore {
     }
 
     async fn submitted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
-        papers_of(
-            query(format!(
-                "SELECT {} FROM submissions s JOIN papers p ON p.id = s.paper_id \
-                 WHERE s.user_id = $1 ORDER BY s.created_at DESC LIMIT $2",
-                prefixed(PAPER_COLUMNS, "p")
-            ))
-            .bind(user_id)
-            .bind(limit)
-            .fetch_all(&self.db)
-            .await?,
-        )
+        self.papers_of_user("submissions", user_id, limit).await
     }
 
     async fn upvoted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError> {
-        papers_of(
-            query(format!(
-                "SELECT {} FROM votes v JOIN papers p ON p.id = v.paper_id \
-                 WHERE v.user_id = $1 ORDER BY v.created_at DESC LIMIT $2",
-                prefixed(PAPER_COLUMNS, "p")
-            ))
-            .bind(user_id)
-            .bind(limit)
-            .fetch_all(&self.db)
-            .await?,
-        )
+        self.papers_of_user("votes", user_id, limit).await
     }
 }

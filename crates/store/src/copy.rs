@@ -1,7 +1,8 @@
 //! Copying a whole store into another (`dailypapers migrate-store`): resumable, verified.
 
 use crate::{Store, StoreError};
-use dp_core::Record;
+use chrono::NaiveDate;
+use dp_core::{FeedItem, Paper, Record};
 use serde::Serialize;
 
 /// How far a copy has come, reported after each batch.
@@ -29,8 +30,58 @@ pub struct CopyReport {
 const PAPERS_MARK: &str = "migrate:papers";
 const ENTRIES_MARK: &str = "migrate:entries";
 
-/// Copies papers, feed entries, harvest watermarks and the community tables from `from` into `to`, in batches of
-/// `batch`, then checks that both hold the same counts and checksums.
+/// A page of papers after `after`, in id order, with the id of its last one; `None` at the end.
+async fn papers_page(
+    store: &dyn Store,
+    after: &Option<String>,
+    batch: i64,
+) -> Result<Option<(Vec<Paper>, String)>, StoreError> {
+    let papers = store.papers_after(after.as_deref(), batch).await?;
+    Ok(papers
+        .last()
+        .map(|p| p.id.base().to_string())
+        .map(|last| (papers, last)))
+}
+
+/// A page of feed entries after `after`, in (day, id) order, with the key of its last one;
+/// `None` at the end.
+async fn entries_page(
+    store: &dyn Store,
+    after: &Option<(NaiveDate, String)>,
+    batch: i64,
+) -> Result<Option<(Vec<FeedItem>, (NaiveDate, String))>, StoreError> {
+    let items = store
+        .entries_after(after.as_ref().map(|(d, id)| (*d, id.as_str())), batch)
+        .await?;
+    Ok(items
+        .last()
+        .map(|i| (i.entry.day, i.entry.paper_id.base().to_string()))
+        .map(|last| (items, last)))
+}
+
+/// Calls `each` with every row of every community table, a page at a time, tables in
+/// dependency order.
+async fn each_community_page(
+    store: &dyn Store,
+    batch: i64,
+    mut each: impl AsyncFnMut(&'static str, Vec<Vec<serde_json::Value>>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for (table, _, _) in crate::transfer::COMMUNITY_TABLES {
+        let mut offset = 0;
+        loop {
+            let rows = store.export_rows(table, offset, batch).await?;
+            if rows.is_empty() {
+                break;
+            }
+            offset += rows.len() as i64;
+            each(table, rows).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies papers, feed entries, harvest watermarks and the community tables from `from` into
+/// `to`, in batches of `batch`, then checks that both hold the same counts and checksums.
 ///
 /// Progress is kept in the target's watermarks, so a copy that is interrupted and run again
 /// continues where it stopped (writes are idempotent upserts, so overlap is harmless). Jobs are
@@ -50,11 +101,7 @@ pub async fn copy_store(
     };
 
     let mut after = to.watermark(PAPERS_MARK).await?.filter(|s| !s.is_empty());
-    loop {
-        let papers = from.papers_after(after.as_deref(), batch).await?;
-        let Some(last) = papers.last().map(|p| p.id.base().to_string()) else {
-            break;
-        };
+    while let Some((papers, last)) = papers_page(from, &after, batch).await? {
         report.papers += papers.len() as u64;
         to.upsert_records(papers.into_iter().map(Record::from).collect())
             .await?;
@@ -67,16 +114,7 @@ pub async fn copy_store(
         let (d, id) = s.split_once('|')?;
         Some((dp_core::parse_day(d).ok()?, id.to_string()))
     });
-    loop {
-        let items = from
-            .entries_after(after_entry.as_ref().map(|(d, id)| (*d, id.as_str())), batch)
-            .await?;
-        let Some(last) = items
-            .last()
-            .map(|i| (i.entry.day, i.entry.paper_id.base().to_string()))
-        else {
-            break;
-        };
+    while let Some((items, last)) = entries_page(from, &after_entry, batch).await? {
         report.entries += items.len() as u64;
         let records = items
             .into_iter()
@@ -101,19 +139,13 @@ pub async fn copy_store(
 
     // Community tables, in dependency order. Re-running copies again from the start of each
     // table; rows already present are kept, so that is harmless.
-    for (table, _, _) in crate::transfer::COMMUNITY_TABLES {
-        let mut offset = 0;
-        loop {
-            let rows = from.export_rows(table, offset, batch).await?;
-            if rows.is_empty() {
-                break;
-            }
-            offset += rows.len() as i64;
-            report.community_rows += rows.len() as u64;
-            to.import_rows(table, &rows).await?;
-            progress(&report);
-        }
-    }
+    each_community_page(from, batch, async |table, rows| {
+        report.community_rows += rows.len() as u64;
+        to.import_rows(table, &rows).await?;
+        progress(&report);
+        Ok(())
+    })
+    .await?;
 
     let (a, b) = (checksum(from, batch).await?, checksum(to, batch).await?);
     let dst = to.stats().await?;
@@ -131,51 +163,47 @@ pub async fn copy_store(
 /// community row (in key order).
 pub async fn checksum(store: &dyn Store, batch: i64) -> Result<u64, StoreError> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
+    let mut feed = |value: &dyn erased::Json| -> Result<(), StoreError> {
+        let bytes = value
+            .json()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         for b in bytes {
-            h ^= u64::from(*b);
+            h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
+        Ok(())
     };
-    let mut after: Option<String> = None;
-    loop {
-        let papers = store.papers_after(after.as_deref(), batch).await?;
-        let Some(last) = papers.last().map(|p| p.id.base().to_string()) else {
-            break;
-        };
+    let mut after = None;
+    while let Some((papers, last)) = papers_page(store, &after, batch).await? {
         for p in &papers {
-            feed(&serde_json::to_vec(p).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            feed(p)?;
         }
         after = Some(last);
     }
-    let mut after: Option<(chrono::NaiveDate, String)> = None;
-    loop {
-        let items = store
-            .entries_after(after.as_ref().map(|(d, id)| (*d, id.as_str())), batch)
-            .await?;
-        let Some(last) = items
-            .last()
-            .map(|i| (i.entry.day, i.entry.paper_id.base().to_string()))
-        else {
-            break;
-        };
+    let mut after = None;
+    while let Some((items, last)) = entries_page(store, &after, batch).await? {
         for i in &items {
-            feed(&serde_json::to_vec(&i.entry).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            feed(&i.entry)?;
         }
         after = Some(last);
     }
-    for (table, _, _) in crate::transfer::COMMUNITY_TABLES {
-        let mut offset = 0;
-        loop {
-            let rows = store.export_rows(table, offset, batch).await?;
-            if rows.is_empty() {
-                break;
-            }
-            offset += rows.len() as i64;
-            for r in &rows {
-                feed(&serde_json::to_vec(r).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            }
+    each_community_page(store, batch, async |_, rows| {
+        rows.iter().try_for_each(|r| feed(r))
+    })
+    .await?;
+    Ok(h)
+}
+
+/// Values the checksum reads as JSON.
+mod erased {
+    /// A value serialised to JSON bytes.
+    pub trait Json {
+        fn json(&self) -> Result<Vec<u8>, serde_json::Error>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> Result<Vec<u8>, serde_json::Error> {
+            serde_json::to_vec(self)
         }
     }
-    Ok(h)
 }

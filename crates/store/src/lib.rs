@@ -42,7 +42,6 @@ pub mod maintenance;
 pub mod outbox;
 pub mod papers;
 pub mod subscribers;
-pub mod testing;
 pub mod tokens;
 pub mod transfer;
 pub mod vectors;
@@ -93,35 +92,14 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: Papers
-        + Feeds
-        + Accounts
-        + Community
-        + Comments
-        + Claims
-        + Tokens
-        + RateLimits
-        + Jobs
-        + Watermarks
-        + Subscribers
-        + Outbox
-        + Vectors
-        + Changes
-        + Transfer
-        + Maintenance
-        + Send
-        + Sync
-        + 'static
-{
-}
-
 /// The store of both databases: every concern's trait is implemented once for it, in the
 /// concern's module.
 #[derive(Clone)]
 pub struct SqlStore {
     db: backend::Db,
 }
+
+impl Store for SqlStore {}
 
 impl SqlStore {
     /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or

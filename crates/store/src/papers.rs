@@ -78,6 +78,15 @@ impl SummaryRow {
     }
 }
 
+/// Whether the store has paper `id` (a bare id), inside a transaction.
+pub(crate) async fn paper_exists(tx: &mut Tx, id: &str) -> Result<bool, StoreError> {
+    let n: i64 = query("SELECT COUNT(*) FROM papers WHERE id = $1")
+        .bind(id)
+        .scalar(tx)
+        .await?;
+    Ok(n > 0)
+}
+
 /// The stored papers of a batch, locked for the rest of the transaction where the database
 /// locks rows.
 async fn load_papers(tx: &mut Tx, ids: &[String]) -> Result<Vec<Paper>, StoreError> {

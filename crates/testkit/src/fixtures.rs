@@ -34,24 +34,10 @@ pub fn paper(id_: &str, title: &str) -> Paper {
 /// the day, first on the list, no comments, nothing else known.
 pub fn entry(day_: &str, paper_id: &str, upvotes: i64) -> FeedEntry {
     let d = day(day_);
-    FeedEntry {
-        day: d,
-        paper_id: id(paper_id),
-        position: 0,
-        published_at: Utc.from_utc_datetime(&d.and_hms_opt(8, 0, 0).unwrap_or_default()),
-        submitted_at: None,
-        submitted_by: None,
-        upvotes,
-        num_comments: 0,
-        ai_summary: None,
-        ai_keywords: Vec::new(),
-        github_repo: None,
-        github_stars: None,
-        project_page: None,
-        organization: None,
-        source_json: None,
-        hf: None,
-    }
+    let at = Utc.from_utc_datetime(&d.and_hms_opt(8, 0, 0).unwrap_or_default());
+    let mut e = FeedEntry::new(d, id(paper_id), at);
+    e.upvotes = upvotes;
+    e
 }
 
 /// A record.

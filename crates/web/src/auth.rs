@@ -5,6 +5,7 @@
 //! browser holds, in an `HttpOnly` cookie); before sign-in, forms carry the value of a random
 //! `dp_csrf` cookie (double submit). Every POST compares the form's `csrf` field with it.
 
+use crate::error::OrPage;
 use crate::{AppError, AppState};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -81,11 +82,7 @@ impl FromRequestParts<AppState> for Viewer {
         let jar = CookieJar::from_headers(&parts.headers);
         let ip = client_ip(parts, state.settings.trust_proxy_headers);
         if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
-            let user = state
-                .app
-                .session_user(&token)
-                .await
-                .map_err(|e| AppError::from(e).page())?;
+            let user = state.app.session_user(&token).await.or_page()?;
             if let Some(user) = user {
                 return Ok(Viewer {
                     user: Some(user),

@@ -129,6 +129,18 @@ impl AppError {
     }
 }
 
+/// Errors of page handlers: shown as an HTML page.
+pub trait OrPage<T> {
+    /// The error, as a page.
+    fn or_page(self) -> Result<T, AppError>;
+}
+
+impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
+    fn or_page(self) -> Result<T, AppError> {
+        self.map_err(|e| e.into().page())
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         if let StoreError::Conflict(message) = e {

@@ -59,6 +59,19 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 
+/// A whole page of the site, answered with `status`.
+pub fn page_with_status(
+    state: &crate::AppState,
+    viewer: &crate::auth::Viewer,
+    title: &str,
+    body: Markup,
+    status: axum::http::StatusCode,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let f = Frame::new(state.site_name(), viewer);
+    (status, frame(f, title, body)).into_response()
+}
+
 /// Wraps page content in the site's frame.
 pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
     html! {

@@ -12,7 +12,9 @@ pub mod form;
 pub mod layout;
 pub mod metrics;
 pub mod pages;
+pub mod params;
 pub mod render;
+pub mod views;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method};
@@ -81,6 +83,25 @@ impl AppState {
             settings: Arc::new(settings),
             cache,
         }
+    }
+
+    /// The site's address, for absolute links: the configured public address, else the request's
+    /// `Host` over http.
+    pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(u) = &self.settings.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                    })
+            })
+            .unwrap_or("localhost");
+        format!("http://{host}")
     }
 
     /// The site's name.

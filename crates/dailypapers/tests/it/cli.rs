@@ -167,21 +167,7 @@ fn scheduled_harvest_runs_once_for_two_servers_on_one_store() {
     // Create the store first, then start two servers on it, both scheduling a harvest every hour.
     run_json(bin(dir.path()).args(["stats", "--json"]));
     let mut servers: Vec<_> = (0..2)
-        .map(|_| {
-            bin(dir.path())
-                .arg("--config")
-                .arg(&config)
-                .args([
-                    "serve",
-                    "--harvest-every",
-                    "60",
-                    "--listen",
-                    &format!("127.0.0.1:{}", free_port()),
-                ])
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
+        .map(|_| crate::serve_harvesting(dir.path(), &config, 60))
         .collect();
     let mut papers = 0;
     for _ in 0..100 {

@@ -35,21 +35,7 @@ fn a_job_whose_server_dies_is_finished_by_another() {
     )
     .unwrap();
     run_json(bin(dir.path()).args(["stats", "--json"]));
-    let serve = || {
-        bin(dir.path())
-            .arg("--config")
-            .arg(&config)
-            .args([
-                "serve",
-                "--harvest-every",
-                "1440",
-                "--listen",
-                &format!("127.0.0.1:{}", free_port()),
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let serve = || crate::serve_harvesting(dir.path(), &config, 1440);
     let a = serve();
     let t = Instant::now();
     while hits.load(std::sync::atomic::Ordering::SeqCst) == 0

@@ -72,3 +72,21 @@ pub fn slow_first_replay_server(
 ) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     dp_testkit::replay::fixed(body, first_delay)
 }
+
+/// `dailypapers serve` with the configuration file `config` on a free port, harvesting every
+/// `minutes` minutes (its log dropped).
+pub fn serve_harvesting(dir: &Path, config: &Path, minutes: u32) -> std::process::Child {
+    bin(dir)
+        .arg("--config")
+        .arg(config)
+        .args([
+            "serve",
+            "--harvest-every",
+            &minutes.to_string(),
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the server starts")
+}

@@ -97,17 +97,9 @@ async fn oai_follows_resumption_tokens_and_then_harvests_from_the_watermark() {
     );
 
     // Second harvest: starts from the watermark, sees the same records, inserts nothing.
-    let r2 = harvest_oai(
-        store.as_ref(),
-        &f,
-        &base,
-        "physics:hep-ex",
-        None,
-        None,
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let r2 = incremental(&store, &f, &base, "physics:hep-ex")
+        .await
+        .unwrap();
     assert_eq!(
         (r2.pages, r2.read, r2.inserted, r2.updated),
         (2, 6, 0, 0),
@@ -170,17 +162,9 @@ async fn oai_resumes_from_the_stored_token_after_a_failure() {
     });
     let base = format!("{}/oai2", mock.base);
 
-    let err = harvest_oai(
-        store.as_ref(),
-        &f,
-        &base,
-        "physics:hep-ex",
-        None,
-        None,
-        &no_progress(),
-    )
-    .await
-    .unwrap_err();
+    let err = incremental(&store, &f, &base, "physics:hep-ex")
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -213,17 +197,9 @@ async fn oai_resumes_from_the_stored_token_after_a_failure() {
 
     // The source recovers: the next harvest asks for page 2 first.
     healthy.store(true, Ordering::SeqCst);
-    let r = harvest_oai(
-        store.as_ref(),
-        &f,
-        &base,
-        "physics:hep-ex",
-        None,
-        None,
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let r = incremental(&store, &f, &base, "physics:hep-ex")
+        .await
+        .unwrap();
     let q = mock.queries();
     assert_eq!(q.len(), 4, "only page 2 is fetched again: {q:?}");
     assert_eq!(
@@ -271,17 +247,9 @@ async fn oai_expired_token_starts_the_window_again() {
         .set_watermark("oai:physics:hep-ex:token", "expired")
         .await
         .unwrap();
-    let r = harvest_oai(
-        store.as_ref(),
-        &f,
-        &format!("{}/oai2", mock.base),
-        set,
-        None,
-        None,
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let r = incremental(&store, &f, &format!("{}/oai2", mock.base), set)
+        .await
+        .unwrap();
     assert_eq!((r.pages, r.inserted), (2, 6), "{r:?}");
     let q = mock.queries();
     assert_eq!(q.len(), 3, "{q:?}");
@@ -307,17 +275,9 @@ async fn oai_expired_token_starts_the_window_again() {
         .set_watermark("oai:physics:hep-ex:token", "expired-too")
         .await
         .unwrap();
-    let r = harvest_oai(
-        store.as_ref(),
-        &f,
-        &format!("{}/oai2", mock.base),
-        set,
-        None,
-        None,
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let r = incremental(&store, &f, &format!("{}/oai2", mock.base), set)
+        .await
+        .unwrap();
     assert_eq!(
         (r.pages, r.read, r.inserted, r.unchanged),
         (2, 6, 0, 6),
@@ -391,29 +351,13 @@ async fn oai_resumed_chain_keeps_the_day_it_started() {
         ..quick()
     });
     let base = format!("{}/oai2", mock.base);
-    harvest_oai(
-        store.as_ref(),
-        &f,
-        &base,
-        "physics:hep-ex",
-        None,
-        None,
-        &no_progress(),
-    )
-    .await
-    .unwrap_err();
+    incremental(&store, &f, &base, "physics:hep-ex")
+        .await
+        .unwrap_err();
     healthy.store(true, Ordering::SeqCst);
-    let r = harvest_oai(
-        store.as_ref(),
-        &f,
-        &base,
-        "physics:hep-ex",
-        None,
-        None,
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let r = incremental(&store, &f, &base, "physics:hep-ex")
+        .await
+        .unwrap();
     assert_eq!((r.pages, r.inserted), (1, 3), "{r:?}");
     assert_eq!(
         store
@@ -423,4 +367,14 @@ async fn oai_resumed_chain_keeps_the_day_it_started() {
             .as_deref(),
         Some("2017-12-14")
     );
+}
+
+/// An incremental harvest of `set` from `base` (from the stored watermark, no window).
+async fn incremental(
+    store: &Arc<dyn Store>,
+    f: &HttpFetcher,
+    base: &str,
+    set: &str,
+) -> Result<HarvestReport, HarvestError> {
+    harvest_oai(store.as_ref(), f, base, set, None, None, &no_progress()).await
 }

@@ -3,7 +3,7 @@
 //! `POST /api/papers/{id}/comment/{comment_id}/reply`.
 
 use crate::api::model::{CommentBody, CommentJson, ErrorJson};
-use crate::api::papers::parse_id;
+use crate::api::params::parse_id;
 use crate::api::respond::{cached_json, Rendered};
 use crate::api::token::ApiUser;
 use crate::{AppError, AppState};

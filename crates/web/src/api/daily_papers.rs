@@ -2,6 +2,7 @@
 //! by submitter, or trending; paged with `p` and `limit` and a `Link` to the next page.
 
 use crate::api::model::{daily_item, Claimed, DailyItem, ErrorJson};
+use crate::api::params::number;
 use crate::api::respond::{cached_json, key_of, Rendered};
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
@@ -41,25 +42,6 @@ pub struct Params {
 
 /// Most items one request can reach by paging (`p * limit`), so a deep page stays cheap.
 pub const MAX_OFFSET: usize = 10_000;
-
-/// A number parameter in `min..=max`.
-pub fn number(
-    name: &str,
-    v: Option<&str>,
-    default: usize,
-    min: usize,
-    max: usize,
-) -> Result<usize, AppError> {
-    match v {
-        None | Some("") => Ok(default),
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(AppError::bad_request(format!(
-                "invalid {name}: expected an integer from {min} to {max}"
-            ))),
-        },
-    }
-}
 
 /// Approved claims of this server, for the authors' `user` objects (read once per change of
 /// the store).

@@ -8,6 +8,7 @@ pub mod limit;
 pub mod model;
 pub mod openapi;
 pub mod papers;
+pub mod params;
 pub mod respond;
 pub mod search;
 pub mod similar;

@@ -1,8 +1,9 @@
 //! `GET /api/papers/{id}` (one paper, flat) and `GET /api/papers` (every paper by arXiv
 //! publication time, newest first, with a cursor).
 
-use crate::api::daily_papers::{claimed, number};
+use crate::api::daily_papers::claimed;
 use crate::api::model::{detail, list_item, ErrorJson, PaperDetailJson, PaperListItem};
+use crate::api::params::{number, parse_id};
 use crate::api::respond::{cached_json, key_of, Rendered};
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
@@ -11,13 +12,6 @@ use axum::response::Response;
 use dp_core::ArxivId;
 use serde::Deserialize;
 use utoipa::IntoParams;
-
-/// A paper id from a path: any arXiv id form (a version suffix is ignored).
-pub fn parse_id(raw: &str) -> Result<ArxivId, AppError> {
-    ArxivId::parse(raw)
-        .map(|id| id.unversioned())
-        .map_err(|e| AppError::bad_request(format!("invalid id: {e}")))
-}
 
 /// One paper with its list fields, counts and categories.
 #[utoipa::path(

@@ -1,7 +1,7 @@
 //! `GET /api/papers/search?q=&limit=`: Hugging Face's search-result shape.
 
-use crate::api::daily_papers::number;
 use crate::api::model::{summary_item, ErrorJson, SearchItem, Segment};
+use crate::api::params::number;
 use crate::api::respond::{cached_json, search_key, Rendered};
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};

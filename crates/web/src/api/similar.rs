@@ -1,8 +1,8 @@
 //! `GET /api/papers/{arxiv_id}/similar?limit=`: the papers nearest to one by embedding.
 
-use crate::api::daily_papers::number;
 use crate::api::model::{list_item, ErrorJson, SimilarItem};
-use crate::api::papers::parse_id;
+use crate::api::params::number;
+use crate::api::params::parse_id;
 use crate::api::respond::{cached_json, search_key, Rendered};
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};

@@ -1,7 +1,7 @@
 //! Upvotes with a token: `POST /api/papers/{id}/upvote` casts one, `DELETE` withdraws it.
 
 use crate::api::model::{ErrorJson, VoteJson};
-use crate::api::papers::parse_id;
+use crate::api::params::parse_id;
 use crate::api::token::ApiUser;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};

@@ -1,6 +1,7 @@
 //! Sign up, log in and log out.
 
 use crate::auth::{anonymous_csrf, session_cookie, Viewer, SESSION_COOKIE};
+use crate::error::OrPage;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
 use crate::pages::safe_next;
@@ -79,7 +80,8 @@ pub async fn signup_form(
     Query(q): Query<Next>,
 ) -> Response {
     let next = safe_next(q.next.as_deref(), "/papers");
-    render_form(&state, &viewer, "/signup", "Sign up", &next, "", None).await
+    let w = Which::SignUp;
+    render_form(&state, &viewer, w.action(), w.title(), &next, "", None).await
 }
 
 /// `GET /login`.
@@ -89,7 +91,8 @@ pub async fn login_form(
     Query(q): Query<Next>,
 ) -> Response {
     let next = safe_next(q.next.as_deref(), "/papers");
-    render_form(&state, &viewer, "/login", "Log in", &next, "", None).await
+    let w = Which::LogIn;
+    render_form(&state, &viewer, w.action(), w.title(), &next, "", None).await
 }
 
 /// Form of sign-up and sign-in.
@@ -101,40 +104,77 @@ pub struct Credentials {
     next: Option<String>,
 }
 
+/// Which form: sign-up or sign-in.
+#[derive(Clone, Copy)]
+enum Which {
+    SignUp,
+    LogIn,
+}
+
+impl Which {
+    fn action(self) -> &'static str {
+        match self {
+            Which::SignUp => "/signup",
+            Which::LogIn => "/login",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Which::SignUp => "Sign up",
+            Which::LogIn => "Log in",
+        }
+    }
+
+    /// Refusals said on the form itself (the rest get an error page).
+    fn on_form(self, e: &Error) -> bool {
+        match self {
+            // A bad or taken name, a weak password.
+            Which::SignUp => matches!(e, Error::Invalid(_) | Error::Conflict(_)),
+            // A wrong name or password.
+            Which::LogIn => matches!(e, Error::SignIn(_)),
+        }
+    }
+}
+
+/// Signs up or in with the form's credentials: the session cookie and a redirect to `next`,
+/// or the form again with what was wrong.
+async fn sign(
+    state: AppState,
+    viewer: Viewer,
+    form: Credentials,
+    which: Which,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(&form.csrf)?;
+    let next = safe_next(form.next.as_deref(), "/papers");
+    let shown_name: String = form.username.chars().take(32).collect();
+    let app = &state.app;
+    let done = match which {
+        Which::SignUp => app.sign_up(&viewer.ip, &form.username, form.password).await,
+        Which::LogIn => app.log_in(&viewer.ip, &form.username, form.password).await,
+    };
+    match done {
+        Ok(session) => {
+            let cookie = session_cookie(&state, session);
+            Ok((CookieJar::new().add(cookie), Redirect::to(&next)).into_response())
+        }
+        Err(e) if which.on_form(&e) => {
+            let e = AppError::from(e);
+            let (action, title) = (which.action(), which.title());
+            let error = Some((e.status, e.message.as_str()));
+            Ok(render_form(&state, &viewer, action, title, &next, &shown_name, error).await)
+        }
+        Err(e) => Err(AppError::from(e).page()),
+    }
+}
+
 /// `POST /signup`: creates the account (the first one is an admin) and signs it in.
 pub async fn signup(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Credentials>,
 ) -> Result<Response, AppError> {
-    viewer.check_csrf(&form.csrf)?;
-    let next = safe_next(form.next.as_deref(), "/papers");
-    let shown_name: String = form.username.chars().take(32).collect();
-    match state
-        .app
-        .sign_up(&viewer.ip, &form.username, form.password)
-        .await
-    {
-        Ok(session) => {
-            let cookie = session_cookie(&state, session);
-            Ok((CookieJar::new().add(cookie), Redirect::to(&next)).into_response())
-        }
-        // A bad or taken name, a weak password: said on the form.
-        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
-            let e = AppError::from(e);
-            Ok(render_form(
-                &state,
-                &viewer,
-                "/signup",
-                "Sign up",
-                &next,
-                &shown_name,
-                Some((e.status, &e.message)),
-            )
-            .await)
-        }
-        Err(e) => Err(AppError::from(e).page()),
-    }
+    sign(state, viewer, form, Which::SignUp).await
 }
 
 /// `POST /login`.
@@ -143,30 +183,7 @@ pub async fn login(
     viewer: Viewer,
     Form(form): Form<Credentials>,
 ) -> Result<Response, AppError> {
-    viewer.check_csrf(&form.csrf)?;
-    let next = safe_next(form.next.as_deref(), "/papers");
-    let shown_name: String = form.username.chars().take(32).collect();
-    match state
-        .app
-        .log_in(&viewer.ip, &form.username, form.password)
-        .await
-    {
-        Ok(session) => {
-            let cookie = session_cookie(&state, session);
-            Ok((CookieJar::new().add(cookie), Redirect::to(&next)).into_response())
-        }
-        Err(Error::SignIn(message)) => Ok(render_form(
-            &state,
-            &viewer,
-            "/login",
-            "Log in",
-            &next,
-            &shown_name,
-            Some((StatusCode::UNAUTHORIZED, &message)),
-        )
-        .await),
-        Err(e) => Err(AppError::from(e).page()),
-    }
+    sign(state, viewer, form, Which::LogIn).await
 }
 
 /// Form with only the CSRF token.
@@ -183,11 +200,7 @@ pub async fn logout(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
     if let Some(token) = &viewer.session {
-        state
-            .app
-            .log_out(token)
-            .await
-            .map_err(|e| AppError::from(e).page())?;
+        state.app.log_out(token).await.or_page()?;
     }
     let jar = CookieJar::new().remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/papers")).into_response())

@@ -1,6 +1,7 @@
 //! The admin page: pending authorship claims to approve or reject.
 
 use crate::auth::Viewer;
+use crate::error::OrPage;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
 use crate::{AppError, AppState};
@@ -15,11 +16,7 @@ pub async fn dashboard(
     viewer: Viewer,
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
-    let claims = state
-        .app
-        .pending_claims(admin)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let claims = state.app.pending_claims(admin).await.or_page()?;
     let body = html! {
         h1 { "Admin" }
         p.meta { "Hide papers and delete comments from their pages; ban accounts from their profiles. "
@@ -67,16 +64,12 @@ pub async fn decide_claim(
 ) -> Result<Response, AppError> {
     let admin = viewer.require_admin()?;
     viewer.check_csrf(&form.csrf)?;
-    let id = crate::pages::paper::number(&id)?;
+    let id = crate::params::path_number(&id)?;
     let approve = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,
         _ => return Err(AppError::bad_request("decision must be approve or reject").page()),
     };
-    state
-        .app
-        .decide_claim(admin, id, approve)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    state.app.decide_claim(admin, id, approve).await.or_page()?;
     Ok(Redirect::to("/admin").into_response())
 }

@@ -2,9 +2,11 @@
 //! `/papers/week/YYYY-Www`, `/papers/month/YYYY-MM` and `/papers/trending`.
 
 use crate::auth::Viewer;
-use crate::layout::{csrf_field, frame, Frame};
+use crate::error::OrPage;
+use crate::layout::{frame, Frame};
 use crate::pages::cached;
 use crate::render::with_math;
+use crate::views::{is_http, paper_path, short_authors, vote_button};
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
@@ -46,7 +48,7 @@ impl<'a> CardCtx<'a> {
             .app
             .voted(viewer.user.as_ref(), &ids)
             .await
-            .map_err(|e| AppError::from(e).page())?
+            .or_page()?
             .into_iter()
             .collect();
         Ok(CardCtx {
@@ -69,7 +71,7 @@ pub async fn latest(
             .app
             .latest_day()
             .await
-            .map_err(|e| AppError::from(e).page())?;
+            .or_page()?;
         match day {
             Some(day) => day_page(&state, &viewer, day, &path).await,
             None => Ok(frame(
@@ -130,11 +132,7 @@ async fn day_page(
     {
         let DayList {
             items, prev, next, ..
-        } = state
-            .app
-            .day_list(day)
-            .await
-            .map_err(|e| AppError::from(e).page())?;
+        } = state.app.day_list(day).await.or_page()?;
         let ctx = CardCtx::load(state, viewer, &items, path).await?;
         let heading = day.format("%A, %B %-d, %Y").to_string();
         let body = html! {
@@ -198,11 +196,7 @@ pub async fn by_month(
 
 /// The latest day with papers, or today.
 async fn current_day(state: &AppState) -> Result<NaiveDate, AppError> {
-    state
-        .app
-        .current_day()
-        .await
-        .map_err(|e| AppError::from(e).page())
+    state.app.current_day().await.or_page()
 }
 
 async fn render_period(
@@ -213,11 +207,7 @@ async fn render_period(
 ) -> Result<Response, AppError> {
     cached(state, viewer, path.to_string(), || async move {
         let (from, to) = period.days();
-        let items = state
-            .app
-            .period_list(period)
-            .await
-            .map_err(|e| AppError::from(e).page())?;
+        let items = state.app.period_list(period).await.or_page()?;
         let ctx = CardCtx::load(state, viewer, &items, path).await?;
         let label = period.label();
         let body = html! {
@@ -254,7 +244,7 @@ pub async fn trending(
             .app
             .trending()
             .await
-            .map_err(|e| AppError::from(e).page())?;
+            .or_page()?;
         let scores: Vec<(f64, f64)> = ranked.iter().map(|t| (t.score, t.age_hours)).collect();
         let items: Vec<FeedItem> = ranked.into_iter().map(|t| t.item).collect();
         let ctx = CardCtx::load(&state, &viewer, &items, &path).await?;
@@ -301,51 +291,6 @@ pub fn list(
     }
 }
 
-/// Authors as a reader scans them: up to three names, then how many more.
-pub fn short_authors(authors: &[String]) -> String {
-    match authors.len() {
-        0 => String::new(),
-        1..=3 => authors.join(", "),
-        n => format!("{}, {}, … and {} more", authors[0], authors[1], n - 2),
-    }
-}
-
-/// The path of a paper's page (old-style ids keep their slash, percent-encoded).
-pub fn paper_path(id: &dp_core::ArxivId) -> String {
-    format!("/papers/{}", id.base().replace('/', "%2F"))
-}
-
-/// The upvote control: a form for signed-in readers, a sign-in link otherwise.
-pub fn vote_button(
-    id: &dp_core::ArxivId,
-    upvotes: i64,
-    voted: bool,
-    csrf: Option<&str>,
-    here: &str,
-) -> Markup {
-    let path = paper_path(id);
-    html! {
-        @if let Some(token) = csrf {
-            form.votes method="post" action={(path) "/upvote"} data-enhance="vote" {
-                (csrf_field(token))
-                input type="hidden" name="up" value=(if voted { "0" } else { "1" });
-                input type="hidden" name="next" value=(here);
-                button.vote type="submit" aria-pressed=(if voted { "true" } else { "false" }) aria-label={"Upvote (" (upvotes) ")"} {
-                    span aria-hidden="true" { "▲" }
-                    span.count { (upvotes) }
-                }
-            }
-        } @else {
-            div.votes {
-                a.vote href={"/login?next=" (path)} aria-label={"Log in to upvote (" (upvotes) " upvotes)"} {
-                    span aria-hidden="true" { "▲" }
-                    span.count { (upvotes) }
-                }
-            }
-        }
-    }
-}
-
 fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64)>) -> Markup {
     let p = &item.paper;
     let e = &item.entry;
@@ -373,31 +318,5 @@ fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64
                 }
             }
         }
-    }
-}
-
-/// Only http(s) links are ever put in an `href` (no `javascript:`).
-pub fn is_http(url: &str) -> bool {
-    url.starts_with("https://") || url.starts_with("http://")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shortens_long_author_lists() {
-        let a: Vec<String> = ["A", "B", "C", "D", "E"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(short_authors(&a[..2]), "A, B");
-        assert_eq!(short_authors(&a), "A, B, … and 3 more");
-    }
-
-    #[test]
-    fn only_http_links() {
-        assert!(is_http("https://github.com/x"));
-        assert!(!is_http("javascript:alert(1)"));
     }
 }

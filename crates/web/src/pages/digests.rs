@@ -3,14 +3,14 @@
 //! subscriptions they made while signed in (`/settings`, `POST /settings/subscriptions/{id}`).
 
 use crate::auth::Viewer;
+use crate::error::OrPage;
 use crate::form::Form;
-use crate::layout::{csrf_field, frame, Frame};
+use crate::layout::{frame, Frame};
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
-use dp_store::{Cadence, SubState, Subscriber};
-use maud::{html, Markup};
+use maud::html;
 use serde::Deserialize;
 
 /// Subscribers shown per admin page.
@@ -34,7 +34,7 @@ pub async fn admin_list(
         .app
         .subscribers(admin, q.after, PAGE)
         .await
-        .map_err(|e| AppError::from(e).page())?;
+        .or_page()?;
     let body = html! {
         h1 { "Subscribers" }
         @if subs.is_empty() { p.empty { "No subscribers." } } @else {
@@ -74,12 +74,8 @@ pub async fn admin_preview(
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::not_found("No such subscriber.").page())?;
-    let base = crate::pages::feeds::base_url(&state, &headers);
-    let content = state
-        .app
-        .preview_digest(admin, id, &base)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let base = state.base_url(&headers);
+    let content = state.app.preview_digest(admin, id, &base).await.or_page()?;
     let html = content.unwrap_or_else(|| {
         "<!DOCTYPE html><p>Nothing new for this subscriber: no mail would be sent.</p>".into()
     });
@@ -94,33 +90,6 @@ pub async fn admin_preview(
         html,
     )
         .into_response())
-}
-
-/// The settings page's section on the reader's subscriptions.
-pub fn settings_section(subs: &[Subscriber], csrf: &str) -> Markup {
-    html! {
-        h2 id="digests" { "E-mail digests" }
-        @if subs.is_empty() {
-            p.empty { "No subscriptions made while signed in. " a href="/subscribe" { "Subscribe" } }
-        }
-        @for s in subs {
-            form method="post" action={"/settings/subscriptions/" (s.id)} {
-                (csrf_field(csrf))
-                p { strong { (s.email) } " · " (s.state.as_str()) }
-                fieldset {
-                    legend { "How often" }
-                    label { input type="radio" name="cadence" value="daily" checked[s.cadence == Cadence::Daily]; " Daily, on weekdays" }
-                    label { input type="radio" name="cadence" value="weekly" checked[s.cadence == Cadence::Weekly]; " Weekly" }
-                }
-                label for={"searches-" (s.id)} { "Saved searches (one per line)" }
-                textarea id={"searches-" (s.id)} name="searches" rows="3" maxlength="1100" { (s.searches.join("\n")) }
-                button.primary type="submit" name="action" value="save" { "Save" }
-                @if s.state == SubState::Confirmed || s.state == SubState::Pending {
-                    button type="submit" name="action" value="unsubscribe" { "Unsubscribe" }
-                }
-            }
-        }
-    }
 }
 
 /// Form of a subscription on the settings page.
@@ -151,6 +120,6 @@ pub async fn update(
         .app
         .update_subscription(user, id, f.action == "unsubscribe", &f.cadence, &f.searches)
         .await
-        .map_err(|e| AppError::from(e).page())?;
+        .or_page()?;
     Ok(Redirect::to("/settings#digests").into_response())
 }

@@ -11,7 +11,8 @@
 //! paper's address on this site (stable: a paper is on a list once). HTML pages point at their
 //! feeds with `<link rel="alternate">`.
 
-use crate::pages::search::{SearchForm, PAGE};
+use crate::error::OrPage;
+use crate::params::{SearchForm, PAGE};
 use crate::{AppError, AppState};
 use atom_syndication as atom;
 use axum::body::Bytes;
@@ -82,24 +83,6 @@ pub struct Feed {
     pub path: String,
     /// The papers, in the page's order.
     pub entries: Vec<Entry>,
-}
-
-/// The site's address, for absolute links: the configured public address, else the request's
-/// `Host` over http.
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &state.settings.public_url {
-        return u.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
 }
 
 fn description(p: &Paper, upvotes: i64) -> String {
@@ -234,7 +217,7 @@ async fn respond(
     format: Format,
     feed: Feed,
 ) -> Result<Response, AppError> {
-    let base = base_url(state, headers);
+    let base = state.base_url(headers);
     let site = state.site_name();
     let body = match format {
         Format::Rss => rss(&feed, &base, site),
@@ -257,19 +240,14 @@ pub async fn daily(
     uri: Uri,
 ) -> Result<Response, AppError> {
     let (format, file) = Format::of(&uri);
-    let (title, entries) = match state
-        .app
-        .latest_day()
-        .await
-        .map_err(|e| AppError::from(e).page())?
-    {
+    let (title, entries) = match state.app.latest_day().await.or_page()? {
         Some(day) => (
             format!("Daily Papers · {day}"),
             state
                 .app
                 .day_list(day)
                 .await
-                .map_err(|e| AppError::from(e).page())?
+                .or_page()?
                 .items
                 .iter()
                 .map(Entry::of)
@@ -293,17 +271,9 @@ pub async fn weekly(
     uri: Uri,
 ) -> Result<Response, AppError> {
     let (format, file) = Format::of(&uri);
-    let day = state
-        .app
-        .current_day()
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let day = state.app.current_day().await.or_page()?;
     let period = Period::week_of(day);
-    let items = state
-        .app
-        .period_list(period)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let items = state.app.period_list(period).await.or_page()?;
     let feed = Feed {
         title: period.label(),
         page: period.path(),
@@ -320,11 +290,7 @@ pub async fn trending(
     uri: Uri,
 ) -> Result<Response, AppError> {
     let (format, file) = Format::of(&uri);
-    let ranked = state
-        .app
-        .trending()
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let ranked = state.app.trending().await.or_page()?;
     let feed = Feed {
         title: "Trending papers".into(),
         page: "/papers/trending".into(),
@@ -348,12 +314,12 @@ pub async fn search(
     let entries = if raw.trim().is_empty() {
         Vec::new()
     } else {
-        let mode = dp_app::search::parse_mode(&form.mode).map_err(|e| AppError::from(e).page())?;
+        let mode = dp_app::search::parse_mode(&form.mode).or_page()?;
         state
             .app
             .search(&raw, PAGE, mode)
             .await
-            .map_err(|e| AppError::from(e).page())?
+            .or_page()?
             .into_iter()
             .map(|(_, s)| Entry {
                 at: s

@@ -2,11 +2,13 @@
 //! edit and delete their comments, claim authorship; admins hide papers and delete comments.
 
 use crate::auth::Viewer;
+use crate::error::OrPage;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
-use crate::pages::daily::{is_http, paper_path, short_authors, vote_button};
 use crate::pages::{as_page, cached, done, safe_next};
+use crate::params::path_number;
 use crate::render::{markdown, relative_time, with_math};
+use crate::views::{is_http, paper_path, short_authors, vote_button};
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
@@ -16,12 +18,6 @@ use dp_app::papers::PaperPage;
 use dp_core::{ArxivId, ClaimState, Comment, Paper, User};
 use maud::{html, Markup};
 use serde::Deserialize;
-
-/// A comment id from the path; anything else is a 400 page.
-pub fn number(raw: &str) -> Result<i64, AppError> {
-    raw.parse()
-        .map_err(|_| AppError::bad_request("That is not a comment or claim number.").page())
-}
 
 fn parse_id(raw: &str) -> Result<ArxivId, AppError> {
     ArxivId::parse(raw).map_err(|_| {
@@ -48,7 +44,7 @@ pub async fn show(
             .app
             .paper_page(&id, viewer.user.as_ref())
             .await
-            .map_err(|e| AppError::from(e).page())?;
+            .or_page()?;
         let f = Frame::new(state.site_name(), &viewer);
         let Some(page) = page else {
             return Ok(frame(
@@ -397,13 +393,9 @@ pub async fn edit_form(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = number(&id)?;
+    let id = path_number(&id)?;
     let user = viewer.require()?;
-    let c = state
-        .app
-        .own_comment(user, id, false)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let c = state.app.own_comment(user, id, false).await.or_page()?;
     let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
     let body = html! {
         h1 { "Edit your comment" }
@@ -433,13 +425,13 @@ pub async fn edit(
     Form(form): Form<EditForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
-    let id = number(&id)?;
+    let id = path_number(&id)?;
     let user = viewer.require()?;
     let c = state
         .app
         .edit_comment(user, id, &form.body)
         .await
-        .map_err(|e| AppError::from(e).page())?;
+        .or_page()?;
     let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
     Ok(Redirect::to(&format!("{}#comment-{id}", paper_path(&paper))).into_response())
 }
@@ -452,13 +444,9 @@ pub async fn delete(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&form.csrf)?;
-    let id = number(&id)?;
+    let id = path_number(&id)?;
     let user = viewer.require()?;
-    let c = state
-        .app
-        .delete_comment(user, id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let c = state.app.delete_comment(user, id).await.or_page()?;
     let paper = ArxivId::parse(&c.paper_id).map_err(AppError::internal)?;
     Ok(Redirect::to(&format!("{}#comments", paper_path(&paper))).into_response())
 }
@@ -480,11 +468,7 @@ pub async fn claim(
     let user = viewer.require()?;
     viewer.check_csrf(&form.csrf)?;
     let id = parse_id(&raw)?;
-    state
-        .app
-        .claim(user, &id, &form.author)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    state.app.claim(user, &id, &form.author).await.or_page()?;
     Ok(Redirect::to(&paper_path(&id)).into_response())
 }
 
@@ -509,7 +493,7 @@ pub async fn hide(
         .app
         .hide_paper(admin, &id, form.hidden != "0")
         .await
-        .map_err(|e| AppError::from(e).page())?;
+        .or_page()?;
     Ok(Redirect::to(&paper_path(&id)).into_response())
 }
 

@@ -1,10 +1,11 @@
 //! A user's profile (`/users/{name}`): papers submitted, upvoted and claimed; admins ban here.
 
 use crate::auth::Viewer;
+use crate::error::OrPage;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
-use crate::pages::daily::paper_path;
 use crate::render::with_math;
+use crate::views::paper_path;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -32,11 +33,7 @@ pub async fn show(
         submitted,
         upvoted,
         claims,
-    } = state
-        .app
-        .profile(&name)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    } = state.app.profile(&name).await.or_page()?;
     let own = viewer.user.as_ref().is_some_and(|u| u.id == user.id);
     let admin = viewer.user.as_ref().is_some_and(|u| u.is_admin);
     let approved: Vec<_> = claims
@@ -96,6 +93,6 @@ pub async fn ban(
         .app
         .ban(admin, &name, form.banned != "0")
         .await
-        .map_err(|e| AppError::from(e).page())?;
+        .or_page()?;
     Ok(Redirect::to(&format!("/users/{}", user.name)).into_response())
 }

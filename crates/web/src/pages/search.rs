@@ -3,72 +3,14 @@
 
 use crate::auth::Viewer;
 use crate::layout::{frame, Frame};
-use crate::pages::daily::{is_http, paper_path, short_authors};
+use crate::params::{SearchForm, PAGE};
+use crate::views::{is_http, paper_path, short_authors};
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dp_search::Piece;
 use maud::{html, Markup};
-use serde::Deserialize;
-
-/// Results per page.
-pub const PAGE: usize = 25;
-
-/// The search form's fields.
-#[derive(Deserialize, Default)]
-pub struct SearchForm {
-    /// Free text (may contain `author:`, `category:`, `from:`, `to:`).
-    #[serde(default)]
-    pub q: String,
-    /// Category filter from the form.
-    #[serde(default)]
-    pub category: String,
-    /// First day (YYYY-MM-DD).
-    #[serde(default)]
-    pub from: String,
-    /// Last day (YYYY-MM-DD).
-    #[serde(default)]
-    pub to: String,
-    /// Ranking: `hybrid` (default), `keyword` or `semantic`.
-    #[serde(default)]
-    pub mode: String,
-}
-
-impl SearchForm {
-    /// The form's non-empty fields as a URL query string (for links to the same search).
-    pub fn query_string(&self) -> String {
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        for (name, v) in [
-            ("q", &self.q),
-            ("category", &self.category),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("mode", &self.mode),
-        ] {
-            if !v.trim().is_empty() {
-                url.append_pair(name, v.trim());
-            }
-        }
-        url.finish()
-    }
-
-    /// The form's fields as one query string of the query language.
-    pub fn combined(&self) -> String {
-        let mut q = self.q.trim().to_string();
-        for (name, v) in [
-            ("category", &self.category),
-            ("from", &self.from),
-            ("to", &self.to),
-        ] {
-            let v = v.trim();
-            if !v.is_empty() {
-                q.push_str(&format!(" {name}:{}", v.replace(char::is_whitespace, "")));
-            }
-        }
-        q
-    }
-}
 
 /// Highlighted text: matched words in `<mark>`, everything escaped.
 pub fn marked(pieces: &[Piece]) -> Markup {

@@ -1,6 +1,7 @@
 //! `/settings`: a signed-in reader's API tokens (create, see, revoke).
 
 use crate::auth::Viewer;
+use crate::error::OrPage;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
 use crate::{AppError, AppState};
@@ -9,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dp_app::Error;
 use dp_core::ApiToken;
+use dp_store::{Cadence, SubState, Subscriber};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -23,13 +25,13 @@ fn page(
     state: &AppState,
     viewer: &Viewer,
     tokens: &[ApiToken],
-    subs: &[dp_store::Subscriber],
+    subs: &[Subscriber],
     created: Option<(&str, &ApiToken)>,
     error: Option<&str>,
 ) -> Markup {
     let body = html! {
         h1 { "Settings" }
-        (crate::pages::digests::settings_section(subs, &viewer.csrf))
+        (digests_section(subs, &viewer.csrf))
         h2 { "API tokens" }
         p { "Scripts and bots use a token to comment, reply, upvote and submit through the "
             a href="/api" { "API" } " (" code { "Authorization: Bearer TOKEN" } "). Reads need no token. "
@@ -90,8 +92,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         return Ok(Redirect::to("/login?next=/settings").into_response());
     };
     let (tokens, subs) =
-        tokio::try_join!(state.app.api_tokens(user), state.app.subscriptions_of(user))
-            .map_err(|e| AppError::from(e).page())?;
+        tokio::try_join!(state.app.api_tokens(user), state.app.subscriptions_of(user)).or_page()?;
     Ok(page(&state, &viewer, &tokens, &subs, None, None).into_response())
 }
 
@@ -116,8 +117,7 @@ pub async fn create(
         .create_api_token(user, &form.name, &form.scope)
         .await;
     let (tokens, subs) =
-        tokio::try_join!(state.app.api_tokens(user), state.app.subscriptions_of(user))
-            .map_err(|e| AppError::from(e).page())?;
+        tokio::try_join!(state.app.api_tokens(user), state.app.subscriptions_of(user)).or_page()?;
     match created {
         Ok((secret, token)) => Ok(page(
             &state,
@@ -155,10 +155,33 @@ pub async fn revoke(
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::bad_request("No such token.").page())?;
-    state
-        .app
-        .revoke_api_token(user, id)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    state.app.revoke_api_token(user, id).await.or_page()?;
     Ok(Redirect::to("/settings").into_response())
+}
+
+/// The settings page's section on the reader's subscriptions.
+fn digests_section(subs: &[Subscriber], csrf: &str) -> Markup {
+    html! {
+        h2 id="digests" { "E-mail digests" }
+        @if subs.is_empty() {
+            p.empty { "No subscriptions made while signed in. " a href="/subscribe" { "Subscribe" } }
+        }
+        @for s in subs {
+            form method="post" action={"/settings/subscriptions/" (s.id)} {
+                (csrf_field(csrf))
+                p { strong { (s.email) } " · " (s.state.as_str()) }
+                fieldset {
+                    legend { "How often" }
+                    label { input type="radio" name="cadence" value="daily" checked[s.cadence == Cadence::Daily]; " Daily, on weekdays" }
+                    label { input type="radio" name="cadence" value="weekly" checked[s.cadence == Cadence::Weekly]; " Weekly" }
+                }
+                label for={"searches-" (s.id)} { "Saved searches (one per line)" }
+                textarea id={"searches-" (s.id)} name="searches" rows="3" maxlength="1100" { (s.searches.join("\n")) }
+                button.primary type="submit" name="action" value="save" { "Save" }
+                @if s.state == SubState::Confirmed || s.state == SubState::Pending {
+                    button type="submit" name="action" value="unsubscribe" { "Unsubscribe" }
+                }
+            }
+        }
+    }
 }

@@ -3,8 +3,8 @@
 
 use crate::auth::Viewer;
 use crate::form::Form;
-use crate::layout::{csrf_field, frame, Frame};
-use crate::pages::daily::paper_path;
+use crate::layout::{csrf_field, page_with_status as page};
+use crate::views::paper_path;
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -42,15 +42,7 @@ fn form_page(
             button.primary type="submit" { "Submit" }
         }
     };
-    (
-        status,
-        frame(
-            Frame::new(state.site_name(), viewer),
-            "Submit a paper",
-            body,
-        ),
-    )
-        .into_response()
+    page(state, viewer, "Submit a paper", body, status)
 }
 
 /// `GET /submit`.

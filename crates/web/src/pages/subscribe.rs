@@ -4,8 +4,9 @@
 //! expiring tokens, so none of this needs an account.
 
 use crate::auth::{anonymous_csrf, Viewer};
+use crate::error::OrPage;
 use crate::form::Form;
-use crate::layout::{csrf_field, frame, Frame};
+use crate::layout::{csrf_field, page_with_status as page};
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -43,20 +44,6 @@ fn form_body(token: &str, email: &str, error: Option<&str>) -> Markup {
             button.primary type="submit" { "Subscribe" }
         }
     }
-}
-
-fn page(
-    state: &AppState,
-    viewer: &Viewer,
-    title: &str,
-    body: Markup,
-    status: StatusCode,
-) -> Response {
-    (
-        status,
-        frame(Frame::new(state.site_name(), viewer), title, body),
-    )
-        .into_response()
 }
 
 /// `GET /subscribe`.
@@ -109,7 +96,7 @@ pub async fn subscribe(
         .filter(|c| !c.is_control())
         .take(254)
         .collect();
-    let base = crate::pages::feeds::base_url(&state, &headers);
+    let base = state.base_url(&headers);
     let email = match state
         .app
         .subscribe(
@@ -161,11 +148,7 @@ pub async fn confirm(
     viewer: Viewer,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    let sub = state
-        .app
-        .confirm_subscription(&q.token)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    let sub = state.app.confirm_subscription(&q.token).await.or_page()?;
     let body = html! {
         h1 { "Subscribed" }
         p { strong { (sub.email) } " will get the " (sub.cadence.as_str()) " digest. Every digest has a one-click unsubscribe link." }
@@ -181,10 +164,7 @@ pub async fn unsubscribe_page(
     viewer: Viewer,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    state
-        .app
-        .verify_link("unsubscribe", &q.token)
-        .map_err(|e| AppError::from(e).page())?;
+    state.app.verify_link("unsubscribe", &q.token).or_page()?;
     let body = html! {
         h1 { "Unsubscribe" }
         form method="post" action={"/unsubscribe?token=" (q.token)} {
@@ -201,11 +181,7 @@ pub async fn unsubscribe(
     viewer: Viewer,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    state
-        .app
-        .unsubscribe(&q.token)
-        .await
-        .map_err(|e| AppError::from(e).page())?;
+    state.app.unsubscribe(&q.token).await.or_page()?;
     let body = html! {
         h1 { "Unsubscribed" }
         p { "No more digests will be sent to this address. You can subscribe again at any time." }

@@ -7,6 +7,7 @@ use axum::http::{header, StatusCode};
 use chrono::{TimeZone, Utc};
 use dp_testkit::server::{Browser, TestApp};
 use dp_web::WebSettings;
+use serde_json::json;
 
 /// Sends a JSON request with a bearer token.
 pub async fn api(
@@ -216,42 +217,34 @@ async fn the_write_api_comments_and_votes_with_a_write_token() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     assert_eq!(r["parentId"].as_str(), Some(cid.as_str()));
-    let (s, _) = api(
-        app,
-        "POST",
-        &format!("/api/papers/{id}/comment/999999/reply"),
-        Some(&write),
-        Some(serde_json::json!({"comment": "to nothing"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = api(
-        app,
-        "POST",
-        &format!("/api/papers/{id}/comment/abc/reply"),
-        Some(&write),
-        Some(serde_json::json!({"comment": "x"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = api(
-        app,
-        "POST",
-        &format!("/api/papers/{id}/comment"),
-        Some(&write),
-        Some(serde_json::json!({"comment": "   "})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "an empty comment");
-    let (s, _) = api(
-        app,
-        "POST",
-        &format!("/api/papers/{id}/comment"),
-        Some(&write),
-        Some(serde_json::json!({"text": "wrong field"})),
-    )
-    .await;
-    assert!(s.is_client_error(), "{s}");
+    // Refused writes: a reply to nothing, a malformed comment id, an empty comment, a wrong
+    // field.
+    for (path, body, status) in [
+        (
+            "comment/999999/reply",
+            json!({"comment": "to nothing"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "comment/abc/reply",
+            json!({"comment": "x"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "comment",
+            json!({"comment": "   "}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "comment",
+            json!({"text": "wrong field"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let uri = format!("/api/papers/{id}/{path}");
+        let (s, _) = api(app, "POST", &uri, Some(&write), Some(body.clone())).await;
+        assert_eq!(s, status, "{uri} {body}");
+    }
     let (s, list) = api(
         app,
         "GET",

@@ -7,9 +7,9 @@
 //! normalised mixture `0.75·v(i mod P) + 0.25·v(j)` of its own paper's vector and another
 //! paper's, so the vectors are realistic without hours of embedding and no two are equal.
 
-use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
 use dp_app::config::Config;
+use dp_cli::progress::CountBar;
 use dp_core::ArxivId;
 use dp_search::embed::Embedder;
 use dp_search::vector::VectorIndex;
@@ -26,21 +26,8 @@ const BATCH: usize = 10_000;
 /// Memory of this process in MiB: resident, peak resident, anonymous (heap) and file-backed
 /// (memory-mapped index files, which the kernel can drop and re-read) parts of the resident.
 fn memory_mib() -> (f64, f64, f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (
-        field("VmRSS:"),
-        field("VmHWM:"),
-        field("RssAnon:"),
-        field("RssFile:"),
-    )
+    let m = crate::status_mib("self", &["VmRSS:", "VmHWM:", "RssAnon:", "RssFile:"]);
+    (m[0], m[1], m[2], m[3])
 }
 
 /// The synthetic id of paper `i`: months 1501..1512, numbers 10000..99999 (1,080,000 ids).
@@ -101,7 +88,7 @@ pub async fn run(
 ) -> Result<()> {
     let (rss_start, ..) = memory_mib();
     let tmp = tempfile::tempdir()?;
-    let store = crate::search_bench::import_shared(shared, tmp.path()).await?;
+    let store = crate::search::import_shared(shared, tmp.path()).await?;
     let base: Vec<ChangedPaper> = store.papers_since(0, i64::MAX).await?;
     store.close().await;
     // Reference vectors of the base papers, as f32 rows in base order.
@@ -209,23 +196,14 @@ pub async fn run(
     let sets: Vec<(&str, Vec<String>)> = vec![
         (
             "common words",
-            crate::search_bench::COMMON_WORDS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            crate::search::owned(&crate::search::COMMON_WORDS),
         ),
-        (
-            "questions",
-            crate::search_bench::QUESTIONS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        ),
+        ("questions", crate::search::owned(&crate::search::QUESTIONS)),
         ("titles", titles),
         ("authors", authors),
     ];
     let (before_collect, ..) = memory_mib();
-    crate::release_free_memory();
+    dp_cli::release_free_memory();
     let (after_collect, ..) = memory_mib();
     let (rows, all_hybrid) = latency_rows(&engine, &sets)?;
     let (rss, peak, anon, file) = memory_mib();
@@ -237,7 +215,7 @@ pub async fn run(
         "vector_index_mib": vectors.memory_bytes() as f64 / 1048576.0,
         "approximate": vectors.is_approximate(),
         "latency": rows,
-        "hybrid_all": {"p50_ms": crate::search_bench::percentile(&all_hybrid, 0.5), "p99_ms": crate::search_bench::percentile(&all_hybrid, 0.99)},
+        "hybrid_all": {"p50_ms": crate::search::percentile(&all_hybrid, 0.5), "p99_ms": crate::search::percentile(&all_hybrid, 0.99)},
         "rss_mib": rss,
         "rss_anon_mib": anon,
         "rss_file_mib": file,
@@ -265,7 +243,7 @@ pub async fn run(
         "queries", "count", "keyword p50/p99", "hybrid p50/p99"
     );
     for r in &rows {
-        let f = |m: &str| crate::search_bench::p50_p99(&r[m]);
+        let f = |m: &str| crate::search::p50_p99(&r[m]);
         println!(
             "{:<14} {:>7} {:>18} {:>18}",
             r["set"].as_str().unwrap_or(""),
@@ -277,8 +255,8 @@ pub async fn run(
     println!(
         "hybrid over all {} queries: p50 {:.2} ms, p99 {:.2} ms",
         all_hybrid.len(),
-        crate::search_bench::percentile(&all_hybrid, 0.5),
-        crate::search_bench::percentile(&all_hybrid, 0.99)
+        crate::search::percentile(&all_hybrid, 0.5),
+        crate::search::percentile(&all_hybrid, 0.99)
     );
     println!(
         "memory: {rss:.0} MiB resident while answering ({anon:.0} MiB heap, {file:.0} MiB mapped files; peak {peak:.0} MiB, {rss_start:.0} MiB at start, {before_collect:.0} MiB after building and {after_collect:.0} MiB once freed memory went back to the kernel)"
@@ -325,7 +303,7 @@ fn latency_rows(
         let mut row = json!({"set": name, "queries": queries.len()});
         for (mode, mut v) in lat {
             v.sort_by(f64::total_cmp);
-            row[mode] = json!({"p50_ms": crate::search_bench::percentile(&v, 0.5), "p99_ms": crate::search_bench::percentile(&v, 0.99)});
+            row[mode] = json!({"p50_ms": crate::search::percentile(&v, 0.5), "p99_ms": crate::search::percentile(&v, 0.99)});
         }
         rows.push(row);
     }

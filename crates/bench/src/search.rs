@@ -1,9 +1,9 @@
 //! `dailypapers bench search`: retrieval quality on a BEIR set (`--beir DIR`), or query latency
 //! over the shared corpus (default), with an exact id lookup as the baseline of the same run.
 
-use crate::progress::CountBar;
 use anyhow::{bail, Context, Result};
 use dp_app::config::Config;
+use dp_cli::progress::CountBar;
 use dp_core::{ArxivId, Paper, Record};
 use dp_search::embed::{paper_text, Embedder};
 use dp_search::follow::Follower;
@@ -462,16 +462,31 @@ pub async fn latency(
     latency_semantic(shared, model_dir, config, python, json_out).await
 }
 
+/// A fixed query set, owned.
+pub(crate) fn owned(queries: &[&str]) -> Vec<String> {
+    queries.iter().map(|s| s.to_string()).collect()
+}
+
+/// The titles of the first `n` sampled papers, as queries (at most 250 characters).
+fn titles(sample: &[dp_store::ChangedPaper], n: usize) -> Vec<String> {
+    sample
+        .iter()
+        .take(n)
+        .map(|c| c.paper.title.chars().take(250).collect())
+        .collect()
+}
+
+/// The first authors of the first `n` sampled papers that have one, as queries.
+fn first_authors(sample: &[dp_store::ChangedPaper], n: usize) -> Vec<String> {
+    sample
+        .iter()
+        .filter_map(|c| c.paper.authors.first().cloned())
+        .take(n)
+        .collect()
+}
+
 fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    crate::status_mib("self", &["VmRSS:"])[0]
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
@@ -549,30 +564,10 @@ async fn latency_semantic(
 
     // Query sets (as in the keyword run).
     let sets: Vec<(&str, Vec<String>)> = vec![
-        (
-            "common words",
-            COMMON_WORDS.iter().map(|s| s.to_string()).collect(),
-        ),
-        (
-            "questions",
-            QUESTIONS.iter().map(|s| s.to_string()).collect(),
-        ),
-        (
-            "titles",
-            sample
-                .iter()
-                .take(100)
-                .map(|c| c.paper.title.chars().take(250).collect())
-                .collect(),
-        ),
-        (
-            "authors",
-            sample
-                .iter()
-                .filter_map(|c| c.paper.authors.first().cloned())
-                .take(100)
-                .collect(),
-        ),
+        ("common words", owned(&COMMON_WORDS)),
+        ("questions", owned(&QUESTIONS)),
+        ("titles", titles(&sample, 100)),
+        ("authors", first_authors(&sample, 100)),
     ];
     let mut rows = Vec::new();
     let (mut agree, mut total) = (0usize, 0usize);
@@ -824,18 +819,8 @@ async fn latency_keyword(shared: &Path, json_out: bool) -> Result<()> {
             "id lookup (baseline)",
             sample.iter().map(|c| c.paper.id.to_string()).collect(),
         ),
-        (
-            "common words",
-            COMMON_WORDS.iter().map(|s| s.to_string()).collect(),
-        ),
-        (
-            "titles",
-            sample
-                .iter()
-                .take(200)
-                .map(|c| c.paper.title.chars().take(250).collect())
-                .collect(),
-        ),
+        ("common words", owned(&COMMON_WORDS)),
+        ("titles", titles(&sample, 200)),
         (
             "phrases and filters",
             [
@@ -849,14 +834,7 @@ async fn latency_keyword(shared: &Path, json_out: bool) -> Result<()> {
             .map(|s| s.to_string())
             .collect(),
         ),
-        (
-            "authors",
-            sample
-                .iter()
-                .filter_map(|c| c.paper.authors.first().cloned())
-                .take(200)
-                .collect(),
-        ),
+        ("authors", first_authors(&sample, 200)),
     ];
     let mut rows = Vec::new();
     for (name, queries) in sets.iter_mut() {

@@ -2,7 +2,7 @@
 //! sending of as many messages (the baseline: what the server and lettre manage without the
 //! store, composing or saved searches), for several numbers of subscribers.
 
-use crate::bench::{peak_rss, reset_peak};
+use crate::{peak_rss, reset_peak};
 use anyhow::{bail, Result};
 use dp_app::config::Config;
 use dp_mail::run::{run_digest, RunConfig};

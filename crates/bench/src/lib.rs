@@ -1,5 +1,17 @@
-//! `dailypapers bench import`: import throughput and peak memory, against baselines measured in
-//! the same run (parsing alone, and a plain batched INSERT of the same rows into SQLite).
+//! The benchmarks of dailypapers, out of the product: the `dailypapers bench` commands call
+//! [`run`]. Each prints figures next to a baseline measured in the same run.
+//!
+//! * `bench import` (here): import throughput and peak memory, against parsing alone and a
+//!   plain batched INSERT of the same rows into SQLite.
+//! * `bench search` ([`search`], [`scale`]): retrieval quality on BEIR sets, query latency over
+//!   the shared corpus, embedding throughput, and search over up to 1,080,000 papers.
+//! * `bench digest` ([`digest`]): a digest run against an SMTP server, against raw SMTP.
+//! * `bench serve` ([`load`]): HTTP load on running servers, against `/healthz`.
+
+pub mod digest;
+pub mod load;
+pub mod scale;
+pub mod search;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -101,18 +113,26 @@ enum BenchWhat {
     },
 }
 
+/// Fields of a process's `/proc/PID/status` (Linux) in MiB: `VmRSS:`, `VmHWM:`, ... (0 when
+/// missing).
+pub fn status_mib(pid: &str, fields: &[&str]) -> Vec<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    fields
+        .iter()
+        .map(|name| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map_or(0.0, |kb| kb / 1024.0)
+        })
+        .collect()
+}
+
 /// Peak resident memory since the last reset, in bytes (Linux).
 pub fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
+    (status_mib("self", &["VmHWM:"])[0] * 1_048_576.0) as u64
 }
 
 /// Resets the peak so each phase is measured on its own (Linux `clear_refs`).
@@ -234,7 +254,7 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
                 .map(|s| s.trim().parse())
                 .collect::<Result<_, _>>()
                 .context("--subscribers: comma-separated numbers")?;
-            return crate::digest_bench::run(*smtp_port, &sizes, shared, config, *json).await;
+            return crate::digest::run(*smtp_port, &sizes, shared, config, *json).await;
         }
         BenchWhat::Search {
             beir,
@@ -247,13 +267,12 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
         } => {
             let model = model_dir.clone().unwrap_or_else(|| config.model_dir());
             if let Some(n) = scale {
-                return crate::scale_bench::run(shared, &model, config, *n, *json).await;
+                return crate::scale::run(shared, &model, config, *n, *json).await;
             }
             return match beir {
-                Some(dir) => crate::search_bench::beir(dir, split, &model, config, *json).await,
+                Some(dir) => crate::search::beir(dir, split, &model, config, *json).await,
                 None => {
-                    crate::search_bench::latency(shared, &model, config, python.as_deref(), *json)
-                        .await
+                    crate::search::latency(shared, &model, config, python.as_deref(), *json).await
                 }
             };
         }
@@ -356,13 +375,8 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
 
 /// Current and peak resident memory of a process, in MiB (Linux `/proc`).
 fn process_rss(pid: u32) -> Option<(f64, f64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<f64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb / 1024.0)
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    let m = status_mib(&pid.to_string(), &["VmRSS:", "VmHWM:"]);
+    (m[0] > 0.0).then_some((m[0], m[1]))
 }
 
 async fn serve_bench(

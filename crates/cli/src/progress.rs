@@ -34,6 +34,12 @@ impl ImportProgress {
     }
 }
 
+impl Default for ImportProgress {
+    fn default() -> Self {
+        ImportProgress::new()
+    }
+}
+
 fn summary(r: &ImportReport) -> String {
     format!(
         "{} read, {} new, {} updated, {} rejected",
