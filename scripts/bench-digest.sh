@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${1:-2000,10000}
 BIN=${DAILYPAPERS_BIN:-target/release/dailypapers}
+unset DAILYPAPERS_BIN # the binary would read it as an (unknown) configuration key
 [ -x "$BIN" ] || { echo "no $BIN: run cargo build --release -p dailypapers first" >&2; exit 1; }
 bash scripts/compat-venv.sh var/venv >/dev/null
 WORK=$(mktemp -d)

@@ -8,6 +8,9 @@
 SECS=${1:-10}
 CONNS=64
 BIN=${DAILYPAPERS_BIN:-target/release/dailypapers}
+# Not passed on: the binary reads every DAILYPAPERS_* variable as configuration and refuses
+# unknown keys.
+unset DAILYPAPERS_BIN
 SHARED=${SHARED:-../shared/data}
 [ -x "$BIN" ] || { echo "no $BIN: run cargo build --release -p dailypapers first" >&2; exit 1; }
 [ -d "$SHARED/hf-daily/days" ] || { echo "no shared data at $SHARED" >&2; exit 1; }

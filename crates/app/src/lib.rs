@@ -193,3 +193,8 @@ impl App {
         .await
     }
 }
+
+/// `ARCHITECTURE.md`, whose Rust examples run as doc-tests so they cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../../ARCHITECTURE.md")]
+pub struct ArchitectureDoc;

@@ -36,7 +36,8 @@ pub struct FeedEntry {
     pub project_page: Option<String>,
     /// Name of the organisation the paper was submitted for.
     pub organization: Option<String>,
-    /// The source's item verbatim, kept for provenance (nothing reads it to answer requests).
+    /// The source's item verbatim, kept for provenance and copies of a store: lists and pages
+    /// read entries without it (`None`), since nothing answers from it.
     pub source_json: Option<String>,
     /// What a Hugging Face item knew beyond the paper, parsed when it was imported.
     #[serde(default)]

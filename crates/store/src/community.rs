@@ -7,7 +7,7 @@ use crate::changes::touch;
 use crate::papers::paper_exists;
 use crate::ranking::PAPER_UPVOTES;
 use crate::rows::{
-    day_text, parse_day_text, prefixed, EntryRow, PaperRow, ENTRY_COLUMNS, PAPER_COLUMNS,
+    day_text, parse_day_text, prefixed, shown_entry_columns, EntryRow, PaperRow, PAPER_COLUMNS,
 };
 use crate::{now_millis, SqlStore, StoreError};
 use async_trait::async_trait;
@@ -214,7 +214,8 @@ impl Community for SqlStore {
             return Ok(None);
         };
         let entries: Vec<EntryRow> = query(format!(
-            "SELECT {ENTRY_COLUMNS} FROM feed_entries WHERE paper_id = $1 ORDER BY day DESC"
+            "SELECT {} FROM feed_entries e WHERE e.paper_id = $1 ORDER BY e.day DESC",
+            shown_entry_columns("e")
         ))
         .bind(paper.base())
         .fetch_all(&self.db)

@@ -3,7 +3,10 @@
 
 use crate::backend::{query, Db};
 use crate::ranking::list_order;
-use crate::rows::{day_text, parse_day_text, prefixed, FeedRow, ENTRY_COLUMNS, FEED_PAPER_COLUMNS};
+use crate::rows::{
+    day_text, parse_day_text, prefixed, shown_entry_columns, FeedRow, ENTRY_COLUMNS,
+    FEED_PAPER_COLUMNS,
+};
 use crate::{SqlStore, StoreError};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -49,11 +52,16 @@ pub trait Feeds: Send + Sync {
     ) -> Result<Vec<FeedItem>, StoreError>;
 }
 
-/// `SELECT` of entries `e` joined with their papers `p`, as [`FeedRow`] reads them.
-fn select_items() -> String {
-    format!(
-        "SELECT {}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id",
+/// `SELECT` of entries `e` joined with their papers `p`, as [`FeedRow`] reads them; `full`
+/// keeps the source's item text (for copies), lists leave it out.
+fn select_items(full: bool) -> String {
+    let entry = if full {
         prefixed(ENTRY_COLUMNS, "e")
+    } else {
+        shown_entry_columns("e")
+    };
+    format!(
+        "SELECT {entry}, {FEED_PAPER_COLUMNS} FROM feed_entries e JOIN papers p ON p.id = e.paper_id"
     )
 }
 
@@ -66,7 +74,7 @@ impl Feeds for SqlStore {
     async fn day_feed(&self, day: NaiveDate) -> Result<Vec<FeedItem>, StoreError> {
         let rows = query(format!(
             "{} WHERE e.day = $1 AND NOT p.hidden ORDER BY {}",
-            select_items(),
+            select_items(false),
             list_order()
         ))
         .bind(day_text(day))
@@ -110,7 +118,7 @@ impl Feeds for SqlStore {
     ) -> Result<Vec<FeedItem>, StoreError> {
         let rows: Vec<FeedRow> = query(format!(
             "{} WHERE e.day >= $1 AND e.day <= $2 AND NOT p.hidden ORDER BY {}",
-            select_items(),
+            select_items(false),
             list_order()
         ))
         .bind(day_text(from))
@@ -135,7 +143,7 @@ impl Feeds for SqlStore {
     ) -> Result<Vec<FeedItem>, StoreError> {
         let rows = query(format!(
             "{} WHERE e.submitted_by = $1 AND NOT p.hidden ORDER BY e.day DESC, {} LIMIT $2",
-            select_items(),
+            select_items(false),
             list_order()
         ))
         .bind(submitter)
@@ -157,7 +165,7 @@ impl Feeds for SqlStore {
         let rows = query(format!(
             "{} WHERE e.day > $1 OR (e.day = $1 AND e.paper_id > $2) \
              ORDER BY e.day, e.paper_id LIMIT $3",
-            select_items()
+            select_items(true)
         ))
         .bind(day)
         .bind(id)

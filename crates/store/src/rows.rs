@@ -60,6 +60,12 @@ pub(crate) struct EntryRow {
     pub hf_extras: Option<String>,
 }
 
+/// [`ENTRY_COLUMNS`] of entries `alias` for showing them: the source's item text (only kept for
+/// provenance and copies) is left out, as `NULL`.
+pub(crate) fn shown_entry_columns(alias: &str) -> String {
+    prefixed(ENTRY_COLUMNS, alias).replace(&format!("{alias}.source_json"), "NULL AS source_json")
+}
+
 /// A feed entry joined with its paper, as `day_feed` selects it.
 #[derive(sqlx::FromRow)]
 pub(crate) struct FeedRow {

@@ -139,7 +139,7 @@ impl Db {
         q: Query<'_>,
         kinds: &[ColumnKind],
     ) -> Result<Vec<Vec<serde_json::Value>>, StoreError> {
-        let (sql, args) = q.into_parts();
+        let (sql, args) = q.into_parts(&self.into());
         match self {
             Db::Sqlite(db) => json_rows(
                 query::bound::<sqlx::Sqlite>(&sql, args)

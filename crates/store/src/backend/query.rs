@@ -18,6 +18,7 @@ use sqlx::{Database, Encode, FromRow, Postgres, Sqlite, Type};
 use std::fmt::Write;
 
 /// A value bound to a placeholder. Borrowed text stays borrowed, as sqlx's own binds do.
+#[derive(Clone)]
 pub(crate) enum Arg<'a> {
     Int(i64),
     OptInt(Option<i64>),
@@ -150,15 +151,79 @@ impl<'a> Query<'a> {
         self
     }
 
-    /// The text and the bound values.
-    pub(super) fn into_parts(self) -> (String, Vec<Arg<'a>>) {
-        (self.sql, self.args)
+    /// The text and the bound values, as the backend behind `on` takes them.
+    pub(super) fn into_parts(self, on: &On<'_>) -> (String, Vec<Arg<'a>>) {
+        let q = self.for_backend(on);
+        (q.sql, q.args)
+    }
+
+    /// The statement as the backend behind `on` takes it: PostgreSQL takes `$n` as written;
+    /// SQLite gets anonymous `?` placeholders with the values in the order they appear.
+    ///
+    /// SQLite keeps the names of `$n` parameters in a list that every bind searches from the
+    /// start, so binding a statement with thousands of them (a 400-row insert) costs time
+    /// quadratic in their number; anonymous ones have no names to search.
+    fn for_backend(self, on: &On<'_>) -> Query<'a> {
+        match on {
+            On::Pool(Db::Postgres(_)) | On::Tx(Tx::Postgres(_)) => self,
+            On::Pool(Db::Sqlite(_)) | On::Tx(Tx::Sqlite { .. }) => self.anonymous(),
+        }
+    }
+
+    /// `$n` placeholders (outside quoted text) replaced by `?`, the values reordered (and
+    /// repeated where a placeholder repeats) to match.
+    fn anonymous(self) -> Query<'a> {
+        let Query { sql, args } = self;
+        let mut out = String::with_capacity(sql.len());
+        let mut order = Vec::with_capacity(args.len());
+        let mut quoted = false;
+        let mut chars = sql.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            if c == '\'' {
+                quoted = !quoted;
+            }
+            let digits =
+                !quoted && c == '$' && chars.peek().is_some_and(|(_, d)| d.is_ascii_digit());
+            if !digits {
+                out.push(c);
+                continue;
+            }
+            let mut n = 0usize;
+            while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+                n = n * 10 + (d as usize - '0' as usize);
+                chars.next();
+            }
+            out.push('?');
+            order.push(n);
+        }
+        // Each value moves to its first place; a placeholder that repeats gets a copy.
+        let mut slots: Vec<Option<Arg<'a>>> = args.into_iter().map(Some).collect();
+        let mut first = vec![None; slots.len()];
+        let mut args: Vec<Arg<'a>> = Vec::with_capacity(order.len());
+        for n in order {
+            let Some(i) = n.checked_sub(1).filter(|i| *i < slots.len()) else {
+                continue;
+            };
+            match slots[i].take() {
+                Some(a) => {
+                    first[i] = Some(args.len());
+                    args.push(a);
+                }
+                None => {
+                    if let Some(a) = first[i].map(|j: usize| args[j].clone()) {
+                        args.push(a);
+                    }
+                }
+            }
+        }
+        Query { sql: out, args }
     }
 
     /// Runs the statement; the number of rows it changed.
     pub async fn execute(self, on: impl Into<On<'_>>) -> Result<u64, StoreError> {
-        let Query { sql, args } = self;
-        Ok(match on.into() {
+        let on = on.into();
+        let Query { sql, args } = self.for_backend(&on);
+        Ok(match on {
             On::Pool(Db::Sqlite(db)) => bound::<Sqlite>(&sql, args)
                 .execute(&db.pool)
                 .await?
@@ -180,8 +245,9 @@ impl<'a> Query<'a> {
 
     /// Every row the statement returns.
     pub async fn fetch_all<T: Row>(self, on: impl Into<On<'_>>) -> Result<Vec<T>, StoreError> {
-        let Query { sql, args } = self;
-        match on.into() {
+        let on = on.into();
+        let Query { sql, args } = self.for_backend(&on);
+        match on {
             On::Pool(Db::Sqlite(db)) => {
                 decode(bound::<Sqlite>(&sql, args).fetch_all(&db.pool).await?)
             }
@@ -280,6 +346,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_gets_anonymous_placeholders_in_the_order_they_appear() {
+        let q = query("SELECT '$1', a FROM t WHERE b = $2 AND c IN ($1, $2) AND d = $10")
+            .bind(1i64)
+            .bind("two");
+        let mut q = q;
+        for i in 3..=10i64 {
+            q = q.bind(i);
+        }
+        let q = q.anonymous();
+        assert_eq!(
+            q.sql,
+            "SELECT '$1', a FROM t WHERE b = ? AND c IN (?, ?) AND d = ?"
+        );
+        let got: Vec<String> = q
+            .args
+            .iter()
+            .map(|a| match a {
+                Arg::Int(v) => v.to_string(),
+                Arg::Str(v) => v.to_string(),
+                _ => "?".into(),
+            })
+            .collect();
+        assert_eq!(got, ["two", "1", "two", "10"]);
+    }
 
     #[test]
     fn pushed_binds_are_numbered_after_the_bound_ones() {

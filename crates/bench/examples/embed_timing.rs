@@ -1,5 +1,5 @@
 //! Times the embedder on one short query, one title and a batch of abstracts-sized texts:
-//! `cargo run --release -p dp-search --example embed_timing -- MODEL_DIR`.
+//! `cargo run --release -p dp-bench --example embed_timing -- MODEL_DIR`.
 use dp_search::embed::{Backend, Embedder};
 use std::time::Instant;
 
