@@ -78,9 +78,11 @@ impl App {
         self.start_session(user).await
     }
 
-    /// Signs in with a name and password. Attempts are limited per client address and per
-    /// user name; a wrong name or password is [`Error::SignIn`], a banned account
-    /// [`Error::Forbidden`].
+    /// Signs in with a name and password. Attempts are limited per client address. Only
+    /// failures count against a user name: once a name has had twice the limit of failures,
+    /// addresses that failed for it are refused, while an address that did not (its owner's,
+    /// with the right password) still gets in. A wrong name or password is [`Error::SignIn`],
+    /// a banned account [`Error::Forbidden`].
     pub async fn log_in(
         &self,
         client: &str,
@@ -97,13 +99,17 @@ impl App {
         )
         .await?;
         let name_key: String = name.trim().to_lowercase().chars().take(64).collect();
-        limits::hit(
-            store,
-            &Key::LoginsAs(name_key),
-            max * 2,
-            limits::LOGIN_WINDOW,
-        )
-        .await?;
+        let of_name = Key::LoginFailuresOf(name_key.clone());
+        let from_here = Key::LoginFailures {
+            name: name_key,
+            client: client.to_string(),
+        };
+        let window = limits::LOGIN_WINDOW;
+        if limits::peek(store, &of_name, window).await? >= max.saturating_mul(2)
+            && limits::peek(store, &from_here, window).await? > 0
+        {
+            return Err(Error::RateLimited(window.as_secs()));
+        }
         let (user, hash) = match self.store.user_credentials(name).await? {
             Some((u, h)) => (Some(u), Some(h)),
             None => (None, None),
@@ -111,7 +117,11 @@ impl App {
         let ok = verify_password(password, hash).await;
         let user = match user {
             Some(u) if ok => u,
-            _ => return Err(Error::SignIn("Wrong user name or password.".into())),
+            _ => {
+                limits::count(store, &of_name, window).await?;
+                limits::count(store, &from_here, window).await?;
+                return Err(Error::SignIn("Wrong user name or password.".into()));
+            }
         };
         if user.banned {
             return Err(Error::Forbidden("This account is banned.".into()));
@@ -137,6 +147,51 @@ impl App {
     /// Ends the session with this secret.
     pub async fn log_out(&self, token: &str) -> Result<(), Error> {
         Ok(self.store.delete_session(&token_hash(token)).await?)
+    }
+
+    /// Ends every session of `user` (sign out everywhere); returns how many there were.
+    pub async fn log_out_everywhere(&self, user: &User) -> Result<u64, Error> {
+        Ok(self.store.delete_sessions_of(user.id).await?)
+    }
+
+    /// Changes `user`'s password after checking the current one, ends every other session,
+    /// and starts a new one for the browser that asked (its old session ends too).
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: String,
+        new: String,
+    ) -> Result<Session, Error> {
+        self.write_limit(user).await?;
+        let hash = self
+            .store
+            .user_credentials(&user.name)
+            .await?
+            .map(|(_, h)| h);
+        if !verify_password(current, hash).await {
+            return Err(Error::SignIn("The current password is wrong.".into()));
+        }
+        check_password(&new)?;
+        let hash = hash_password(new).await?;
+        self.store.set_password(user.id, &hash).await?;
+        self.store.delete_sessions_of(user.id).await?;
+        tracing::info!(user = %user.name, "password changed; every session ended");
+        self.start_session(user.clone()).await
+    }
+
+    /// Sets an account's password from the command line (`dailypapers user password`) and ends
+    /// all its sessions.
+    pub async fn reset_password(&self, name: &str, password: String) -> Result<User, Error> {
+        let user = self
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no user named {name}")))?;
+        check_password(&password)?;
+        let hash = hash_password(password).await?;
+        self.store.set_password(user.id, &hash).await?;
+        self.store.delete_sessions_of(user.id).await?;
+        Ok(user)
     }
 
     /// Creates an account from the command line (`dailypapers user create`).

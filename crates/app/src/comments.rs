@@ -4,6 +4,9 @@
 use crate::{App, Error};
 use dp_core::{ArxivId, Comment, User};
 
+/// Most comments one read returns.
+pub const MAX_COMMENTS_PER_READ: i64 = 100;
+
 impl App {
     /// Adds `user`'s comment to a paper, or a reply to comment `parent` of it. Returns the
     /// comment and the paper's comment count as shown after it.
@@ -31,12 +34,19 @@ impl App {
         Ok((c, count))
     }
 
-    /// A paper's comments, oldest first.
-    pub async fn comments(&self, paper: &ArxivId) -> Result<Vec<Comment>, Error> {
+    /// At most `limit` (1 to [`MAX_COMMENTS_PER_READ`]) of a paper's comments and replies
+    /// with ids above `after`, oldest first.
+    pub async fn comments(
+        &self,
+        paper: &ArxivId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Comment>, Error> {
         if self.store.paper(paper).await?.is_none() {
             return Err(Error::NotFound("Paper not found".into()));
         }
-        Ok(self.store.comments(paper).await?)
+        let limit = limit.clamp(1, MAX_COMMENTS_PER_READ);
+        Ok(self.store.comments_after(paper, after, limit).await?)
     }
 
     /// A live comment `user` may change: their own, or (when `admin_may` and they are an

@@ -21,8 +21,14 @@ pub struct Config {
     /// The address readers use, e.g. `https://papers.example.org`; an `https` URL marks
     /// cookies `Secure`.
     pub public_url: Option<String>,
-    /// Take client addresses from `X-Forwarded-For` (only behind a proxy you run).
+    /// Take client addresses from `X-Forwarded-For` (only behind proxies you run).
     pub trust_proxy_headers: bool,
+    /// How many proxies you run in front of the server (each appends the address it saw to
+    /// `X-Forwarded-For`; the client is that many entries from the right).
+    pub proxy_hops: usize,
+    /// A secret a Prometheus scraper sends as `Authorization: Bearer <token>` to read
+    /// `/metrics`; without one, `/metrics` is off (404).
+    pub metrics_token: Option<String>,
     /// Harvesting.
     pub harvest: HarvestConfig,
     /// Accounts, submissions and rate limits.
@@ -37,6 +43,9 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailConfig {
+    /// Send mail from `serve`: subscriptions (confirmation mails) and scheduled digests. Needs
+    /// `public_url`, which every link in a mail starts with.
+    pub enabled: bool,
     /// SMTP server host.
     pub smtp_host: String,
     /// SMTP server port (25 plain, 587 STARTTLS, 465 TLS).
@@ -75,6 +84,7 @@ pub struct MailConfig {
 impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
+            enabled: false,
             smtp_host: "localhost".into(),
             smtp_port: 25,
             smtp_security: dp_mail::SmtpSecurity::Plain,
@@ -154,6 +164,9 @@ pub struct CommunityConfig {
     pub writes_per_minute: i64,
     /// API requests allowed per client address per minute, counted by each server (0: none).
     pub api_requests_per_minute: u32,
+    /// Searches and similar-paper lookups (pages, feeds and API) allowed per client address per
+    /// minute, counted by each server (0: none). They run the embedding model and both indexes.
+    pub searches_per_minute: u32,
 }
 
 impl Default for CommunityConfig {
@@ -166,6 +179,7 @@ impl Default for CommunityConfig {
             signups_per_hour: r.signups_per_hour,
             writes_per_minute: r.writes_per_minute,
             api_requests_per_minute: 600,
+            searches_per_minute: 60,
         }
     }
 }
@@ -208,6 +222,8 @@ impl Default for Config {
             site_name: "Daily Papers".into(),
             public_url: None,
             trust_proxy_headers: false,
+            proxy_hops: 1,
+            metrics_token: None,
             harvest: HarvestConfig::default(),
             community: CommunityConfig::default(),
             search: SearchConfig::default(),
@@ -316,6 +332,7 @@ impl Config {
         let c = &self.community;
         crate::Rules {
             site_name: self.site_name.clone(),
+            public_url: self.public_url.clone(),
             arxiv_api_url: self.harvest.arxiv_api_url.clone(),
             submit_max_age_days: c.submit_max_age_days,
             submissions_per_day: c.submissions_per_day,
@@ -325,11 +342,13 @@ impl Config {
         }
     }
 
-    /// The site's address for links in mails: `public_url`, else this server's `listen`.
-    pub fn base_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+    /// The site's address for links in mails: `public_url` (never a request's `Host`).
+    pub fn mail_base_url(&self) -> Result<String, crate::Error> {
+        self.public_url.clone().ok_or_else(|| {
+            crate::Error::Invalid(
+                "mail needs public_url, the address readers use (e.g. https://papers.example.org): every link in a mail starts with it".into(),
+            )
+        })
     }
 
     /// The fetch policy for harvests.

@@ -16,7 +16,7 @@ pub fn run_config(config: &Config, cadence: Cadence, day: NaiveDate) -> Result<R
         cadence,
         day,
         site: config.site_name.clone(),
-        base_url: config.base_url(),
+        base_url: config.mail_base_url()?,
         from: dp_mail::compose::mailbox(&config.mail.from)
             .map_err(|e| Error::Invalid(format!("mail.from: {e}")))?,
         top_n: config.mail.top_papers,

@@ -54,6 +54,9 @@ pub use subscriptions::MailSetup;
 pub struct Rules {
     /// The site's name, in mails.
     pub site_name: String,
+    /// The address readers use (`https://papers.example.org`): links in mails start with it,
+    /// never with whatever `Host` a request named. Without it no mail is sent.
+    pub public_url: Option<String>,
     /// arXiv API endpoint used to fetch submitted papers the store does not have.
     pub arxiv_api_url: String,
     /// Only papers first published on arXiv at most this many days ago can be submitted.
@@ -72,6 +75,7 @@ impl Default for Rules {
     fn default() -> Self {
         Rules {
             site_name: "Daily Papers".into(),
+            public_url: None,
             arxiv_api_url: "https://export.arxiv.org/api/query".into(),
             submit_max_age_days: 14,
             submissions_per_day: 5,
@@ -112,6 +116,8 @@ pub struct App {
     pub search: Option<Arc<dp_search::follow::Follower>>,
     /// Mail (confirmation mails, signed links); `None` when e-mail is not set up.
     pub mail: Option<Arc<MailSetup>>,
+    /// Recent search and similarity results, by query and index state ([`search`]).
+    results: search::ResultCache,
     on_change: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -125,6 +131,7 @@ impl App {
             clock: Arc::new(SystemClock),
             search: None,
             mail: None,
+            results: search::ResultCache::default(),
             on_change: Arc::new(|| {}),
         }
     }

@@ -23,8 +23,15 @@ pub enum Key {
     Signups(String),
     /// Sign-in attempts from one client address.
     LoginsFrom(String),
-    /// Sign-in attempts for one user name (lower case).
-    LoginsAs(String),
+    /// Failed sign-ins for one user name (lower case), from any address.
+    LoginFailuresOf(String),
+    /// Failed sign-ins for one user name (lower case) from one client address.
+    LoginFailures {
+        /// The user name, lower case.
+        name: String,
+        /// The client's address.
+        client: String,
+    },
     /// Subscription forms sent from one client address.
     SubscribesFrom(String),
     /// Confirmation mails to one address (its key).
@@ -38,7 +45,8 @@ impl Key {
             Key::Writes(id) => format!("write:{id}"),
             Key::Signups(ip) => format!("signup:{ip}"),
             Key::LoginsFrom(ip) => format!("login:ip:{ip}"),
-            Key::LoginsAs(name) => format!("login:user:{name}"),
+            Key::LoginFailuresOf(name) => format!("login:fail:{name}"),
+            Key::LoginFailures { name, client } => format!("login:fail:{name}:{client}"),
             Key::SubscribesFrom(ip) => format!("subscribe-ip:{ip}"),
             Key::ConfirmationsTo(key) => format!("confirm-mail:{key}"),
         }
@@ -60,6 +68,15 @@ pub async fn hit(
     }
 }
 
+/// The count of `key` so far in the current window, counting nothing.
+pub async fn peek(
+    store: &(impl RateLimits + ?Sized),
+    key: &Key,
+    window: Duration,
+) -> Result<i64, Error> {
+    Ok(store.rate_limit_count(&key.as_string(), window).await?)
+}
+
 /// Counts one event against `key` and returns the count so far in the current window.
 pub async fn count(
     store: &(impl RateLimits + ?Sized),
@@ -76,7 +93,11 @@ mod tests {
     #[test]
     fn keys_keep_their_stored_names() {
         assert_eq!(Key::Writes(7).as_string(), "write:7");
-        assert_eq!(Key::LoginsAs("ada".into()).as_string(), "login:user:ada");
+        let failures = Key::LoginFailures {
+            name: "ada".into(),
+            client: "203.0.113.5".into(),
+        };
+        assert_eq!(failures.as_string(), "login:fail:ada:203.0.113.5");
         assert_eq!(
             Key::ConfirmationsTo("a@b.c".into()).as_string(),
             "confirm-mail:a@b.c"

@@ -6,14 +6,23 @@ use dp_store::{PaperDetail, PaperSummary};
 
 /// Similar papers shown on a paper page.
 pub const SIMILAR_ON_PAGE: usize = 6;
+/// Comment threads on one page of a paper.
+pub const THREADS_PER_PAGE: i64 = 50;
+/// Replies shown under one comment.
+pub const REPLIES_PER_THREAD: i64 = 200;
 
 /// Everything a paper's page shows.
 #[derive(Debug, Clone)]
 pub struct PaperPage {
     /// The paper, its lists and counts.
     pub detail: PaperDetail,
-    /// Its comments, oldest first.
+    /// One page of its comment threads, oldest first (at most [`THREADS_PER_PAGE`] threads,
+    /// each with at most [`REPLIES_PER_THREAD`] replies).
     pub comments: Vec<Comment>,
+    /// The id to start the next page of threads after, when there are more.
+    pub more_comments: Option<i64>,
+    /// Some thread on this page has more replies than are shown.
+    pub replies_cut: bool,
     /// Its authorship claims.
     pub claims: Vec<Claim>,
     /// The reader upvoted it.
@@ -36,18 +45,23 @@ pub struct Profile {
 }
 
 impl App {
-    /// A paper's page for `reader`; `None` when the store does not have the paper.
+    /// A paper's page for `reader`, with the comment threads after comment `after` (0: from
+    /// the first); `None` when the store does not have the paper.
     pub async fn paper_page(
         &self,
         id: &ArxivId,
         reader: Option<&User>,
+        after: i64,
     ) -> Result<Option<PaperPage>, Error> {
         let store = &self.store;
         let Some(detail) = store.paper_detail(id).await? else {
             return Ok(None);
         };
-        let (comments, claims) =
-            tokio::try_join!(store.comments(id), store.claims(None, Some(id), None))?;
+        let (mut comments, claims) = tokio::try_join!(
+            store.comment_threads(id, after, THREADS_PER_PAGE + 1, REPLIES_PER_THREAD + 1),
+            store.claims(None, Some(id), None)
+        )?;
+        let (more_comments, replies_cut) = trim_threads(&mut comments);
         let voted = !self
             .voted(reader, &[id.base().to_string()])
             .await?
@@ -56,6 +70,8 @@ impl App {
         Ok(Some(PaperPage {
             detail,
             comments,
+            more_comments,
+            replies_cut,
             claims,
             voted,
             similar,
@@ -90,4 +106,33 @@ impl App {
             claims,
         })
     }
+}
+
+/// Cuts a page of threads fetched one past the limits ([`THREADS_PER_PAGE`] + 1 threads,
+/// [`REPLIES_PER_THREAD`] + 1 replies each) back to them: the id the next page starts after
+/// when there was one thread more, and whether a thread had more replies.
+fn trim_threads(comments: &mut Vec<Comment>) -> (Option<i64>, bool) {
+    let tops: Vec<i64> = comments
+        .iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(|c| c.id)
+        .collect();
+    let more = usize::try_from(THREADS_PER_PAGE)
+        .ok()
+        .and_then(|n| (tops.len() > n).then(|| (tops[n - 1], tops[n])));
+    if let Some((_, extra)) = more {
+        comments.retain(|c| c.id != extra && c.parent_id != Some(extra));
+    }
+    let mut shown: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    let mut cut = false;
+    comments.retain(|c| match c.parent_id {
+        None => true,
+        Some(p) => {
+            let n = shown.entry(p).or_default();
+            *n += 1;
+            cut |= *n > REPLIES_PER_THREAD;
+            *n <= REPLIES_PER_THREAD
+        }
+    });
+    (more.map(|(last, _)| last), cut)
 }

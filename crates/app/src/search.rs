@@ -7,6 +7,51 @@ use dp_core::ArxivId;
 use dp_search::{Hit, Mode};
 use dp_store::PaperSummary;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Bytes of recent results kept (keys included).
+const HIT_CACHE_BYTES: u64 = 16 << 20;
+/// Longest query whose results are kept.
+const MAX_CACHED_QUERY: usize = 1_024;
+
+/// Recent results of the search engine, keyed by the query and the state of the indexes (so a
+/// result never outlives a change of the index): repeated queries skip the embedding model and
+/// both indexes. Papers are read from the store on every answer, so counts stay current.
+#[derive(Clone)]
+pub struct ResultCache {
+    hits: moka::sync::Cache<String, Arc<Vec<Hit>>>,
+    similar: moka::sync::Cache<String, Arc<Vec<(String, f32)>>>,
+}
+
+impl Default for ResultCache {
+    fn default() -> Self {
+        ResultCache {
+            hits: moka::sync::Cache::builder()
+                .max_capacity(HIT_CACHE_BYTES)
+                .weigher(|k: &String, v: &Arc<Vec<Hit>>| {
+                    let hits: usize = v
+                        .iter()
+                        .map(|h| {
+                            128 + h.id.len()
+                                + h.title.iter().map(|p| p.text.len() + 16).sum::<usize>()
+                                + h.snippet.iter().map(|p| p.text.len() + 16).sum::<usize>()
+                        })
+                        .sum();
+                    u32::try_from(k.len() + hits).unwrap_or(u32::MAX)
+                })
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+            similar: moka::sync::Cache::builder()
+                .max_capacity(HIT_CACHE_BYTES / 4)
+                .weigher(|k: &String, v: &Arc<Vec<(String, f32)>>| {
+                    u32::try_from(k.len() + v.len() * 48).unwrap_or(u32::MAX)
+                })
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+        }
+    }
+}
 
 /// A ranking mode from its name; empty means hybrid.
 pub fn parse_mode(s: &str) -> Result<Mode, Error> {
@@ -34,11 +79,27 @@ impl App {
             ));
         };
         let q = dp_search::parse(raw).map_err(|e| Error::Invalid(format!("q: {e}")))?;
-        let engine = search.engine();
-        let hits = tokio::task::spawn_blocking(move || engine.search(&q, limit, mode))
-            .await
-            .map_err(Error::internal)?
-            .map_err(Error::internal)?;
+        let key = format!(
+            "search|{mode:?}|{limit}|{}|{}|{raw}",
+            search.seen(),
+            search.vectors_loaded()
+        );
+        let hits = match self.results.hits.get(&key) {
+            Some(hits) => hits,
+            None => {
+                let engine = search.engine();
+                let hits = tokio::task::spawn_blocking(move || engine.search(&q, limit, mode))
+                    .await
+                    .map_err(Error::internal)?
+                    .map_err(Error::internal)?;
+                let hits = Arc::new(hits);
+                if raw.len() <= MAX_CACHED_QUERY {
+                    self.results.hits.insert(key, hits.clone());
+                }
+                hits
+            }
+        };
+        let hits = hits.as_ref().clone();
         let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
         let mut papers = self.summaries(&ids).await?;
         Ok(hits
@@ -53,12 +114,26 @@ impl App {
         let Some(search) = &self.search else {
             return Ok(Vec::new());
         };
-        let engine = search.engine();
         let bare = id.base().to_string();
-        let found = tokio::task::spawn_blocking(move || engine.similar(&bare, k))
-            .await
-            .map_err(Error::internal)?
-            .map_err(Error::internal)?;
+        let key = format!(
+            "similar|{k}|{}|{}|{bare}",
+            search.seen(),
+            search.vectors_loaded()
+        );
+        let found = match self.results.similar.get(&key) {
+            Some(found) => found,
+            None => {
+                let engine = search.engine();
+                let found = tokio::task::spawn_blocking(move || engine.similar(&bare, k))
+                    .await
+                    .map_err(Error::internal)?
+                    .map_err(Error::internal)?;
+                let found = Arc::new(found);
+                self.results.similar.insert(key, found.clone());
+                found
+            }
+        };
+        let found = found.as_ref().clone();
         let ids: Vec<String> = found.iter().map(|f| f.0.clone()).collect();
         let mut papers = self.summaries(&ids).await?;
         Ok(found

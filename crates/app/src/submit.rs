@@ -23,6 +23,10 @@ impl App {
         self.write_limit(user).await?;
         let store = &self.store;
         if store.paper(id).await?.is_none() {
+            // A reader past their quota does not make this server ask arXiv on their behalf.
+            if store.submissions_last_day(user.id).await? >= self.rules.submissions_per_day {
+                return Err(self.quota_reached());
+            }
             let Some(fetcher) = &self.fetcher else {
                 return Err(Error::Upstream(
                     "This server cannot reach arXiv, and it does not have that paper.".into(),
@@ -66,10 +70,14 @@ impl App {
         match outcome {
             SubmitOutcome::Submitted(day) => Ok(Submitted::New(day)),
             SubmitOutcome::Duplicate(day) => Ok(Submitted::Duplicate(day)),
-            SubmitOutcome::TooMany => Err(Error::Quota(format!(
-                "You reached {} submissions in 24 hours; try again tomorrow.",
-                self.rules.submissions_per_day
-            ))),
+            SubmitOutcome::TooMany => Err(self.quota_reached()),
         }
+    }
+
+    fn quota_reached(&self) -> Error {
+        Error::Quota(format!(
+            "You reached {} submissions in 24 hours; try again tomorrow.",
+            self.rules.submissions_per_day
+        ))
     }
 }

@@ -32,6 +32,9 @@ const CONFIRMATIONS_PER_ADDRESS_PER_DAY: i64 = 3;
 const SUBSCRIBES_PER_CLIENT_PER_HOUR: i64 = 10;
 /// How long a confirmation link is valid.
 pub const CONFIRM_DAYS: i64 = 7;
+/// What confirmation links are signed for: a subscription request's id. (Links signed
+/// `confirm`, for subscriber ids, came before requests and are no longer accepted.)
+const CONFIRM_PURPOSE: &str = "subscribe";
 
 /// The saved searches of a form (one per line, blank lines ignored), checked.
 pub fn saved_searches(raw: &str) -> Result<Vec<String>, Error> {
@@ -77,22 +80,22 @@ impl App {
             .ok_or_else(|| Error::Unavailable("E-mail is not set up on this server.".into()))
     }
 
-    /// Subscribes an address (from `client`, signed in as `user_id` or not) and sends the
-    /// confirmation mail with links under `base_url`. The answer is the same whether or not
-    /// the address was subscribed before, so the form reveals nothing.
+    /// Asks to subscribe an address (the form of `client`) and sends the confirmation mail.
+    /// Nothing else changes until its link is followed ([`App::confirm_subscription`]), so the
+    /// form never changes an existing subscription nor attaches an address to an account, and
+    /// its answer is the same whether the address was subscribed before or not.
     pub async fn subscribe(
         &self,
         client: &str,
-        user_id: Option<i64>,
         email: &str,
         cadence_raw: &str,
         searches_raw: &str,
-        base_url: &str,
     ) -> Result<Email, Error> {
         let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
         let cadence = cadence(cadence_raw)?;
         let searches = saved_searches(searches_raw)?;
         let mail = self.mail()?;
+        let base_url = self.public_url()?;
         limits::hit(
             self.store.as_ref(),
             &Key::SubscribesFrom(client.to_string()),
@@ -100,42 +103,53 @@ impl App {
             limits::HOUR,
         )
         .await?;
-        let sub = self
-            .store
-            .subscribe(email.as_str(), &email.key(), cadence, user_id, &searches)
-            .await?;
-        // A confirmed address is left as it is (its owner changes it from their digest's links).
-        if sub.state == SubState::Pending {
-            let sent_today = limits::count(
-                self.store.as_ref(),
-                &Key::ConfirmationsTo(email.key()),
-                limits::DAY,
-            )
-            .await?;
-            if sent_today <= CONFIRMATIONS_PER_ADDRESS_PER_DAY {
-                self.send_confirmation(mail, &email, sub.id, base_url)
-                    .await?;
-            } else {
-                tracing::info!(
-                    subscriber = sub.id,
-                    "confirmation mail not sent again today"
-                );
-            }
+        // A confirmed address is left as it is (its owner changes it from their settings, or
+        // unsubscribes and subscribes again): no mail. The answer is the same either way.
+        let current = self.store.subscriber_by_key(&email.key()).await?;
+        if current.is_some_and(|s| s.state == SubState::Confirmed) {
+            return Ok(email);
         }
+        let sent_today = limits::count(
+            self.store.as_ref(),
+            &Key::ConfirmationsTo(email.key()),
+            limits::DAY,
+        )
+        .await?;
+        if sent_today > CONFIRMATIONS_PER_ADDRESS_PER_DAY {
+            tracing::info!("confirmation mail not sent again today");
+            return Ok(email);
+        }
+        let request = self
+            .store
+            .request_subscription(email.as_str(), &email.key(), cadence, &searches)
+            .await?;
+        self.send_confirmation(mail, &email, request, base_url)
+            .await?;
         Ok(email)
+    }
+
+    /// The site's public address, which links in mails start with.
+    fn public_url(&self) -> Result<&str, Error> {
+        self.rules.public_url.as_deref().ok_or_else(|| {
+            Error::Unavailable(
+                "E-mail needs the site's public address (public_url) for its links.".into(),
+            )
+        })
     }
 
     async fn send_confirmation(
         &self,
         mail: &MailSetup,
         to: &Email,
-        id: i64,
+        request: i64,
         base_url: &str,
     ) -> Result<(), Error> {
         let now = self.now();
-        let token = mail
-            .signer
-            .sign("confirm", id, now + chrono::Duration::days(CONFIRM_DAYS));
+        let token = mail.signer.sign(
+            CONFIRM_PURPOSE,
+            request,
+            now + chrono::Duration::days(CONFIRM_DAYS),
+        );
         let url = format!(
             "{}/subscribe/confirm?token={token}",
             base_url.trim_end_matches('/')
@@ -148,7 +162,7 @@ impl App {
             text,
             html,
             message_id: format!(
-                "confirm.{id}.{}@{}",
+                "confirm.{request}.{}@{}",
                 now.timestamp(),
                 mail.from.email.domain()
             ),
@@ -171,20 +185,29 @@ impl App {
             .map_err(|e| Error::Invalid(format!("{}.", capitalised(&e.to_string()))))
     }
 
-    /// Follows a confirmation link: the subscription gets digests from now on.
-    pub async fn confirm_subscription(&self, token: &str) -> Result<Subscriber, Error> {
-        let id = self.verify_link("confirm", token)?;
-        let sub = self
-            .store
-            .subscriber(id)
+    /// Checks a confirmation link without using it (the page that asks for the click).
+    pub fn check_confirmation(&self, token: &str) -> Result<(), Error> {
+        self.verify_link(CONFIRM_PURPOSE, token).map(|_| ())
+    }
+
+    /// Confirms the request a confirmation link names (once): the address gets digests with
+    /// the request's settings from now on. Confirmed by a signed-in `reader`, the subscription
+    /// joins their account (following the link proves they own the address).
+    pub async fn confirm_subscription(
+        &self,
+        token: &str,
+        reader: Option<&dp_core::User>,
+    ) -> Result<Subscriber, Error> {
+        let request = self.verify_link(CONFIRM_PURPOSE, token)?;
+        self.store
+            .confirm_request(request, reader.map(|u| u.id))
             .await?
-            .ok_or_else(|| Error::NotFound("This subscription no longer exists.".into()))?;
-        if sub.state != SubState::Confirmed {
-            self.store
-                .set_subscriber_state(id, SubState::Confirmed)
-                .await?;
-        }
-        Ok(sub)
+            .ok_or_else(|| {
+                Error::NotFound(
+                    "This link was used already; to change your subscription, subscribe again."
+                        .into(),
+                )
+            })
     }
 
     /// Follows an unsubscribe link (or its one-click `POST`).

@@ -126,6 +126,12 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Set an account's password (read from the first line of standard input) and sign it out
+    /// everywhere.
+    Password {
+        /// User name.
+        name: String,
+    },
     /// Grant admin rights to an account (or remove them with --revoke).
     Admin {
         /// User name.
@@ -258,13 +264,17 @@ fn parse_day_arg(name: &str, v: &Option<String>) -> Result<Option<chrono::NaiveD
         .transpose()
 }
 
+/// What is logged unless `DAILYPAPERS_LOG` says otherwise: our crates at info, dependencies at
+/// warn (at info, tantivy writes a line for every file it deletes at each commit).
+const DEFAULT_LOG: &str = "warn,dailypapers=info,dp_app=info,dp_web=info,dp_store=info,\
+     dp_search=info,dp_ingest=info,dp_mail=info,dp_cli=info,dp_bench=info";
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DAILYPAPERS_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")
-            }),
+            tracing_subscriber::EnvFilter::try_from_env("DAILYPAPERS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -484,6 +494,15 @@ async fn user(store: Arc<dyn dp_store::Store>, config: &Config, cmd: UserCommand
                 if u.is_admin { " (admin)" } else { "" }
             );
         }
+        UserCommand::Password { name } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let u = app.reset_password(&name, password).await?;
+            println!("changed the password of {}; every session ended", u.name);
+        }
         UserCommand::Admin { name, revoke } => {
             let u = app.set_admin(&name, !revoke).await?;
             println!(
@@ -546,21 +565,29 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
             config.model_dir().display()
         ),
     }
-    let signer = dp_mail::installation_signer(store.as_ref(), config.mail.secret.as_deref())
-        .await
-        .context("the mail link secret")?;
-    let mail = dp_app::MailSetup {
-        mailer: Arc::new(dp_mail::SmtpMailer::new(&config.mail.smtp()?)?),
-        signer,
-        from: dp_mail::compose::mailbox(&config.mail.from)?,
-        top_n: config.mail.top_papers,
-        per_search: config.mail.papers_per_search,
+    let mail = if config.mail.enabled {
+        config.mail_base_url()?;
+        let signer = dp_mail::installation_signer(store.as_ref(), config.mail.secret.as_deref())
+            .await
+            .context("the mail link secret")?;
+        Some(dp_app::MailSetup {
+            mailer: Arc::new(dp_mail::SmtpMailer::new(&config.mail.smtp()?)?),
+            signer,
+            from: dp_mail::compose::mailbox(&config.mail.from)?,
+            top_n: config.mail.top_papers,
+            per_search: config.mail.papers_per_search,
+        })
+    } else {
+        tracing::info!("e-mail is off (mail.enabled): no subscriptions, no scheduled digests");
+        None
     };
     let follower = Arc::new(follower);
-    let app = App::new(store.clone(), config.rules())
+    let mut app = App::new(store.clone(), config.rules())
         .with_fetcher(Arc::new(fetcher))
-        .with_search(follower.clone())
-        .with_mail(mail);
+        .with_search(follower.clone());
+    if let Some(mail) = mail {
+        app = app.with_mail(mail);
+    }
     let state = dp_web::AppState::new(app.clone(), web_settings(config));
     let _background = AbortOnDrop(state.spawn_background());
     // Loading the vector index at start passes every stored vector through batches that are
@@ -598,8 +625,14 @@ fn web_settings(config: &Config) -> dp_web::WebSettings {
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
         trust_proxy_headers: config.trust_proxy_headers,
+        proxy_hops: config.proxy_hops,
         api_requests_per_minute: config.community.api_requests_per_minute,
-        public_url: config.public_url.clone(),
+        searches_per_minute: config.community.searches_per_minute,
+        metrics_token: config.metrics_token.clone(),
+        hsts: config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
     }
 }
 
@@ -627,7 +660,13 @@ async fn import(store: Arc<dyn dp_store::Store>, args: ImportArgs) -> Result<()>
         batch_size: args.batch_size,
     };
     let progress = dp_cli::progress::ImportProgress::new();
-    let report = import_paths(store, &args.paths, &opts, &progress).await?;
+    let report = import_paths(store.clone(), &args.paths, &opts, &progress).await?;
+    if report.inserted + report.updated > 1_000 {
+        store
+            .refresh_statistics()
+            .await
+            .context("refreshing the planner's statistics")?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -719,4 +758,25 @@ async fn harvest(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DEFAULT_LOG;
+    use tracing::Level;
+
+    #[test]
+    fn dependencies_log_at_warn_unless_asked() {
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(DEFAULT_LOG))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            assert!(!tracing::enabled!(target: "tantivy::directory", Level::INFO));
+            assert!(!tracing::enabled!(target: "sqlx::query", Level::INFO));
+            assert!(tracing::enabled!(target: "tantivy::directory", Level::WARN));
+            assert!(tracing::enabled!(target: "dp_search::follow", Level::INFO));
+            assert!(tracing::enabled!(target: "dailypapers", Level::INFO));
+            assert!(!tracing::enabled!(target: "dp_search::follow", Level::DEBUG));
+        });
+    }
 }

@@ -4,8 +4,11 @@
 //! above it may not be indexed yet. Catching up reads those papers in `seq` order and indexes
 //! them. On PostgreSQL, `seq` values are taken when a transaction writes and become visible when
 //! it commits, so a later commit can carry a lower `seq`; the cursor therefore trails the
-//! highest `seq` seen by [`SAFETY`], and papers in that margin are simply indexed again
-//! (indexing is an idempotent replace).
+//! highest `seq` seen by [`SAFETY`]. Every [`SAFETY`] the follower looks for such late papers:
+//! it reads the `seq` values in that margin (the index alone, cheap) and indexes only those it
+//! has not indexed yet, instead of reading and indexing every paper in the margin again (after
+//! a full build, the margin was the whole store: 80,000 papers indexed a second time, during
+//! which a new paper waited more than 10 s).
 
 use crate::{Engine, Fusion, KeywordIndex, SearchError, Semantic};
 use dp_store::{ChangedPaper, Changes, Vectors};
@@ -28,8 +31,12 @@ pub struct Follower {
     seen: AtomicI64,
     /// (when, highest seq seen then): the cursor is the newest entry older than [`SAFETY`].
     history: std::sync::Mutex<VecDeque<(Instant, i64)>>,
-    /// When the follower last read again from the stored cursor.
+    /// How long a transaction may stay open ([`SAFETY`] unless a test says otherwise).
+    safety: Duration,
+    /// When the follower last looked for late papers below what it has seen.
     last_rescan: std::sync::Mutex<Instant>,
+    /// The `seq` values indexed above the stored cursor (pruned as the cursor moves).
+    indexed: std::sync::Mutex<std::collections::BTreeSet<i64>>,
     /// The semantic side and the name of the model whose stored vectors it follows.
     semantic: Option<(Semantic, String)>,
     /// Vectors loaded from the store at start (for the readiness of semantic search).
@@ -62,6 +69,8 @@ impl Follower {
             seen: AtomicI64::new(c),
             history: std::sync::Mutex::new(VecDeque::new()),
             last_rescan: std::sync::Mutex::new(Instant::now()),
+            indexed: std::sync::Mutex::default(),
+            safety: SAFETY,
             semantic: None,
             vectors_loaded: std::sync::atomic::AtomicBool::new(false),
             vector_dir: None,
@@ -79,6 +88,12 @@ impl Follower {
     /// data: a missing, other-model or unreadable save is rebuilt.
     pub fn with_vector_dir(mut self, dir: std::path::PathBuf) -> Follower {
         self.vector_dir = Some(dir);
+        self
+    }
+
+    /// The same with another margin than [`SAFETY`] (tests, which cannot wait 10 s).
+    pub fn with_safety_margin(mut self, safety: Duration) -> Follower {
+        self.safety = safety;
         self
     }
 
@@ -253,19 +268,15 @@ impl Follower {
     ) -> Result<u64, SearchError> {
         let stored = self.index.cursor();
         let rescan = self.last_rescan.lock().map_or(true, |mut t| {
-            let due = t.elapsed() >= SAFETY;
+            let due = t.elapsed() >= self.safety;
             if due {
                 *t = Instant::now();
             }
             due
         });
-        let from = if rescan {
-            stored.min(self.seen())
-        } else {
-            self.seen()
-        };
+        let seen_before = self.seen();
         // After a saved graph was loaded: read every change since its save once more.
-        let from = from.min(self.vectors_from.swap(i64::MAX, Ordering::AcqRel));
+        let from = seen_before.min(self.vectors_from.swap(i64::MAX, Ordering::AcqRel));
         let mut after = from;
         let mut total = 0u64;
         loop {
@@ -274,17 +285,23 @@ impl Follower {
             if let Some(last) = batch.last() {
                 after = last.seq;
             }
-            if n > 0 {
-                self.follow_vectors(store, &batch).await?;
-                let index = self.index.clone();
-                tokio::task::spawn_blocking(move || index.upsert(&batch))
-                    .await
-                    .map_err(|e| SearchError::Task(e.to_string()))??;
-                total += n as u64;
-                progress(total);
-            }
+            total += self.index_batch(store, batch).await?;
+            progress(total);
             if (n as i64) < BATCH {
                 break;
+            }
+        }
+        // Late papers: committed after a read that passed their `seq` (PostgreSQL).
+        if rescan && stored < seen_before {
+            let seqs = store.seqs_between(stored, seen_before).await?;
+            let missing: Vec<i64> = match self.indexed.lock() {
+                Ok(set) => seqs.into_iter().filter(|s| !set.contains(s)).collect(),
+                Err(_) => seqs,
+            };
+            if !missing.is_empty() {
+                let late = store.papers_with_seqs(&missing).await?;
+                total += self.index_batch(store, late).await?;
+                progress(total);
             }
         }
         let seen = after.max(self.seen());
@@ -294,11 +311,36 @@ impl Follower {
             tokio::task::spawn_blocking(move || index.commit(cursor))
                 .await
                 .map_err(|e| SearchError::Task(e.to_string()))??;
+            if let Ok(mut set) = self.indexed.lock() {
+                *set = set.split_off(&cursor.saturating_add(1));
+            }
         }
         // Only now are the papers searchable: answers cached under this position (see the web's
         // search cache key) must not be computed before the commit made them visible.
         self.seen.store(seen, Ordering::Release);
         Ok(total)
+    }
+
+    /// Indexes a batch of changed papers (vectors first, then the keyword index) and remembers
+    /// their `seq` values; returns how many.
+    async fn index_batch(
+        &self,
+        store: &(impl Changes + Vectors + ?Sized),
+        batch: Vec<ChangedPaper>,
+    ) -> Result<u64, SearchError> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        self.follow_vectors(store, &batch).await?;
+        if let Ok(mut set) = self.indexed.lock() {
+            set.extend(batch.iter().map(|c| c.seq));
+        }
+        let n = batch.len() as u64;
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.upsert(&batch))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))??;
+        Ok(n)
     }
 
     /// The cursor to store: the highest `seq` seen at least [`SAFETY`] ago (never below `floor`).
@@ -312,7 +354,7 @@ impl Follower {
         }
         let mut cursor = floor;
         while let Some(&(t, s)) = h.front() {
-            if now.duration_since(t) >= SAFETY {
+            if now.duration_since(t) >= self.safety {
                 cursor = cursor.max(s);
                 if h.len() > 1 {
                     h.pop_front();

@@ -44,6 +44,12 @@ pub trait Accounts: Send + Sync {
 
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Ends every session of a user; returns how many there were.
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<u64, StoreError>;
+
+    /// Replaces a user's password hash.
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError>;
 }
 
 /// The columns of `users` a [`UserRow`] reads.
@@ -192,6 +198,22 @@ impl Accounts for SqlStore {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<u64, StoreError> {
+        query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.db)
+            .await
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
+        query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
             .execute(&self.db)
             .await?;
         Ok(())

@@ -27,6 +27,14 @@ pub trait Changes: Send + Sync {
     /// search index must (re)index to catch up.
     async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError>;
 
+    /// The `seq` values of papers in `(after, upto]`, in order: cheap to read (the index alone),
+    /// so a follower can find the few it has not indexed without reading every row again.
+    async fn seqs_between(&self, after: i64, upto: i64) -> Result<Vec<i64>, StoreError>;
+
+    /// The papers whose change cursor is one of `seqs` (papers changed again since are not
+    /// among them: their new `seq` is read in turn).
+    async fn papers_with_seqs(&self, seqs: &[i64]) -> Result<Vec<ChangedPaper>, StoreError>;
+
     /// The change cursor: the highest `seq` of any paper.
     async fn change_marker(&self) -> Result<i64, StoreError>;
 
@@ -44,38 +52,69 @@ pub(crate) async fn touch(tx: &mut Tx, paper_id: &str) -> Result<(), StoreError>
     Ok(())
 }
 
+/// A paper row with its cursor and visibility.
+#[derive(sqlx::FromRow)]
+struct ChangedRow {
+    #[sqlx(flatten)]
+    paper: PaperRow,
+    seq: i64,
+    hidden: bool,
+}
+
+impl ChangedRow {
+    fn into_changed(self) -> Result<ChangedPaper, StoreError> {
+        Ok(ChangedPaper {
+            seq: self.seq,
+            hidden: self.hidden,
+            paper: self.paper.into_paper()?,
+        })
+    }
+}
+
 #[async_trait]
 impl Changes for SqlStore {
     async fn papers_since(&self, after: i64, limit: i64) -> Result<Vec<ChangedPaper>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            paper: PaperRow,
-            seq: i64,
-            hidden: bool,
-        }
         query(format!(
             "SELECT {PAPER_COLUMNS}, seq, hidden FROM papers WHERE seq > $1 ORDER BY seq LIMIT $2"
         ))
         .bind(after)
         .bind(limit)
-        .fetch_all::<Row>(&self.db)
+        .fetch_all::<ChangedRow>(&self.db)
         .await?
         .into_iter()
-        .map(|r| {
-            Ok(ChangedPaper {
-                seq: r.seq,
-                hidden: r.hidden,
-                paper: r.paper.into_paper()?,
-            })
-        })
+        .map(ChangedRow::into_changed)
         .collect()
     }
 
-    async fn change_marker(&self) -> Result<i64, StoreError> {
-        query("SELECT COALESCE(MAX(seq), 0) FROM papers")
-            .scalar(&self.db)
+    async fn seqs_between(&self, after: i64, upto: i64) -> Result<Vec<i64>, StoreError> {
+        query("SELECT seq FROM papers WHERE seq > $1 AND seq <= $2 ORDER BY seq")
+            .bind(after)
+            .bind(upto)
+            .scalars(&self.db)
             .await
+    }
+
+    async fn papers_with_seqs(&self, seqs: &[i64]) -> Result<Vec<ChangedPaper>, StoreError> {
+        let mut out = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(500) {
+            let mut q = query(format!(
+                "SELECT {PAPER_COLUMNS}, seq, hidden FROM papers WHERE seq IN ("
+            ));
+            q.push_binds(chunk.iter().copied());
+            q.push(") ORDER BY seq");
+            for r in q.fetch_all::<ChangedRow>(&self.db).await? {
+                out.push(r.into_changed()?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn change_marker(&self) -> Result<i64, StoreError> {
+        // A bare MAX reads one end of the index; wrapped in COALESCE, SQLite walks all of it.
+        Ok(query("SELECT MAX(seq) FROM papers")
+            .scalar::<Option<i64>>(&self.db)
+            .await?
+            .unwrap_or(0))
     }
 
     async fn wait_for_change(&self, timeout: Duration) {

@@ -31,8 +31,27 @@ pub trait Comments: Send + Sync {
     /// Deletes a comment (it keeps its place in the thread, without text).
     async fn delete_comment(&self, id: i64) -> Result<bool, StoreError>;
 
-    /// A paper's comments, oldest first.
+    /// A paper's comments, oldest first (every one: for tools and tests; readers page with
+    /// [`Comments::comments_after`] and [`Comments::comment_threads`]).
     async fn comments(&self, paper: &ArxivId) -> Result<Vec<Comment>, StoreError>;
+
+    /// At most `limit` of a paper's comments and replies with ids above `after`, oldest first.
+    async fn comments_after(
+        &self,
+        paper: &ArxivId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Comment>, StoreError>;
+
+    /// A page of a paper's threads: at most `threads` top-level comments with ids above
+    /// `after`, oldest first, each followed by at most `replies` of its replies.
+    async fn comment_threads(
+        &self,
+        paper: &ArxivId,
+        after: i64,
+        threads: i64,
+        replies: i64,
+    ) -> Result<Vec<Comment>, StoreError>;
 }
 
 /// A comment joined with its author's name.
@@ -174,6 +193,51 @@ impl Comments for SqlStore {
             "{COMMENT_SELECT} WHERE c.paper_id = $1 ORDER BY c.id"
         ))
         .bind(paper.base())
+        .fetch_all::<CommentRow>(&self.db)
+        .await?
+        .into_iter()
+        .map(CommentRow::into_comment)
+        .collect()
+    }
+
+    async fn comments_after(
+        &self,
+        paper: &ArxivId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Comment>, StoreError> {
+        query(format!(
+            "{COMMENT_SELECT} WHERE c.paper_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3"
+        ))
+        .bind(paper.base())
+        .bind(after)
+        .bind(limit)
+        .fetch_all::<CommentRow>(&self.db)
+        .await?
+        .into_iter()
+        .map(CommentRow::into_comment)
+        .collect()
+    }
+
+    async fn comment_threads(
+        &self,
+        paper: &ArxivId,
+        after: i64,
+        threads: i64,
+        replies: i64,
+    ) -> Result<Vec<Comment>, StoreError> {
+        query(format!(
+            "WITH tops AS (SELECT id FROM comments \
+               WHERE paper_id = $1 AND parent_id IS NULL AND id > $2 ORDER BY id LIMIT $3), \
+             answers AS (SELECT r.id, ROW_NUMBER() OVER (PARTITION BY r.parent_id ORDER BY r.id) AS n \
+               FROM comments r WHERE r.parent_id IN (SELECT id FROM tops)) \
+             {COMMENT_SELECT} WHERE c.id IN (SELECT id FROM tops) \
+               OR c.id IN (SELECT id FROM answers WHERE n <= $4) ORDER BY c.id"
+        ))
+        .bind(paper.base())
+        .bind(after)
+        .bind(threads)
+        .bind(replies)
         .fetch_all::<CommentRow>(&self.db)
         .await?
         .into_iter()

@@ -99,6 +99,9 @@ pub trait Community: Send + Sync {
         max_per_day: i64,
     ) -> Result<SubmitOutcome, StoreError>;
 
+    /// How many papers the user submitted in the last 24 hours.
+    async fn submissions_last_day(&self, user_id: i64) -> Result<i64, StoreError>;
+
     /// Papers the user submitted, newest first.
     async fn submitted_by(&self, user_id: i64, limit: i64) -> Result<Vec<Paper>, StoreError>;
 
@@ -244,6 +247,14 @@ impl Community for SqlStore {
         }
         tx.commit().await?;
         Ok(n == 1)
+    }
+
+    async fn submissions_last_day(&self, user_id: i64) -> Result<i64, StoreError> {
+        query("SELECT COUNT(*) FROM submissions WHERE user_id = $1 AND created_at > $2")
+            .bind(user_id)
+            .bind(now_millis() - 86_400_000)
+            .scalar(&self.db)
+            .await
     }
 
     async fn submit_paper(

@@ -101,10 +101,31 @@ pub const MAX_SAVED_SEARCHES: usize = 5;
 /// Subscriptions.
 #[async_trait]
 pub trait Subscribers: Send + Sync {
-    /// Subscribes `email` (its lower-case `email_key` identifies it). A new address, or one
-    /// that unsubscribed or failed, starts `Pending` with the given cadence and searches; a
-    /// pending one gets them too; a confirmed one is left as it is (its owner changes it from
-    /// the settings page). Returns the subscription as it now is.
+    /// Records a request to subscribe `email` (its lower-case `email_key` identifies it) with
+    /// these settings; nothing else changes until the request is confirmed
+    /// ([`Subscribers::confirm_request`]). Returns the request's id.
+    async fn request_subscription(
+        &self,
+        email: &str,
+        email_key: &str,
+        cadence: Cadence,
+        searches: &[String],
+    ) -> Result<i64, StoreError>;
+
+    /// Confirms a request (once: a used or unknown request is `None`): the address's
+    /// subscription is created, or gets the request's settings, and is `Confirmed`. A
+    /// `user_id` (the account the confirmation came from) attaches the subscription to that
+    /// account; without one it keeps the account it had.
+    async fn confirm_request(
+        &self,
+        request_id: i64,
+        user_id: Option<i64>,
+    ) -> Result<Option<Subscriber>, StoreError>;
+
+    /// Subscribes `email` directly (imports, benchmarks and tests; readers go through
+    /// requests). A new address, or one that unsubscribed or failed, starts `Pending` with the
+    /// given cadence and searches; a pending one gets them too; a confirmed one is left as it
+    /// is. An existing subscription keeps its account. Returns the subscription as it now is.
     async fn subscribe(
         &self,
         email: &str,
@@ -116,6 +137,9 @@ pub trait Subscribers: Send + Sync {
 
     /// One subscription.
     async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>, StoreError>;
+
+    /// The subscription of an address, by its lower-case key.
+    async fn subscriber_by_key(&self, email_key: &str) -> Result<Option<Subscriber>, StoreError>;
 
     /// The subscriptions an account manages.
     async fn subscribers_of_user(&self, user_id: i64) -> Result<Vec<Subscriber>, StoreError>;
@@ -188,8 +212,82 @@ impl SubscriberRow {
     }
 }
 
+/// Saved searches as stored (a JSON array).
+fn searches_json(searches: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(searches).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 #[async_trait]
 impl Subscribers for SqlStore {
+    async fn subscriber_by_key(&self, email_key: &str) -> Result<Option<Subscriber>, StoreError> {
+        let row: Option<SubscriberRow> = query(format!(
+            "SELECT {SUB_COLUMNS} FROM subscribers WHERE email_key = $1"
+        ))
+        .bind(email_key)
+        .fetch_optional(&self.db)
+        .await?;
+        row.map(SubscriberRow::into_subscriber).transpose()
+    }
+
+    async fn request_subscription(
+        &self,
+        email: &str,
+        email_key: &str,
+        cadence: Cadence,
+        searches: &[String],
+    ) -> Result<i64, StoreError> {
+        query(
+            "INSERT INTO subscription_requests (email, email_key, cadence, searches, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(email)
+        .bind(email_key)
+        .bind(cadence.as_str())
+        .bind(searches_json(searches)?)
+        .bind(now_millis())
+        .scalar(&self.db)
+        .await
+    }
+
+    async fn confirm_request(
+        &self,
+        request_id: i64,
+        user_id: Option<i64>,
+    ) -> Result<Option<Subscriber>, StoreError> {
+        let now = now_millis();
+        let mut tx = self.db.begin_write().await?;
+        // Used once: the update claims the request.
+        let request: Option<(String, String, String, String)> = query(
+            "UPDATE subscription_requests SET used_at = $1 WHERE id = $2 AND used_at IS NULL \
+             RETURNING email, email_key, cadence, searches",
+        )
+        .bind(now)
+        .bind(request_id)
+        .fetch_optional(&mut tx)
+        .await?;
+        let Some((email, email_key, cadence, searches)) = request else {
+            return Ok(None);
+        };
+        let row: SubscriberRow = query(format!(
+            "INSERT INTO subscribers (email, email_key, cadence, state, user_id, searches, created_at, changed_at) \
+             VALUES ($1, $2, $3, 'confirmed', $4, $5, $6, $6) \
+             ON CONFLICT (email_key) DO UPDATE SET email = excluded.email, cadence = excluded.cadence, \
+               searches = excluded.searches, state = 'confirmed', last_error = NULL, \
+               user_id = COALESCE(excluded.user_id, subscribers.user_id), changed_at = excluded.changed_at \
+             RETURNING {SUB_COLUMNS}"
+        ))
+        .bind(email)
+        .bind(email_key)
+        .bind(cadence)
+        .bind(user_id)
+        .bind(searches)
+        .bind(now)
+        .fetch_one(&mut tx)
+        .await?;
+        tx.commit().await?;
+        row.into_subscriber().map(Some)
+    }
+
     async fn subscribe(
         &self,
         email: &str,
@@ -199,8 +297,7 @@ impl Subscribers for SqlStore {
         searches: &[String],
     ) -> Result<Subscriber, StoreError> {
         let now = now_millis();
-        let searches =
-            serde_json::to_string(searches).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let searches = searches_json(searches)?;
         let row: SubscriberRow = query(format!(
             "INSERT INTO subscribers (email, email_key, cadence, state, user_id, searches, created_at, changed_at) \
              VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6) \
@@ -208,7 +305,7 @@ impl Subscribers for SqlStore {
                email = CASE WHEN subscribers.state = 'confirmed' THEN subscribers.email ELSE excluded.email END, \
                cadence = CASE WHEN subscribers.state = 'confirmed' THEN subscribers.cadence ELSE excluded.cadence END, \
                searches = CASE WHEN subscribers.state = 'confirmed' THEN subscribers.searches ELSE excluded.searches END, \
-               user_id = COALESCE(subscribers.user_id, excluded.user_id), \
+               user_id = subscribers.user_id, \
                state = CASE WHEN subscribers.state IN ('unsubscribed', 'failed') THEN 'pending' ELSE subscribers.state END, \
                changed_at = excluded.changed_at \
              RETURNING {SUB_COLUMNS}"
@@ -266,8 +363,7 @@ impl Subscribers for SqlStore {
         cadence: Cadence,
         searches: &[String],
     ) -> Result<bool, StoreError> {
-        let searches =
-            serde_json::to_string(searches).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let searches = searches_json(searches)?;
         let r = query(
             "UPDATE subscribers SET cadence = $1, searches = $2, changed_at = $3 WHERE id = $4 AND user_id = $5",
         )

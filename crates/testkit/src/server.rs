@@ -160,6 +160,7 @@ impl TestApp {
         Browser {
             app: self,
             cookies: HashMap::new(),
+            headers: Vec::new(),
         }
     }
 }
@@ -169,13 +170,26 @@ pub struct Browser<'a> {
     app: &'a TestApp,
     /// Cookies by name.
     pub cookies: HashMap<String, String>,
+    /// Headers sent with every request (a proxy's `X-Forwarded-For`, ...).
+    pub headers: Vec<(String, String)>,
 }
 
 /// The password [`Browser::signup`] signs up with.
 pub const PASSWORD: &str = "correct horse";
 
 impl Browser<'_> {
+    /// Sends `value` as header `name` with every request from now on (replacing an earlier
+    /// value).
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_string(), value.to_string()));
+    }
+
     async fn send(&mut self, req: axum::http::request::Builder, body: Vec<u8>) -> Resp {
+        let mut req = req;
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
         let mut req = req.body(body).expect("a request");
         if !self.cookies.is_empty() {
             let cookie = self

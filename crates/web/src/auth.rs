@@ -16,7 +16,7 @@ use dp_app::accounts::{Session, SESSION_DAYS};
 use dp_app::tokens::random_token;
 use dp_core::User;
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "dp_session";
@@ -80,7 +80,11 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let ip = client_ip(parts, state.settings.trust_proxy_headers);
+        let ip = client_ip(
+            parts,
+            state.settings.trust_proxy_headers,
+            state.settings.proxy_hops,
+        );
         if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
             let user = state.app.session_user(&token).await.or_page()?;
             if let Some(user) = user {
@@ -104,24 +108,48 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-/// The client's address: the socket's peer, or the first `X-Forwarded-For` hop when the server
-/// is configured to trust its proxy.
-pub(crate) fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(first) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        {
-            return first.trim().chars().take(64).collect();
-        }
-    }
-    parts
+/// The client's address as rate limits count it: the socket's peer, or, behind proxies this
+/// server trusts (`proxy_hops` of them, each appending the address it saw to
+/// `X-Forwarded-For`), the hop the nearest trusted proxy recorded; never a part the client
+/// wrote itself. IPv6 clients are counted by their /64 network, which one subscriber holds.
+pub(crate) fn client_ip(parts: &Parts, trust_proxy: bool, proxy_hops: usize) -> String {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "local".into())
+        .map(|c| c.0.ip());
+    let forwarded = trust_proxy
+        .then(|| {
+            let hops: Vec<&str> = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .collect();
+            let i = hops.len().checked_sub(proxy_hops.max(1))?;
+            hops.get(i)?.parse::<IpAddr>().ok()
+        })
+        .flatten();
+    match forwarded.or(peer) {
+        Some(ip) => client_key(ip),
+        None => "local".into(),
+    }
+}
+
+/// An address as a rate-limit key: IPv4 as it is, IPv6 by its /64 network.
+pub fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{net}/64")
+            }
+        },
+    }
 }
 
 /// A cookie with the site's attributes: `HttpOnly`, `SameSite=Lax`, path `/`, `Secure` when
@@ -159,6 +187,16 @@ pub fn anonymous_csrf(state: &AppState, viewer: &Viewer) -> (String, Option<Cook
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_network() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2::ffff"), key("2001:db8:1:2:abcd::1"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("203.0.113.5"), "203.0.113.5");
+        assert_eq!(key("::ffff:203.0.113.5"), "203.0.113.5");
+    }
 
     #[test]
     fn csrf_tokens_differ_from_the_stored_session_hash() {

@@ -164,6 +164,7 @@ footer.site { border-top:1px solid var(--border); border-bottom:0; color:var(--m
 main { max-width:62rem; margin:0 auto; padding:1rem; }
 .daynav { display:flex; justify-content:space-between; align-items:center; gap:1rem; flex-wrap:wrap; }
 .daynav h1 { margin:.25rem 0; font-size:1.5rem; }
+nav.pager { display:flex; gap:1rem; margin:1rem 0; }
 .picker { display:flex; gap:.5rem; align-items:center; flex-wrap:wrap; margin:.5rem 0; }
 ol.papers { list-style:none; padding:0; margin:1rem 0; display:grid; gap:.75rem; }
 .card { background:var(--card); border:1px solid var(--border); border-radius:.5rem; padding:.75rem 1rem; display:grid; grid-template-columns:4rem 1fr; gap:.75rem; }

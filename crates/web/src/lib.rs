@@ -38,13 +38,21 @@ pub use error::AppError;
 pub struct WebSettings {
     /// Mark cookies `Secure` (the site is served over TLS, usually by a proxy in front).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    /// Take the client address from `X-Forwarded-For` (only behind proxies you run).
     pub trust_proxy_headers: bool,
+    /// How many proxies you run in front of the server, each appending to `X-Forwarded-For`:
+    /// the client is the entry that many from the right (the left part is the client's own
+    /// writing and never trusted).
+    pub proxy_hops: usize,
     /// API requests allowed per client address per minute on one server (0: no limit).
     pub api_requests_per_minute: u32,
-    /// The site's public address (`https://papers.example.org`) for absolute links in feeds
-    /// and mails; when unset, the request's `Host` is used.
-    pub public_url: Option<String>,
+    /// Searches and similar-paper lookups allowed per client address per minute on one server
+    /// (0: no limit).
+    pub searches_per_minute: u32,
+    /// The bearer token that opens `/metrics`; `None` turns `/metrics` off.
+    pub metrics_token: Option<String>,
+    /// Send `Strict-Transport-Security` (the site is served over https).
+    pub hsts: bool,
 }
 
 impl Default for WebSettings {
@@ -52,8 +60,11 @@ impl Default for WebSettings {
         WebSettings {
             secure_cookies: false,
             trust_proxy_headers: false,
+            proxy_hops: 1,
             api_requests_per_minute: 600,
-            public_url: None,
+            searches_per_minute: 60,
+            metrics_token: None,
+            hsts: false,
         }
     }
 }
@@ -69,6 +80,8 @@ pub struct AppState {
     pub cache: Arc<cache::PageCache>,
     /// The API's per-client request budget; `None` when unlimited.
     pub api_limiter: Option<Arc<api::limit::ApiLimiter>>,
+    /// The per-client budget of searches; `None` when unlimited.
+    pub search_limiter: Option<Arc<api::limit::ApiLimiter>>,
 }
 
 impl AppState {
@@ -80,15 +93,17 @@ impl AppState {
             app: app.on_change(move || hook.invalidate()),
             api_limiter: api::limit::ApiLimiter::new(settings.api_requests_per_minute)
                 .map(Arc::new),
+            search_limiter: api::limit::ApiLimiter::new(settings.searches_per_minute).map(Arc::new),
             settings: Arc::new(settings),
             cache,
         }
     }
 
-    /// The site's address, for absolute links: the configured public address, else the request's
-    /// `Host` over http.
+    /// The site's address, for absolute links in feeds: the configured public address
+    /// ([`dp_app::Rules::public_url`]), else the request's `Host` over http. (Mails never use
+    /// the request's `Host`: their links need the configured address.)
     pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
-        if let Some(u) = &self.settings.public_url {
+        if let Some(u) = &self.app.rules.public_url {
             return u.trim_end_matches('/').to_string();
         }
         let host = headers
@@ -147,10 +162,11 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
     use pages::{
-        about, account, admin, api_docs, daily, digests, feeds, paper, profile, settings, submit,
-        subscribe,
+        about, account, admin, api_docs, daily, digests, feeds, paper, password, profile, settings,
+        submit, subscribe,
     };
     metrics::init();
+    let hsts = state.settings.hsts;
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     // The API: open to other origins for reads (CORS), and a request budget per client.
     let cors = CorsLayer::new()
@@ -163,14 +179,22 @@ pub fn router(state: AppState) -> Router {
             header::RETRY_AFTER,
         ])
         .max_age(Duration::from_secs(86_400));
+    // Searches run the embedding model and both indexes: a budget per client of their own.
+    let searches = axum::middleware::from_fn_with_state(state.clone(), api::limit::searches);
     let api_routes = Router::new()
         .route("/api/openapi.json", get(api::openapi::json))
         .route("/api/daily_papers", get(api::daily_papers::list))
         .route("/api/papers", get(api::papers::list))
-        .route("/api/papers/search", get(api::search::search))
+        .route(
+            "/api/papers/search",
+            get(api::search::search).layer(searches.clone()),
+        )
         .route("/api/papers/submit", post(api::submit::submit))
         .route("/api/papers/{id}", get(api::papers::show))
-        .route("/api/papers/{id}/similar", get(api::similar::similar))
+        .route(
+            "/api/papers/{id}/similar",
+            get(api::similar::similar).layer(searches.clone()),
+        )
         .route("/api/papers/{id}/comments", get(api::comments::list))
         .route("/api/papers/{id}/comment", post(api::comments::comment))
         .route(
@@ -213,12 +237,20 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/subscribe", get(subscribe::form).post(subscribe::subscribe))
-        .route("/subscribe/confirm", get(subscribe::confirm))
+        .route(
+            "/subscribe/confirm",
+            get(subscribe::confirm_page).post(subscribe::confirm),
+        )
         .route(
             "/unsubscribe",
             get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
         )
         .route("/settings", get(settings::show))
+        .route(
+            "/settings/password",
+            get(password::form).post(password::change),
+        )
+        .route("/settings/sessions/end", post(password::end_sessions))
         .route("/settings/tokens", post(settings::create))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke))
         .route("/users/{name}", get(profile::show))
@@ -230,9 +262,9 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/subscriptions/{id}", post(digests::update))
         .route("/about", get(about::show))
         .route("/api", get(api_docs::show))
-        .route("/search", get(pages::search::show))
-        .route("/search/feed.rss", get(feeds::search))
-        .route("/search/feed.atom", get(feeds::search))
+        .route("/search", get(pages::search::show).layer(searches.clone()))
+        .route("/search/feed.rss", get(feeds::search).layer(searches.clone()))
+        .route("/search/feed.atom", get(feeds::search).layer(searches))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/static/style.css", get(layout::stylesheet))
@@ -259,6 +291,13 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        // Over https, browsers are told to come back over https only (a year, subdomains too).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| {
+                hsts.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"))
+            },
         ))
         // Every request gets an id (or keeps the one a proxy sent), logged with its span and
         // returned in `x-request-id`.

@@ -1,12 +1,13 @@
 //! Prometheus metrics at `/metrics`: requests and latency per route, the job queue, and the
 //! database pool.
 
-use crate::AppState;
+use crate::{AppError, AppState};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -57,8 +58,32 @@ pub async fn track(req: Request, next: Next) -> Response {
     resp
 }
 
-/// `GET /metrics` in the Prometheus text format.
-pub async fn render(State(state): State<AppState>) -> Response {
+/// `GET /metrics` in the Prometheus text format, for a scraper that sends the configured token
+/// as `Authorization: Bearer <token>`; 404 when no token is configured, 401 without the token.
+pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = &state.settings.metrics_token else {
+        return AppError::not_found("There is no page at this address.")
+            .page()
+            .into_response();
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compared by digest, so the time taken says nothing about the token.
+    if Sha256::digest(sent.as_bytes()) != Sha256::digest(token.as_bytes()) {
+        let mut r = AppError::status(
+            StatusCode::UNAUTHORIZED,
+            "Metrics need the configured token: Authorization: Bearer <metrics_token>.",
+        )
+        .into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    }
     let status = state.app.status().await;
     let pool = status.pool;
     metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(pool.size));

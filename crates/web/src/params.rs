@@ -2,7 +2,26 @@
 //! and the search form (the search page and its feeds).
 
 use crate::AppError;
+use axum::http::Uri;
 use serde::Deserialize;
+
+/// The cache key of a request: its path and, in a fixed order, only the query parameters its
+/// handler reads (`known`). Junk in a query string (`?x=<60 KB>`) then shares the entry of the
+/// clean request instead of making a new one.
+pub fn key(uri: &Uri, known: &[&str]) -> String {
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .filter(|(k, _)| known.contains(&k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    if pairs.is_empty() {
+        return uri.path().to_string();
+    }
+    pairs.sort();
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.extend_pairs(pairs);
+    format!("{}?{}", uri.path(), q.finish())
+}
 
 /// A comment id from the path; anything else is a 400 page.
 pub fn path_number(raw: &str) -> Result<i64, AppError> {

@@ -132,7 +132,7 @@ impl Worker {
                 due.push(new_job(&Embed { model }, now, EMBED_EVERY_SECS));
             }
         }
-        if config.mail.schedule {
+        if config.mail.enabled && config.mail.schedule {
             for d in self.due_digests().await? {
                 due.push(new_job(&d, now, 1));
             }

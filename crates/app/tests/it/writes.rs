@@ -77,3 +77,89 @@ async fn writes_past_the_limit_are_refused_with_a_retry_time() {
     let carol = reader(&db.store, "carol").await;
     assert!(app.vote(&carol, &id, true).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_reader_past_the_submission_quota_makes_no_arxiv_request() {
+    let Some((app, _, db)) = app(Rules {
+        submissions_per_day: 1,
+        ..Rules::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let arxiv = Arc::new(dp_testkit::fakes::RecordedArxiv::default());
+    let app = app.with_fetcher(arxiv.clone());
+    let ada = reader(&db.store, "ada").await;
+    // The quota is used up by a paper the store has (no fetch needed).
+    db.store
+        .upsert_records(vec![rec(paper("2503.00002", "Not listed"), None)])
+        .await
+        .unwrap();
+    let first = app.submit(&ada, &dp_testkit::id("2503.00002")).await;
+    assert!(first.is_ok(), "{first:?}");
+    let calls = || arxiv.calls.lock().unwrap().len();
+    assert_eq!(calls(), 0);
+    let second = app.submit(&ada, &dp_testkit::id("2501.99999")).await;
+    assert!(matches!(second, Err(Error::Quota(_))), "{second:?}");
+    assert_eq!(calls(), 0, "refused before asking arXiv");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let Some((app, _, _db)) = app(Rules::default()).await else {
+        return;
+    };
+    let first = app
+        .sign_up("203.0.113.1", "ada", "correct horse".into())
+        .await
+        .unwrap();
+    let other = app
+        .log_in("203.0.113.2", "ada", "correct horse".into())
+        .await
+        .unwrap();
+    let wrong = app
+        .change_password(&first.user, "not it".into(), "battery staple".into())
+        .await;
+    assert!(matches!(wrong, Err(Error::SignIn(_))), "{wrong:?}");
+    assert!(app.session_user(&other.token).await.unwrap().is_some());
+    let short = app
+        .change_password(&first.user, "correct horse".into(), "short".into())
+        .await;
+    assert!(matches!(short, Err(Error::Invalid(_))), "{short:?}");
+    let fresh = app
+        .change_password(&first.user, "correct horse".into(), "battery staple".into())
+        .await
+        .unwrap();
+    for old in [&first.token, &other.token] {
+        assert!(app.session_user(old).await.unwrap().is_none());
+    }
+    assert!(app.session_user(&fresh.token).await.unwrap().is_some());
+    let old_password = app
+        .log_in("203.0.113.3", "ada", "correct horse".into())
+        .await;
+    assert!(matches!(old_password, Err(Error::SignIn(_))));
+    assert!(app
+        .log_in("203.0.113.3", "ada", "battery staple".into())
+        .await
+        .is_ok());
+    // Signing out everywhere, and an admin's reset from the command line.
+    assert_eq!(app.log_out_everywhere(&fresh.user).await.unwrap(), 2);
+    assert!(app.session_user(&fresh.token).await.unwrap().is_none());
+    let s = app
+        .log_in("203.0.113.3", "ada", "battery staple".into())
+        .await
+        .unwrap();
+    app.reset_password("ADA", "new and long".into())
+        .await
+        .unwrap();
+    assert!(app.session_user(&s.token).await.unwrap().is_none());
+    assert!(app
+        .log_in("203.0.113.3", "ada", "new and long".into())
+        .await
+        .is_ok());
+    assert!(matches!(
+        app.reset_password("nobody", "new and long".into()).await,
+        Err(Error::NotFound(_))
+    ));
+}

@@ -50,6 +50,8 @@ fn huggingface_hub_feedparser_and_schemathesis_against_a_served_archive() {
     let mut server = bin(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DAILYPAPERS_COMMUNITY__API_REQUESTS_PER_MINUTE", "0")
+        .env("DAILYPAPERS_COMMUNITY__SEARCHES_PER_MINUTE", "0")
+        .env("DAILYPAPERS_METRICS_TOKEN", "compat-metrics")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -58,7 +60,8 @@ fn huggingface_hub_feedparser_and_schemathesis_against_a_served_archive() {
     // search checks need it complete (9,877 papers), not just a listening server.
     let started = std::time::Instant::now();
     while up && started.elapsed() < std::time::Duration::from_secs(120) {
-        let metrics = crate::http_get(port, "/metrics")
+        let auth = [("Authorization", "Bearer compat-metrics")];
+        let metrics = dp_testkit::replay::http_get_with(port, "/metrics", &auth)
             .map(|m| m.1)
             .unwrap_or_default();
         if metrics.contains("search_index_documents 9877") && metrics.contains("search_index_lag 0")

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod compat;
+mod freshness;
 mod mail;
 mod mail_runs;
 mod semantic;

@@ -230,7 +230,17 @@ pub fn read_file(
     let mut r = open(path, counter).map_err(|e| format!("cannot open: {e}"))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let day = opts.date.or_else(|| dp_core::day::day_from_file_name(name));
-    let first = peek_byte(&mut *r).map_err(|e| format!("cannot read: {e}"))?;
+    read_stream(&mut *r, day, opts, emit)
+}
+
+/// [`read_file`] over an open (decompressed) stream, for a list of day `day` when known.
+pub fn read_stream(
+    r: &mut dyn BufRead,
+    day: Option<NaiveDate>,
+    opts: &ReadOptions,
+    emit: &mut dyn FnMut(Parsed) -> bool,
+) -> Result<(), String> {
+    let first = peek_byte(r).map_err(|e| format!("cannot read: {e}"))?;
     let xml_format = match opts.format {
         Some(f @ (Format::Atom | Format::OaiPmh)) => Some(f),
         Some(_) => None,
@@ -241,12 +251,12 @@ pub fn read_file(
         None => None,
     };
     if let Some(f) = xml_format {
-        return read_xml(&mut *r, opts.format.map(|_| f), emit);
+        return read_xml(r, opts.format.map(|_| f), emit);
     }
     match first {
         None => Ok(()),
-        Some(b'[') => read_json_array(&mut *r, opts.format, day, emit),
-        Some(_) => read_json_lines(&mut *r, opts.format, day, emit),
+        Some(b'[') => read_json_array(r, opts.format, day, emit),
+        Some(_) => read_json_lines(r, opts.format, day, emit),
     }
 }
 

@@ -4,4 +4,5 @@
 
 mod embed;
 mod keyword;
+mod late;
 mod vectors;

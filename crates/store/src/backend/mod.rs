@@ -71,6 +71,14 @@ impl Db {
         })
     }
 
+    /// The statement that refreshes the planner's statistics.
+    pub fn analyze(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "PRAGMA optimize",
+            Db::Postgres(_) => "ANALYZE",
+        }
+    }
+
     /// Appended to the subquery that picks the job to claim.
     pub fn skip_locked(&self) -> &'static str {
         match self {

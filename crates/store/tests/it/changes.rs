@@ -3,7 +3,12 @@
 use crate::community::user;
 use crate::prelude::*;
 
-on_both!(change_marker_rises, vectors_round_trip);
+on_both!(
+    change_marker_rises,
+    vectors_round_trip,
+    late_papers_are_found_by_seq,
+    comments_come_in_pages
+);
 
 async fn change_marker_rises(store: Arc<dyn Store>) {
     store
@@ -105,4 +110,88 @@ async fn vectors_round_trip(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("refusing 2-dimensional"), "{err}");
+}
+
+async fn late_papers_are_found_by_seq(store: Arc<dyn Store>) {
+    assert_eq!(store.change_marker().await.unwrap(), 0, "an empty store");
+    store
+        .upsert_records(vec![
+            rec(paper("2503.00001", "one"), None),
+            rec(paper("2503.00002", "two"), None),
+            rec(paper("2503.00003", "three"), None),
+        ])
+        .await
+        .unwrap();
+    let all = store.papers_since(0, 10).await.unwrap();
+    let seqs: Vec<i64> = all.iter().map(|c| c.seq).collect();
+    let top = *seqs.last().unwrap();
+    assert_eq!(store.change_marker().await.unwrap(), top);
+    assert_eq!(store.seqs_between(0, top).await.unwrap(), seqs);
+    assert_eq!(
+        store.seqs_between(seqs[0], seqs[1]).await.unwrap(),
+        [seqs[1]]
+    );
+    let picked = store.papers_with_seqs(&[seqs[2], seqs[0]]).await.unwrap();
+    let ids: Vec<&str> = picked.iter().map(|c| c.paper.id.base()).collect();
+    assert_eq!(ids, ["2503.00001", "2503.00003"]);
+    // A paper changed since has a new seq: the old one names nothing.
+    store.set_hidden(&id("2503.00001"), true).await.unwrap();
+    assert!(store.papers_with_seqs(&[seqs[0]]).await.unwrap().is_empty());
+    let many: Vec<i64> = (0..1_200).collect();
+    assert_eq!(
+        store.papers_with_seqs(&many).await.unwrap().len(),
+        3,
+        "in chunks of 500"
+    );
+}
+
+async fn comments_come_in_pages(store: Arc<dyn Store>) {
+    store
+        .upsert_records(vec![rec(paper("2503.00001", "p"), None)])
+        .await
+        .unwrap();
+    let p = id("2503.00001");
+    let u = user(&store, "talker").await;
+    let mut tops = Vec::new();
+    for i in 0..4 {
+        let c = store
+            .add_comment(&p, u.id, None, &format!("top {i}"))
+            .await
+            .unwrap()
+            .unwrap();
+        tops.push(c.id);
+        for j in 0..3 {
+            store
+                .add_comment(&p, u.id, Some(c.id), &format!("reply {i}.{j}"))
+                .await
+                .unwrap();
+        }
+    }
+    // Two threads, two replies each.
+    let page = store.comment_threads(&p, 0, 2, 2).await.unwrap();
+    let bodies: Vec<&str> = page.iter().map(|c| c.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        [
+            "top 0",
+            "reply 0.0",
+            "reply 0.1",
+            "top 1",
+            "reply 1.0",
+            "reply 1.1"
+        ]
+    );
+    let next = store.comment_threads(&p, tops[1], 2, 5).await.unwrap();
+    assert_eq!(next.iter().filter(|c| c.parent_id.is_none()).count(), 2);
+    assert_eq!(next.len(), 8);
+    // Flat pages for the API.
+    let first = store.comments_after(&p, 0, 5).await.unwrap();
+    assert_eq!(first.len(), 5);
+    let rest = store.comments_after(&p, first[4].id, 100).await.unwrap();
+    assert_eq!(first.len() + rest.len(), 16);
+    assert!(store
+        .comments_after(&p, rest.last().unwrap().id, 5)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -3,25 +3,42 @@
 //! `POST /api/papers/{id}/comment/{comment_id}/reply`.
 
 use crate::api::model::{CommentBody, CommentJson, ErrorJson};
-use crate::api::params::parse_id;
+use crate::api::params::{number, parse_id};
 use crate::api::respond::{cached_json, Rendered};
 use crate::api::token::ApiUser;
 use crate::{AppError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use dp_app::comments::MAX_COMMENTS_PER_READ;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-/// A paper's comments and replies, oldest first (a reply names its comment in `parentId`).
+/// Query of `GET /api/papers/{id}/comments`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only comments with ids above this one (the last id of the previous page; the `Link`
+    /// header names the next page).
+    #[param(value_type = Option<u64>, minimum = 0)]
+    after: Option<String>,
+    /// Comments per page, 1 to 100 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+}
+
+/// A paper's comments and replies, oldest first (a reply names its comment in `parentId`), a
+/// page at a time.
 #[utoipa::path(
     get,
     path = "/api/papers/{id}/comments",
     tag = "comments",
-    params(("id" = String, Path, description = "arXiv id")),
+    params(("id" = String, Path, description = "arXiv id"), ListParams),
     responses(
-        (status = 200, description = "The comments", body = [CommentJson]),
+        (status = 200, description = "A page of comments. `Link: <...>; rel=\"next\"` when another page exists.", body = [CommentJson]),
         (status = 304, description = "Not modified (conditional request)"),
-        (status = 400, description = "Not an arXiv id", body = ErrorJson),
+        (status = 400, description = "Not an arXiv id, or a parameter is invalid", body = ErrorJson),
         (status = 404, description = "No such paper", body = ErrorJson),
     )
 )]
@@ -29,18 +46,31 @@ pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(raw): Path<String>,
+    Query(q): Query<ListParams>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&raw)?;
-    let key = format!("/api/papers/{id}/comments");
+    let max = usize::try_from(MAX_COMMENTS_PER_READ).unwrap_or(100);
+    let limit = number("limit", q.limit.as_deref(), max, 1, max)?;
+    let after = number("after", q.after.as_deref(), 0, 0, i64::MAX as usize)?;
+    let key = format!("/api/papers/{id}/comments?after={after}&limit={limit}");
     cached_json(&state, &headers, key, || async {
-        let comments: Vec<CommentJson> = state
+        let page = state
             .app
-            .comments(&id)
-            .await?
-            .iter()
-            .map(CommentJson::of)
-            .collect();
-        Rendered::json(&comments)
+            .comments(
+                &id,
+                i64::try_from(after).unwrap_or(i64::MAX),
+                i64::try_from(limit).unwrap_or(1),
+            )
+            .await?;
+        let next = match page.last() {
+            Some(last) if page.len() == limit => Some(format!(
+                "/api/papers/{id}/comments?after={}&limit={limit}",
+                last.id
+            )),
+            _ => None,
+        };
+        let comments: Vec<CommentJson> = page.iter().map(CommentJson::of).collect();
+        Ok(Rendered::json(&comments)?.with_next(next))
     })
     .await
 }

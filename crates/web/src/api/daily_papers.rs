@@ -3,7 +3,7 @@
 
 use crate::api::model::{daily_item, Claimed, DailyItem, ErrorJson};
 use crate::api::params::number;
-use crate::api::respond::{cached_json, key_of, Rendered};
+use crate::api::respond::{cached_json, Rendered};
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
@@ -130,7 +130,10 @@ pub async fn list(
         }
         Some(s) => Some(s.to_string()),
     };
-    let key = key_of(&uri);
+    let key = crate::params::key(
+        &uri,
+        &["p", "limit", "date", "week", "month", "submitter", "sort"],
+    );
     let st = state.clone();
     cached_json(&state, &headers, key, || async move {
         let state = st;

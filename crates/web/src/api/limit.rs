@@ -49,10 +49,33 @@ pub async fn per_client(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let client = client_ip(&parts, state.settings.trust_proxy_headers);
+    let settings = &state.settings;
+    let client = client_ip(&parts, settings.trust_proxy_headers, settings.proxy_hops);
     match limiter.check(&client) {
         Ok(()) => next.run(Request::from_parts(parts, body)).await,
         Err(wait) => AppError::too_many(wait).into_response(),
+    }
+}
+
+/// Middleware of the search routes (pages, feeds and API): a budget of their own, since each
+/// runs the embedding model and both indexes.
+pub async fn searches(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(limiter) = &state.search_limiter else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let settings = &state.settings;
+    let client = client_ip(&parts, settings.trust_proxy_headers, settings.proxy_hops);
+    match limiter.check(&client) {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(wait) => {
+            let e = AppError::too_many(wait);
+            if parts.uri.path().starts_with("/api/") {
+                e.into_response()
+            } else {
+                e.page().into_response()
+            }
+        }
     }
 }
 

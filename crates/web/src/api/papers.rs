@@ -4,7 +4,7 @@
 use crate::api::daily_papers::claimed;
 use crate::api::model::{detail, list_item, ErrorJson, PaperDetailJson, PaperListItem};
 use crate::api::params::{number, parse_id};
-use crate::api::respond::{cached_json, key_of, Rendered};
+use crate::api::respond::{cached_json, Rendered};
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
@@ -86,7 +86,8 @@ pub async fn list(
         Some(c) => Some(parse_cursor(c)?),
     };
     let st = state.clone();
-    cached_json(&state, &headers, key_of(&uri), || async move {
+    let key = crate::params::key(&uri, &["cursor", "limit"]);
+    cached_json(&state, &headers, key, || async move {
         let state = st;
         let limit_i = i64::try_from(limit).unwrap_or(100);
         let mut page = state.app.papers_by_time(after, limit_i + 1).await?;

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 /// A rendered JSON answer and the `Link` of its next page.
@@ -105,48 +104,35 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Rendered, AppError>>,
 {
-    let cache = &state.cache;
-    let modified = cache.changed_at();
-    if let Some(entry) = cache.get_api(&key) {
-        return Ok(answer(&entry, headers, modified));
-    }
-    // One request renders a missing answer; the others asking for it meanwhile wait for it.
-    let flight = cache.flight(&key);
-    let _turn = flight.lock().await;
-    if let Some(entry) = cache.get_api(&key) {
-        return Ok(answer(&entry, headers, modified));
-    }
-    let generation = cache.generation();
-    let rendered = render().await;
-    cache.landed(&key);
-    let rendered = rendered?;
-    let entry = Arc::new(ApiEntry {
-        generation,
-        at: Instant::now(),
-        etag: etag_of(&rendered.body),
-        link: rendered
-            .link
-            .as_deref()
-            .and_then(|l| HeaderValue::from_str(l).ok()),
-        body: rendered.body,
-    });
-    cache.put_api(key, entry.clone());
+    let modified = state.cache.changed_at();
+    let entry = state
+        .cache
+        .api(key, |generation| async move {
+            let rendered = render().await?;
+            Ok(ApiEntry {
+                generation,
+                at: Instant::now(),
+                etag: etag_of(&rendered.body),
+                link: rendered
+                    .link
+                    .as_deref()
+                    .and_then(|l| HeaderValue::from_str(l).ok()),
+                body: rendered.body,
+            })
+        })
+        .await?;
     Ok(answer(&entry, headers, modified))
 }
 
-/// The cache key of a request: its path and query.
-pub fn key_of(uri: &axum::http::Uri) -> String {
-    uri.path_and_query()
-        .map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string())
-}
-
-/// The cache key of a search-backed request: its path and query, and how far the search index
-/// has followed the store (the index catches up after the store changes, so an answer cached
-/// in between must not outlive the catching up).
-pub fn search_key(state: &AppState, uri: &axum::http::Uri) -> String {
+/// The cache key of a search-backed request: its path and the parameters it reads
+/// ([`crate::params::key`]), and how far the search index has followed the store (the index
+/// catches up after the store changes, so an answer cached in between must not outlive the
+/// catching up).
+pub fn search_key(state: &AppState, uri: &axum::http::Uri, known: &[&str]) -> String {
+    let key = crate::params::key(uri, known);
     match &state.app.search {
-        Some(f) => format!("{}#{}#{}", key_of(uri), f.seen(), f.vectors_loaded()),
-        None => key_of(uri),
+        Some(f) => format!("{key}#{}#{}", f.seen(), f.vectors_loaded()),
+        None => key,
     }
 }
 

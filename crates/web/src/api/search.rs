@@ -66,22 +66,27 @@ pub async fn search(
     let limit = number("limit", p.limit.as_deref(), MAX_LIMIT, 1, MAX_LIMIT)?;
     let mode = dp_app::search::parse_mode(p.mode.as_deref().unwrap_or(""))?;
     let st = state.clone();
-    cached_json(&state, &headers, search_key(&state, &uri), || async move {
-        let state = st;
-        if q.trim().is_empty() {
-            return Rendered::json(&Vec::<SearchItem>::new());
-        }
-        let results = state.app.search(&q, limit, mode).await?;
-        let items: Vec<SearchItem> = results
-            .into_iter()
-            .map(|(hit, s)| SearchItem {
-                item: summary_item(&s),
-                upvoted: false,
-                highlighted_title: segments(&hit.title),
-                highlighted_summary: segments(&hit.snippet),
-            })
-            .collect();
-        Rendered::json(&items)
-    })
+    cached_json(
+        &state,
+        &headers,
+        search_key(&state, &uri, &["q", "limit", "mode"]),
+        || async move {
+            let state = st;
+            if q.trim().is_empty() {
+                return Rendered::json(&Vec::<SearchItem>::new());
+            }
+            let results = state.app.search(&q, limit, mode).await?;
+            let items: Vec<SearchItem> = results
+                .into_iter()
+                .map(|(hit, s)| SearchItem {
+                    item: summary_item(&s),
+                    upvoted: false,
+                    highlighted_title: segments(&hit.title),
+                    highlighted_summary: segments(&hit.snippet),
+                })
+                .collect();
+            Rendered::json(&items)
+        },
+    )
     .await
 }

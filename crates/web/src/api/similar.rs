@@ -46,19 +46,24 @@ pub async fn similar(
 ) -> Result<Response, AppError> {
     let id = parse_id(&raw)?;
     let limit = number("limit", p.limit.as_deref(), 10, 1, MAX_LIMIT)?;
-    cached_json(&state, &headers, search_key(&state, &uri), || async {
-        let items: Vec<SimilarItem> = state
-            .app
-            .similar_to_known(&id, limit)
-            .await?
-            .into_iter()
-            .map(|(score, s)| SimilarItem {
-                paper: list_item(&s),
-                num_comments: s.comments,
-                similarity: score,
-            })
-            .collect();
-        Rendered::json(&items)
-    })
+    cached_json(
+        &state,
+        &headers,
+        search_key(&state, &uri, &["limit"]),
+        || async {
+            let items: Vec<SimilarItem> = state
+                .app
+                .similar_to_known(&id, limit)
+                .await?
+                .into_iter()
+                .map(|(score, s)| SimilarItem {
+                    paper: list_item(&s),
+                    num_comments: s.comments,
+                    similarity: score,
+                })
+                .collect();
+            Rendered::json(&items)
+        },
+    )
     .await
 }

@@ -26,7 +26,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Markup {
         p { (text(&doc["info"], "description")) }
         p { "Machine-readable description: " a href="/api/openapi.json" { "/api/openapi.json" } " (OpenAPI 3.1). "
             "Hugging Face's Python client works against this server: "
-            code { "HfApi(endpoint=\"" (state.settings.public_url.as_deref().unwrap_or("http://this-server")) "\")" }
+            code { "HfApi(endpoint=\"" (state.app.rules.public_url.as_deref().unwrap_or("http://this-server")) "\")" }
             " or " code { "HF_ENDPOINT=... hf papers ls" } ". Feeds: "
             a href="/papers/feed.rss" { "daily (RSS)" } ", " a href="/papers/feed.atom" { "daily (Atom)" } ", "
             a href="/papers/week/feed.rss" { "weekly" } ", " a href="/papers/trending/feed.rss" { "trending" }

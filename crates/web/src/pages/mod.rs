@@ -8,6 +8,7 @@ pub mod daily;
 pub mod digests;
 pub mod feeds;
 pub mod paper;
+pub mod password;
 pub mod profile;
 pub mod search;
 pub mod settings;
@@ -15,10 +16,11 @@ pub mod submit;
 pub mod subscribe;
 
 use crate::auth::Viewer;
+use crate::cache::PageEntry;
 use crate::form::wants_json;
 use crate::{AppError, AppState};
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 use std::future::Future;
@@ -32,13 +34,42 @@ pub async fn not_found(uri: axum::http::Uri) -> AppError {
     }
 }
 
-fn html_response(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+/// A rendered page and its status (a page offering to fetch a paper not here yet is a 404).
+pub struct PageOut {
+    /// The status.
+    pub status: StatusCode,
+    /// The page.
+    pub markup: Markup,
+}
+
+impl From<Markup> for PageOut {
+    fn from(markup: Markup) -> Self {
+        PageOut {
+            status: StatusCode::OK,
+            markup,
+        }
+    }
+}
+
+impl From<(StatusCode, Markup)> for PageOut {
+    fn from((status, markup): (StatusCode, Markup)) -> Self {
+        PageOut { status, markup }
+    }
+}
+
+fn html_response(status: StatusCode, body: Bytes) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// Serves a page from the cache for readers who are not signed in (rendering and keeping it on
-/// a miss); signed-in readers always get a fresh page with their own state.
-pub async fn cached<F, Fut>(
+/// a miss); signed-in readers always get a fresh page with their own state. `key` must name
+/// everything the page depends on, and nothing else (see [`crate::params::key`]).
+pub async fn cached<F, Fut, P>(
     state: &AppState,
     viewer: &Viewer,
     key: String,
@@ -46,32 +77,41 @@ pub async fn cached<F, Fut>(
 ) -> Result<Response, AppError>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Markup, AppError>>,
+    Fut: Future<Output = Result<P, AppError>>,
+    P: Into<PageOut>,
 {
     if viewer.user.is_some() {
-        return Ok(render().await?.into_response());
+        let out: PageOut = render().await?.into();
+        return Ok(html_response(
+            out.status,
+            Bytes::from(out.markup.into_string()),
+        ));
     }
-    if let Some(body) = state.cache.get(&key) {
-        return Ok(html_response(body));
-    }
-    let flight = state.cache.flight(&key);
-    let _turn = flight.lock().await;
-    if let Some(body) = state.cache.get(&key) {
-        return Ok(html_response(body));
-    }
-    let generation = state.cache.generation();
-    let rendered = render().await;
-    state.cache.landed(&key);
-    let body = Bytes::from(rendered?.into_string());
-    state.cache.put(key, generation, body.clone());
-    Ok(html_response(body))
+    let entry = state
+        .cache
+        .page(key, |generation| async move {
+            let out: PageOut = render().await?.into();
+            Ok(PageEntry {
+                generation,
+                status: out.status,
+                body: Bytes::from(out.markup.into_string()),
+            })
+        })
+        .await?;
+    Ok(html_response(entry.status, entry.body.clone()))
 }
 
-/// A local path to go back to after a form (never another site).
+/// A local path to go back to after a form (never another site): it starts with one `/`, and
+/// has no backslash and no control character (browsers drop tabs and line breaks, so
+/// `/\t/evil.example` would be read as `//evil.example`).
 pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
     match next {
         Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && n.len() < 512 =>
         {
             n.to_string()
         }
@@ -111,6 +151,9 @@ mod tests {
             "//evil.example",
             "https://evil.example",
             "/\\evil",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\u{7f}/evil",
             "javascript:alert(1)",
         ] {
             assert_eq!(safe_next(Some(bad), "/papers"), "/papers", "{bad}");

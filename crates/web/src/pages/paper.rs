@@ -5,16 +5,16 @@ use crate::auth::Viewer;
 use crate::error::OrPage;
 use crate::form::Form;
 use crate::layout::{csrf_field, frame, Frame};
-use crate::pages::{as_page, cached, done, safe_next};
+use crate::pages::{as_page, cached, done, safe_next, PageOut};
 use crate::params::path_number;
 use crate::render::{markdown, relative_time, with_math};
 use crate::views::{is_http, paper_path, short_authors, vote_button};
 use crate::{AppError, AppState};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use dp_app::papers::PaperPage;
+use dp_app::papers::{PaperPage, REPLIES_PER_THREAD};
 use dp_core::{ArxivId, ClaimState, Comment, Paper, User};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -29,33 +29,67 @@ fn parse_id(raw: &str) -> Result<ArxivId, AppError> {
     })
 }
 
-/// `GET /papers/{arxiv_id}`.
+/// What the query string of a paper's page may say.
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    /// `1` after the reader submitted the paper.
+    #[serde(default)]
+    submitted: Option<String>,
+    /// The day whose list already had the paper the reader tried to submit.
+    #[serde(default)]
+    duplicate: Option<String>,
+    /// Show the comment threads after this comment id.
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// The notice at the top of a paper's page, from its query string.
+#[derive(Clone, Copy, PartialEq)]
+enum Notice {
+    None,
+    Submitted,
+    Duplicate(chrono::NaiveDate),
+}
+
+/// `GET /papers/{arxiv_id}` (an unknown id answers 404 with the offer to fetch it).
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(raw): Path<String>,
-    uri: Uri,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&raw)?;
-    let key = uri.to_string();
-    let query = uri.query().unwrap_or("").to_string();
+    let notice = match (&q.submitted, &q.duplicate) {
+        (Some(s), _) if s == "1" => Notice::Submitted,
+        (_, Some(d)) => d.parse().map_or(Notice::None, Notice::Duplicate),
+        _ => Notice::None,
+    };
+    let after: i64 = q
+        .after
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0)
+        .max(0);
+    // The key names what the page depends on, and nothing else a client may add.
+    let key = match notice {
+        Notice::None => format!("/papers/{id}?after={after}"),
+        Notice::Submitted => format!("/papers/{id}?after={after}&submitted=1"),
+        Notice::Duplicate(d) => format!("/papers/{id}?after={after}&duplicate={d}"),
+    };
     cached(&state, &viewer, key, || async {
         let page = state
             .app
-            .paper_page(&id, viewer.user.as_ref())
+            .paper_page(&id, viewer.user.as_ref(), after)
             .await
             .or_page()?;
         let f = Frame::new(state.site_name(), &viewer);
         let Some(page) = page else {
-            return Ok(frame(
-                f,
-                &format!("arXiv:{id}"),
-                unknown_paper(&id, &viewer),
-            ));
+            let body = frame(f, &format!("arXiv:{id}"), unknown_paper(&id, &viewer));
+            return Ok(PageOut::from((StatusCode::NOT_FOUND, body)));
         };
         let title = page.detail.paper.title.clone();
-        let body = paper_page(&page, &viewer, state.app.now(), &query);
-        Ok(frame(f, &title, body))
+        let body = paper_page(&page, &viewer, state.app.now(), notice, after);
+        Ok(PageOut::from(frame(f, &title, body)))
     })
     .await
 }
@@ -77,13 +111,20 @@ fn unknown_paper(id: &ArxivId, viewer: &Viewer) -> Markup {
     }
 }
 
-fn paper_page(page: &PaperPage, viewer: &Viewer, now: DateTime<Utc>, query: &str) -> Markup {
+fn paper_page(
+    page: &PaperPage,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+    notice: Notice,
+    after: i64,
+) -> Markup {
     let PaperPage {
         detail: d,
         comments,
         claims,
         voted,
         similar,
+        ..
     } = page;
     let voted = *voted;
     let p = &d.paper;
@@ -104,8 +145,8 @@ fn paper_page(page: &PaperPage, viewer: &Viewer, now: DateTime<Utc>, query: &str
     let tops: Vec<&Comment> = comments.iter().filter(|c| c.parent_id.is_none()).collect();
     html! {
         article.paper {
-            @if query.contains("submitted=1") { p.notice role="status" { "Submitted: the paper is on today's list." } }
-            @if let Some(day) = query.strip_prefix("duplicate=") { p.notice role="status" { "Already on the list of " (day) ": here it is." } }
+            @if notice == Notice::Submitted { p.notice role="status" { "Submitted: the paper is on today's list." } }
+            @if let Notice::Duplicate(day) = notice { p.notice role="status" { "Already on the list of " (day) ": here it is." } }
             @if d.hidden { p.notice role="status" { "An admin hid this paper from the lists." } }
             div.daynav {
                 h1 { (with_math(&p.title)) }
@@ -174,7 +215,14 @@ fn paper_page(page: &PaperPage, viewer: &Viewer, now: DateTime<Utc>, query: &str
                         (comment_item(c, comments, viewer, now, &path))
                     }
                 }
-                @if tops.is_empty() { p.empty { "No comments yet." } }
+                @if tops.is_empty() && after == 0 { p.empty { "No comments yet." } }
+                @if page.replies_cut { p.meta { "Only the first " (REPLIES_PER_THREAD) " replies of a comment are shown here; the API has them all." } }
+                @if after > 0 || page.more_comments.is_some() {
+                    nav.pager aria-label="More comments" {
+                        @if after > 0 { a href={(path) "#comments"} { "First comments" } }
+                        @if let Some(next) = page.more_comments { a href={(path) "?after=" (next) "#comments"} rel="next" { "More comments" } }
+                    }
+                }
                 @if user.is_some() {
                     form method="post" action={(path) "/comments"} data-enhance="comment" data-target="thread" {
                         (csrf_field(&viewer.csrf))

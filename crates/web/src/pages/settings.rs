@@ -1,4 +1,5 @@
-//! `/settings`: a signed-in reader's API tokens (create, see, revoke).
+//! `/settings`: a signed-in reader's API tokens (create, see, revoke), digests, and links to
+//! their password and sessions ([`crate::pages::password`]).
 
 use crate::auth::Viewer;
 use crate::error::OrPage;
@@ -31,6 +32,12 @@ fn page(
 ) -> Markup {
     let body = html! {
         h1 { "Settings" }
+        h2 { "Password and sessions" }
+        p { a href="/settings/password" { "Change your password" } " (signs out every other browser)." }
+        form.inline method="post" action="/settings/sessions/end" {
+            (csrf_field(&viewer.csrf))
+            button type="submit" { "Sign out everywhere" }
+        }
         (digests_section(subs, &viewer.csrf))
         h2 { "API tokens" }
         p { "Scripts and bots use a token to comment, reply, upvote and submit through the "

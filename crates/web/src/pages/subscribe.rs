@@ -9,7 +9,7 @@ use crate::form::Form;
 use crate::layout::{csrf_field, page_with_status as page};
 use crate::{AppError, AppState};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use dp_app::subscriptions::CONFIRM_DAYS;
@@ -86,7 +86,6 @@ pub struct SubscribeForm {
 pub async fn subscribe(
     State(state): State<AppState>,
     viewer: Viewer,
-    headers: HeaderMap,
     Form(f): Form<SubscribeForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(&f.csrf)?;
@@ -96,17 +95,9 @@ pub async fn subscribe(
         .filter(|c| !c.is_control())
         .take(254)
         .collect();
-    let base = state.base_url(&headers);
     let email = match state
         .app
-        .subscribe(
-            &viewer.ip,
-            viewer.user.as_ref().map(|u| u.id),
-            &f.email,
-            &f.cadence,
-            &f.searches,
-            &base,
-        )
+        .subscribe(&viewer.ip, &f.email, &f.cadence, &f.searches)
         .await
     {
         Ok(email) => email,
@@ -142,13 +133,54 @@ pub struct TokenQuery {
     token: String,
 }
 
-/// `GET /subscribe/confirm?token=`.
-pub async fn confirm(
+/// `GET /subscribe/confirm?token=`: the link in the confirmation mail shows a button; only the
+/// click confirms (mail scanners that follow links must not subscribe anyone).
+pub async fn confirm_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    let sub = state.app.confirm_subscription(&q.token).await.or_page()?;
+    state.app.check_confirmation(&q.token).or_page()?;
+    let (csrf, cookie) = anonymous_csrf(&state, &viewer);
+    let body = html! {
+        h1 { "Confirm your subscription" }
+        @if let Some(u) = &viewer.user {
+            p { "You are signed in as " strong { (u.name) } ": the subscription will be yours to manage from your settings." }
+        }
+        form method="post" action="/subscribe/confirm" {
+            (csrf_field(&csrf))
+            input type="hidden" name="token" value=(q.token);
+            button.primary type="submit" { "Confirm my subscription" }
+        }
+    };
+    let jar = match cookie {
+        Some(c) => CookieJar::new().add(c),
+        None => CookieJar::new(),
+    };
+    Ok((jar, page(&state, &viewer, "Confirm", body, StatusCode::OK)).into_response())
+}
+
+/// The confirmation button's form.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /subscribe/confirm`: confirms the request the link named, once; signed in, the
+/// subscription joins the reader's account.
+pub async fn confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(&f.csrf)?;
+    let sub = state
+        .app
+        .confirm_subscription(&f.token, viewer.user.as_ref())
+        .await
+        .or_page()?;
     let body = html! {
         h1 { "Subscribed" }
         p { strong { (sub.email) } " will get the " (sub.cadence.as_str()) " digest. Every digest has a one-click unsubscribe link." }

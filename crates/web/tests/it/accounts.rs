@@ -256,9 +256,9 @@ async fn bad_addresses_get_real_error_pages() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert!(v["error"].as_str().unwrap().contains("limit"), "{}", r.body);
-    // A valid id the store lacks offers to fetch it.
+    // A valid id the store lacks offers to fetch it, with a 404.
     let r = anon.get("/papers/2502.12345").await;
-    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("is not here yet"));
     // Every page carries the security headers.
     let h = anon.get("/papers").await.headers;

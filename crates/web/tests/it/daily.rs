@@ -26,8 +26,15 @@ async fn app_on(url: &str, paths: &[PathBuf]) -> TestApp {
             .unwrap();
         assert_eq!(r.rejected, 0, "{:?}", r.problems);
     }
-    TestApp::start(App::new(store, Rules::default()), WebSettings::default()).await
+    let settings = WebSettings {
+        metrics_token: Some(METRICS_TOKEN.into()),
+        ..WebSettings::default()
+    };
+    TestApp::start(App::new(store, Rules::default()), settings).await
 }
+
+/// The token that opens `/metrics` on these servers.
+const METRICS_TOKEN: &str = "metrics-token";
 
 async fn get(app: &TestApp, uri: &str) -> (StatusCode, String, axum::http::HeaderMap) {
     let r = app.get(uri).await;
@@ -220,7 +227,9 @@ async fn metrics_and_request_ids() {
         )
         .await;
     assert_eq!(resp.headers["x-request-id"], "from-the-proxy");
-    let (status, body, headers) = get(&app, "/metrics").await;
+    let auth = format!("Bearer {METRICS_TOKEN}");
+    let r = app.get_with("/metrics", &[("authorization", &auth)]).await;
+    let (status, body, headers) = (r.status, r.body, r.headers);
     assert_eq!(status, StatusCode::OK);
     assert!(headers["content-type"]
         .to_str()

@@ -3,8 +3,10 @@
 
 mod accounts;
 mod api;
+mod bounds;
 mod community;
 mod daily;
+mod hardening;
 mod search;
 mod submissions;
 mod subscriptions;
@@ -33,9 +35,16 @@ pub struct Env {
     _db: TestStore,
 }
 
-/// [`Env`] with these settings and clock.
+/// The public address of test servers: links in mails start with it.
+pub const PUBLIC_URL: &str = "http://papers.test";
+
+/// [`Env`] with these settings and clock (and [`PUBLIC_URL`]).
 pub async fn env_with(settings: WebSettings, now: DateTime<Utc>) -> Option<Env> {
-    env_with_rules(Rules::default(), settings, now).await
+    let rules = Rules {
+        public_url: Some(PUBLIC_URL.into()),
+        ..Rules::default()
+    };
+    env_with_rules(rules, settings, now).await
 }
 
 /// [`Env`] with these rules, settings and clock.

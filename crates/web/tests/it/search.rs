@@ -37,7 +37,12 @@ async fn server(store: Arc<dyn Store>) -> TestApp {
 
 async fn server_with(store: Arc<dyn Store>, follower: Arc<Follower>) -> TestApp {
     let app = App::new(store, Rules::default()).with_search(follower);
-    TestApp::start(app, WebSettings::default()).await
+    let settings = WebSettings {
+        metrics_token: Some("metrics-token".into()),
+        searches_per_minute: 0,
+        ..WebSettings::default()
+    };
+    TestApp::start(app, settings).await
 }
 
 async fn store_in(dir: &std::path::Path) -> Option<Arc<dyn Store>> {
@@ -172,7 +177,10 @@ async fn a_paper_written_through_one_server_is_found_through_another_within_2_se
     println!("found through the other server after {lag:?}");
     assert!(lag < Duration::from_secs(2), "{lag:?}");
     // The index-lag metric is exported.
-    let (_, metrics) = get(&app_b, "/metrics").await;
+    let metrics = app_b
+        .get_with("/metrics", &[("authorization", "Bearer metrics-token")])
+        .await
+        .body;
     assert!(metrics.contains("search_index_lag 0"), "{metrics}");
 }
 

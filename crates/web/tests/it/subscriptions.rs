@@ -59,6 +59,14 @@ async fn subscriptions_from_the_settings_page_and_the_admin_preview() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = b.get(&format!("/subscribe/confirm?token={token}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("Confirm my subscription"),
+        "a button, not a confirmation"
+    );
+    let r = b
+        .post("/subscribe/confirm", &[("csrf", &csrf), ("token", &token)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // The settings page shows it; its owner changes cadence and searches.
     let page = b.get("/settings").await;
     assert!(page.body.contains("dr@example.org"), "{}", page.body);
