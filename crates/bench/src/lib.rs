@@ -12,6 +12,7 @@ pub mod digest;
 pub mod load;
 pub mod scale;
 pub mod search;
+pub mod soak;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -87,6 +88,25 @@ enum BenchWhat {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// A long mixed load (anonymous reads, searches, API, and signed-in votes, comments and
+    /// submissions, with a replayed harvest every minute) against a `serve` process it starts on
+    /// the configured store; a table of the server's memory, open files, database size and
+    /// errors every minute, then a check that every acknowledged write is stored.
+    /// `scripts/soak.sh` prepares a store and runs it.
+    Soak {
+        /// Minutes of load.
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+        /// Signed-in readers writing.
+        #[arg(long, default_value_t = 50)]
+        accounts: usize,
+        /// Concurrent anonymous readers.
+        #[arg(long, default_value_t = 8)]
+        readers: usize,
+        /// Where the shared data is.
+        #[arg(long, default_value = "../shared/data")]
+        shared: PathBuf,
     },
     /// Load running servers over HTTP and print requests/s and latency percentiles per URL,
     /// next to `/healthz` of the first URL's server (no database) as the baseline.
@@ -242,6 +262,20 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             json,
         } => {
             return serve_bench(urls, *connections, *seconds, *spread, pid, *json).await;
+        }
+        BenchWhat::Soak {
+            minutes,
+            accounts,
+            readers,
+            shared,
+        } => {
+            let opts = crate::soak::SoakOptions {
+                minutes: *minutes,
+                accounts: *accounts,
+                readers: *readers,
+                shared: shared.clone(),
+            };
+            return crate::soak::run(config, &opts).await;
         }
         BenchWhat::Digest {
             smtp_port,
