@@ -366,21 +366,32 @@ impl Follower {
         cursor
     }
 
-    /// Follows the store until the task is dropped: catches up whenever the store says it
-    /// changed (PostgreSQL `NOTIFY`) or every second.
+    /// Follows the store until the task is dropped: catches up whenever the store signals a
+    /// write (SQLite: its write-ahead log moved; PostgreSQL: `NOTIFY`, or every second).
     pub async fn run<S: Changes + Vectors + ?Sized + 'static>(self: Arc<Self>, store: Arc<S>) {
+        let mut changes = store.change_watch().await;
+        let mut look = true;
         loop {
-            match self.catch_up(store.as_ref(), &|_| {}).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(papers = n, "search index caught up"),
-                Err(e) => tracing::warn!(error = %e, "search index could not catch up; retrying"),
+            if look {
+                match self.catch_up(store.as_ref(), &|_| {}).await {
+                    Ok(n) => {
+                        look = false;
+                        if n > 0 {
+                            tracing::debug!(papers = n, "search index caught up");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "search index could not catch up; retrying")
+                    }
+                }
             }
             match self.save_vectors_if_due().await {
                 Ok(true) => tracing::info!("vector graph saved"),
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "could not save the vector graph"),
             }
-            store.wait_for_change(Duration::from_secs(1)).await;
+            // An idle SQLite store answers "nothing written" and costs no query.
+            look |= changes.wait(Duration::from_secs(1)).await;
         }
     }
 }

@@ -38,9 +38,43 @@ pub trait Changes: Send + Sync {
     /// The change cursor: the highest `seq` of any paper.
     async fn change_marker(&self) -> Result<i64, StoreError>;
 
-    /// Waits until another process may have changed papers, or `timeout` passes (PostgreSQL:
-    /// `LISTEN`; SQLite: the timeout, callers then compare [`Changes::change_marker`]).
-    async fn wait_for_change(&self, timeout: Duration);
+    /// A watch on the store's writes, for a follower to hold across its loop: see
+    /// [`ChangeWatch::wait`].
+    async fn change_watch(&self) -> ChangeWatch;
+}
+
+/// Tells a follower (page cache, search index, job runner) when the store may have changed,
+/// by any process. Each follower holds its own watch, so a write made while it was busy still
+/// wakes its next [`ChangeWatch::wait`].
+pub struct ChangeWatch {
+    rx: tokio::sync::watch::Receiver<u64>,
+    /// SQLite sees every commit (the write-ahead log changes), so a quiet timeout means nothing
+    /// changed. PostgreSQL's notifications can be missed (a reconnect, a late commit), so a
+    /// timeout there still says "look".
+    timeout_means_quiet: bool,
+}
+
+impl ChangeWatch {
+    pub(crate) fn new(rx: tokio::sync::watch::Receiver<u64>, timeout_means_quiet: bool) -> Self {
+        ChangeWatch {
+            rx,
+            timeout_means_quiet,
+        }
+    }
+
+    /// Waits for a sign of a write since the last wait, or `timeout`. Returns `false` only
+    /// when the store knows nothing was written, so the follower can skip its queries.
+    pub async fn wait(&mut self, timeout: Duration) -> bool {
+        match tokio::time::timeout(timeout, self.rx.changed()).await {
+            Ok(Ok(())) => true,
+            // The signalling task is gone (the store is closing): fall back to polling.
+            Ok(Err(_)) => {
+                tokio::time::sleep(timeout).await;
+                true
+            }
+            Err(_) => !self.timeout_means_quiet,
+        }
+    }
 }
 
 /// Raises a paper's change cursor, so caches and indexes see that something of it changed.
@@ -117,7 +151,7 @@ impl Changes for SqlStore {
             .unwrap_or(0))
     }
 
-    async fn wait_for_change(&self, timeout: Duration) {
-        self.db.wait_for_change(timeout).await
+    async fn change_watch(&self) -> ChangeWatch {
+        self.db.change_watch().await
     }
 }

@@ -65,9 +65,13 @@ fn lease_millis(lease: Duration) -> i64 {
 #[async_trait]
 impl Jobs for SqlStore {
     async fn enqueue_job(&self, job: &NewJob) -> Result<bool, StoreError> {
+        // Looked up first: the schedule offers each job again every few seconds, and a bare
+        // conflicting INSERT still writes (SQLite's AUTOINCREMENT counter, PostgreSQL's
+        // sequence), which made an idle server write, and so wake its followers, all the time.
         let n = query(
             "INSERT INTO jobs (kind, dedup_key, payload, run_after, max_attempts, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING",
+             SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE dedup_key = $2) \
+             ON CONFLICT (dedup_key) DO NOTHING",
         )
         .bind(&job.kind)
         .bind(&job.dedup_key)

@@ -51,7 +51,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 pub use accounts::Accounts;
-pub use changes::{ChangedPaper, Changes};
+pub use changes::{ChangeWatch, ChangedPaper, Changes};
 pub use claims::Claims;
 pub use comments::Comments;
 pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};

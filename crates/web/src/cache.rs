@@ -244,23 +244,31 @@ impl PageCache {
     }
 }
 
-/// How often [`watch_changes`] looks at the change cursor when the store cannot wake it.
+/// The longest [`watch_changes`] waits between two looks at the change cursor when the store
+/// cannot rule out a change (PostgreSQL; SQLite says when nothing was written).
 pub const CHANGE_POLL: Duration = Duration::from_secs(1);
 
 /// Follows the store's change cursor and invalidates the cache when it moves; purges expired
 /// sessions every ten minutes. Runs until the task is dropped.
 pub async fn watch_changes(store: Arc<dyn Store>, cache: Arc<PageCache>) {
+    // Watch first, then read: a write in between still wakes the first wait.
+    let mut changes = store.change_watch().await;
     let mut last = store.change_marker().await.ok();
+    let mut look = last.is_none();
     let mut last_purge = Instant::now();
     loop {
-        store.wait_for_change(CHANGE_POLL).await;
-        match store.change_marker().await {
-            Ok(m) if Some(m) != last => {
-                last = Some(m);
-                cache.invalidate();
+        look |= changes.wait(CHANGE_POLL).await;
+        if look {
+            match store.change_marker().await {
+                Ok(m) => {
+                    look = false;
+                    if Some(m) != last {
+                        last = Some(m);
+                        cache.invalidate();
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "change cursor unavailable"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "change cursor unavailable"),
         }
         if last_purge.elapsed() > Duration::from_secs(600) {
             last_purge = Instant::now();

@@ -11,11 +11,14 @@ use chrono::{NaiveTime, Utc};
 use dp_ingest::fetch::HttpFetcher;
 use dp_ingest::harvest::HarvestReport;
 use dp_store::{Job, NewJob};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How often housekeeping runs.
 const HOUSEKEEPING_EVERY_SECS: i64 = 3600;
+/// How often the worker looks at what is due.
+const SCHEDULE_EVERY: Duration = Duration::from_secs(5);
 /// Embedding jobs are keyed by 10-second slots: one per slot for the whole cluster.
 const EMBED_EVERY_SECS: i64 = 10;
 
@@ -23,6 +26,8 @@ const EMBED_EVERY_SECS: i64 = 10;
 pub struct Worker {
     ctx: JobContext,
     name: String,
+    /// The change cursor when a look found every paper embedded (`i64::MIN`: not yet).
+    all_embedded_at: AtomicI64,
 }
 
 /// Logs a harvest's progress after each page.
@@ -57,15 +62,23 @@ impl Worker {
                 embedder,
             },
             name,
+            all_embedded_at: AtomicI64::new(i64::MIN),
         })
     }
 
     /// Runs forever: schedule, then work off due jobs, every few seconds.
     pub async fn run(self) {
         let store = self.ctx.app.store.clone();
+        let mut changes = store.change_watch().await;
+        let mut scheduled: Option<std::time::Instant> = None;
         loop {
-            if let Err(e) = self.schedule().await {
-                tracing::warn!(error = %e, "could not schedule jobs");
+            // The schedule is in seconds; a write (another server's enqueued job) only asks
+            // for a claim.
+            if scheduled.is_none_or(|t| t.elapsed() >= SCHEDULE_EVERY) {
+                scheduled = Some(std::time::Instant::now());
+                if let Err(e) = self.schedule().await {
+                    tracing::warn!(error = %e, "could not schedule jobs");
+                }
             }
             loop {
                 let lease = Duration::from_secs(self.ctx.config.harvest.job_lease_secs.max(1));
@@ -90,8 +103,8 @@ impl Worker {
                     }
                 }
             }
-            // Woken at once by a change on PostgreSQL (NOTIFY), after 5 s otherwise.
-            store.wait_for_change(Duration::from_secs(5)).await;
+            // Woken at once by a write (an enqueued job), at the next schedule otherwise.
+            changes.wait(SCHEDULE_EVERY).await;
         }
     }
 
@@ -127,9 +140,16 @@ impl Worker {
         let config = &self.ctx.config;
         let mut due: Vec<NewJob> = vec![new_job(&Housekeeping {}, now, HOUSEKEEPING_EVERY_SECS)];
         if let Some(e) = &self.ctx.embedder {
-            if !self.ctx.store().unembedded(e.name(), 1).await?.is_empty() {
-                let model = e.name().to_string();
-                due.push(new_job(&Embed { model }, now, EMBED_EVERY_SECS));
+            // Looking for papers without vectors reads every paper (about 120 ms at 80,000):
+            // only look again once papers changed since the last look found none.
+            let marker = self.ctx.store().change_marker().await?;
+            if self.all_embedded_at.load(Ordering::Acquire) != marker {
+                if self.ctx.store().unembedded(e.name(), 1).await?.is_empty() {
+                    self.all_embedded_at.store(marker, Ordering::Release);
+                } else {
+                    let model = e.name().to_string();
+                    due.push(new_job(&Embed { model }, now, EMBED_EVERY_SECS));
+                }
             }
         }
         if config.mail.enabled && config.mail.schedule {

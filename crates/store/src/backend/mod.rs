@@ -7,7 +7,7 @@
 //! | numbering the change cursor `papers.seq` ([`Tx::push_next_seq`]) | one more than the highest stored number, counted in the transaction (one writer at a time) | the sequence `paper_seq` |
 //! | papers written by concurrent batches ([`Tx::lock_papers`], [`Tx::for_update`]) | nothing (one writer at a time) | advisory locks in id order, and `FOR UPDATE` |
 //! | claiming a job ([`Db::skip_locked`]) | nothing | `FOR UPDATE SKIP LOCKED` |
-//! | waiting for a change made elsewhere ([`Db::wait_for_change`]) | the timeout (callers compare the change cursor) | `LISTEN dp_papers` |
+//! | seeing a change made elsewhere ([`Db::change_watch`]) | the write-ahead log's size and time, looked at every 250 ms | `LISTEN dp_papers` |
 //! | backups ([`Db::backup`]) | `VACUUM INTO` | refused: use `pg_dump` |
 //! | ids copied from another store ([`Db::after_import`]) | nothing | identity sequences moved past them |
 
@@ -19,7 +19,6 @@ pub(crate) use query::{query, Arg, Query};
 
 use crate::transfer::ColumnKind;
 use crate::StoreError;
-use std::time::Duration;
 
 /// Rows per multi-row statement: keeps bound parameters far below both databases' limits.
 pub(crate) const CHUNK: usize = 400;
@@ -87,13 +86,11 @@ impl Db {
         }
     }
 
-    /// Waits until another process may have changed papers, or `timeout` passes.
-    pub async fn wait_for_change(&self, timeout: Duration) {
+    /// A watch on writes by any process: SQLite's write-ahead log, PostgreSQL's `NOTIFY`.
+    pub async fn change_watch(&self) -> crate::ChangeWatch {
         match self {
-            // One SQLite file has one server: changes made by other processes (a CLI import)
-            // are found by comparing the change cursor after the timeout.
-            Db::Sqlite(_) => tokio::time::sleep(timeout).await,
-            Db::Postgres(db) => db.wait_for_change(timeout).await,
+            Db::Sqlite(db) => db.change_watch(),
+            Db::Postgres(db) => db.change_watch().await,
         }
     }
 

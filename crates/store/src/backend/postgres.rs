@@ -71,9 +71,9 @@ impl PgDb {
         })
     }
 
-    /// Waits for a `dp_papers` notification (sent by a trigger when any server commits a
-    /// change to papers) or the timeout.
-    pub(super) async fn wait_for_change(&self, timeout: Duration) {
+    /// A watch on `dp_papers` notifications (sent by a trigger when any server commits a
+    /// change to papers).
+    pub(super) async fn change_watch(&self) -> crate::ChangeWatch {
         let feed = self
             .changes
             .get_or_init(|| async {
@@ -86,10 +86,7 @@ impl PgDb {
             .await;
         let mut rx = feed.rx.clone();
         rx.mark_unchanged();
-        if let Ok(Err(_)) = tokio::time::timeout(timeout, rx.changed()).await {
-            // The listener task is gone: wait out the timeout instead of spinning.
-            tokio::time::sleep(timeout).await;
-        }
+        crate::ChangeWatch::new(rx, false)
     }
 
     /// Rows copied with their ids leave PostgreSQL's identity sequences behind; move them past

@@ -1,25 +1,29 @@
 //! The embedded database: one SQLite file in WAL mode, a pool of 8 connections, `busy_timeout`
-//! 10 s, foreign keys on, and a background task that folds the write-ahead log into the file.
+//! 10 s, foreign keys on, and a background task that watches the write-ahead log (a commit
+//! by any process changes it) and folds it into the file.
 
 use crate::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 /// An open SQLite database.
 #[derive(Clone)]
 pub(crate) struct SqliteDb {
     pub(super) pool: SqlitePool,
-    _checkpointer: Arc<Checkpointer>,
+    /// Counts the changes seen in the write-ahead log (by any process).
+    changes: tokio::sync::watch::Receiver<u64>,
+    _watcher: Arc<Watcher>,
 }
 
-/// Copies the write-ahead log into the database file in the background, off the writers' path
+/// The background task that watches the write-ahead log and folds it into the database file
 /// (writers never checkpoint themselves: `wal_autocheckpoint` is 0). Stops with the store.
-struct Checkpointer(tokio::task::JoinHandle<()>);
+struct Watcher(tokio::task::JoinHandle<()>);
 
-impl Drop for Checkpointer {
+impl Drop for Watcher {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -28,32 +32,70 @@ impl Drop for Checkpointer {
 /// Write-ahead log size (in 4 KiB pages) above which the checkpointer restarts the log.
 const MAX_WAL_FRAMES: i64 = 65_536;
 
-/// How often the background checkpointer runs.
+/// How often the watcher looks at the write-ahead log: a commit by any process is seen this
+/// late at most. A look is one `stat`, so an idle server costs next to nothing.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// The least time between two checkpoints.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
-async fn checkpoint_loop(pool: SqlitePool) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+/// What a commit changes in the write-ahead log: every commit in WAL mode appends frames to
+/// it (or, after a restart, overwrites it from the start), so its length or time moves.
+fn wal_state(wal: &Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(wal).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+/// Signals each change of the write-ahead log, and checkpoints it when it holds frames that
+/// have not been copied yet; does nothing (no query) while the database is idle.
+async fn watch_loop(pool: SqlitePool, wal: PathBuf, tx: tokio::sync::watch::Sender<u64>) {
+    let mut tick = tokio::time::interval(WATCH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen = wal_state(&wal);
+    // Unknown at start: a log left by another process is copied on the first look.
+    let mut copied: Option<Option<(u64, SystemTime)>> = None;
+    let mut last_checkpoint: Option<Instant> = None;
     loop {
         tick.tick().await;
-        // PASSIVE never blocks readers or writers; what it cannot copy now it copies next time.
-        let frames: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
-            .await;
-        match frames {
-            // Under a steady stream of writes the log never empties by itself: once it is
-            // large, a RESTART checkpoint (short, since PASSIVE just copied nearly everything)
-            // makes writers start over at the beginning of the file, so it stays bounded.
-            Ok((_, log_frames, _)) if log_frames > MAX_WAL_FRAMES => {
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                    .execute(&pool)
-                    .await
-                {
-                    tracing::debug!(error = %e, "restart checkpoint failed; retrying");
-                }
+        let now = wal_state(&wal);
+        if now != seen {
+            seen = now;
+            tx.send_modify(|n| *n += 1);
+        }
+        if copied == Some(seen) || last_checkpoint.is_some_and(|t| t.elapsed() < CHECKPOINT_EVERY) {
+            continue;
+        }
+        last_checkpoint = Some(Instant::now());
+        if checkpoint(&pool).await {
+            copied = Some(seen);
+        }
+    }
+}
+
+/// Copies the write-ahead log into the database file; true when all of it was copied.
+async fn checkpoint(pool: &SqlitePool) -> bool {
+    // PASSIVE never blocks readers or writers; what it cannot copy now it copies next time.
+    let frames: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await;
+    match frames {
+        // Under a steady stream of writes the log never empties by itself: once it is large, a
+        // RESTART checkpoint (short, since PASSIVE just copied nearly everything) makes writers
+        // start over at the beginning of the file, so it stays bounded.
+        Ok((_, log_frames, _)) if log_frames > MAX_WAL_FRAMES => {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(pool)
+                .await
+            {
+                tracing::debug!(error = %e, "restart checkpoint failed; retrying");
+                return false;
             }
-            Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "background checkpoint failed; retrying"),
+            true
+        }
+        Ok((busy, log_frames, copied)) => busy == 0 && copied >= log_frames,
+        Err(e) => {
+            tracing::debug!(error = %e, "background checkpoint failed; retrying");
+            false
         }
     }
 }
@@ -87,11 +129,21 @@ impl SqliteDb {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let checkpointer = Checkpointer(tokio::spawn(checkpoint_loop(pool.clone())));
+        let (tx, changes) = tokio::sync::watch::channel(0u64);
+        let wal = PathBuf::from(format!("{path}-wal"));
+        let watcher = Watcher(tokio::spawn(watch_loop(pool.clone(), wal, tx)));
         Ok(SqliteDb {
             pool,
-            _checkpointer: Arc::new(checkpointer),
+            changes,
+            _watcher: Arc::new(watcher),
         })
+    }
+
+    /// A watch on commits by any process, seen in the write-ahead log.
+    pub(super) fn change_watch(&self) -> crate::ChangeWatch {
+        let mut rx = self.changes.clone();
+        rx.mark_unchanged();
+        crate::ChangeWatch::new(rx, true)
     }
 
     /// A consistent copy of the live database in one file (`VACUUM INTO`), readers and writers

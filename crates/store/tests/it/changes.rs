@@ -22,9 +22,71 @@ async fn change_marker_rises(store: Arc<dyn Store>) {
     assert!(m1 > m0, "a vote moves the cursor");
     store.set_hidden(&id("2503.00001"), true).await.unwrap();
     assert!(store.change_marker().await.unwrap() > m1);
-    let t = std::time::Instant::now();
-    store.wait_for_change(Duration::from_millis(50)).await;
-    assert!(t.elapsed() < Duration::from_secs(5));
+}
+
+/// A write by another process (here another handle on the same database, with its own pool)
+/// wakes a follower's watch, also when it came while the follower was busy; an idle SQLite
+/// store lets followers sleep without a query, PostgreSQL still says "look" on each timeout.
+mod writes_elsewhere_wake_a_watch {
+    #[tokio::test]
+    async fn sqlite() {
+        let Some(t) = dp_testkit::db::TestStore::sqlite().await else {
+            return;
+        };
+        super::writes_elsewhere_wake_a_watch(t, true).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let Some(t) = dp_testkit::db::TestStore::postgres().await else {
+            return;
+        };
+        super::writes_elsewhere_wake_a_watch(t, false).await;
+    }
+}
+
+async fn writes_elsewhere_wake_a_watch(t: dp_testkit::db::TestStore, quiet_when_idle: bool) {
+    use std::time::Instant;
+    let mut watch = t.store.change_watch().await;
+    // The migrations just wrote: let that signal pass.
+    let mut idle = !watch.wait(Duration::from_millis(700)).await;
+    for _ in 0..10 {
+        if idle {
+            break;
+        }
+        idle = !watch.wait(Duration::from_millis(700)).await;
+    }
+    assert_eq!(
+        idle, quiet_when_idle,
+        "what a timeout says on an idle store"
+    );
+
+    let other = dp_store::open(&t.url).await.unwrap();
+    other
+        .upsert_records(vec![rec(paper("2503.00007", "elsewhere"), None)])
+        .await
+        .unwrap();
+    let woke = Instant::now();
+    assert!(watch.wait(Duration::from_secs(10)).await);
+    assert!(
+        woke.elapsed() < Duration::from_secs(5),
+        "woken by the write, not by the timeout: {:?}",
+        woke.elapsed()
+    );
+
+    // Written while the follower was busy elsewhere: its next wait returns at once.
+    other
+        .upsert_records(vec![rec(paper("2503.00008", "while busy"), None)])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let woke = Instant::now();
+    assert!(watch.wait(Duration::from_secs(10)).await);
+    assert!(
+        woke.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        woke.elapsed()
+    );
 }
 
 async fn vectors_round_trip(store: Arc<dyn Store>) {

@@ -90,3 +90,38 @@ async fn older_list_entries_get_their_hugging_face_extras_when_the_store_opens()
         vec![Outcome::Unchanged]
     );
 }
+
+/// The job runner offers its scheduled jobs again every few seconds: offering one that is
+/// already queued must not write (a write wakes every follower of the store, so an idle server
+/// would never be idle).
+#[tokio::test]
+async fn offering_a_queued_job_again_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("idle.sqlite").display());
+    let store = dp_store::open(&url).await.unwrap();
+    let job = NewJob {
+        kind: "housekeeping".into(),
+        dedup_key: "housekeeping:1".into(),
+        payload: "{}".into(),
+        run_after: Utc::now(),
+        max_attempts: 3,
+    };
+    let mut watch = store.change_watch().await;
+    assert!(store.enqueue_job(&job).await.unwrap());
+    assert!(
+        watch.wait(Duration::from_secs(10)).await,
+        "the first offer writes"
+    );
+    for _ in 0..10 {
+        if !watch.wait(Duration::from_millis(700)).await {
+            break;
+        }
+    }
+    for _ in 0..5 {
+        assert!(!store.enqueue_job(&job).await.unwrap(), "already queued");
+    }
+    assert!(
+        !watch.wait(Duration::from_millis(1200)).await,
+        "offering a queued job again wrote to the database"
+    );
+}

@@ -60,8 +60,14 @@ async fn junk_in_query_strings_does_not_grow_the_cache() {
     );
     // Junk makes no entries: four pages' worth, not 5,000 keys of 60 KB (300 MB).
     assert!(weight < 1 << 20, "cache holds {weight} bytes");
+    // The whole test process, other tests running beside this one included: only a coarse
+    // bound (before the fix the same requests grew it by 324 MB).
     let grown = rss().saturating_sub(before);
-    assert!(grown < 96 << 20, "the process grew by {} MB", grown >> 20);
+    eprintln!(
+        "5,000 junk requests grew the test process by {} MB",
+        grown >> 20
+    );
+    assert!(grown < 256 << 20, "the process grew by {} MB", grown >> 20);
 }
 
 #[tokio::test]
