@@ -21,7 +21,10 @@ fi
 targets=${TARGETS:-$(cargo +nightly fuzz list)}
 mkdir -p logs
 echo "== building the targets (instrumented, release)"
-cargo +nightly fuzz build -O $targets >logs/build.log 2>&1 || { tail -40 logs/build.log; exit 1; }
+: >logs/build.log
+for t in $targets; do  # cargo fuzz build takes one target at a time
+    cargo +nightly fuzz build -O "$t" >>logs/build.log 2>&1 || { tail -40 logs/build.log; exit 1; }
+done
 
 run_one() {
     local t=$1 secs=$2

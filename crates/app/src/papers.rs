@@ -66,7 +66,11 @@ impl App {
             .voted(reader, &[id.base().to_string()])
             .await?
             .is_empty();
-        let similar = self.similar(id, SIMILAR_ON_PAGE).await?;
+        // A side section: if the vector index fails, the page still shows the paper.
+        let similar = self.similar(id, SIMILAR_ON_PAGE).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, paper = %id, "similar papers unavailable");
+            Vec::new()
+        });
         Ok(Some(PaperPage {
             detail,
             comments,

@@ -141,6 +141,46 @@ pub struct VectorIndex {
     dim: usize,
     config: VectorConfig,
     inner: RwLock<Inner>,
+    /// The graph's search contexts in use: it holds [`contexts`] of them and fails a search
+    /// that finds none free, so searches beyond that wait their turn.
+    busy: Gate,
+}
+
+/// How many searches the graph serves at once: it keeps one scratch context per search
+/// ("Reserve capacity ahead of searches!" when more arrive, as under a soak test's load).
+/// Writers use them all, but only under the write lock, with no search running.
+fn contexts() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 4).max(8)
+}
+
+/// A counting gate: at most [`contexts`] holders at once, the rest wait.
+#[derive(Default)]
+struct Gate {
+    used: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+struct Pass<'a>(&'a Gate);
+
+impl Gate {
+    fn enter(&self) -> Pass<'_> {
+        let limit = contexts();
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used >= limit {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += 1;
+        Pass(self)
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        let mut used = self.0.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(1);
+        self.0.freed.notify_one();
+    }
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -200,6 +240,7 @@ impl VectorIndex {
                 slots: Slots::default(),
                 free: Vec::new(),
             }),
+            busy: Gate::default(),
         }
     }
 
@@ -251,9 +292,8 @@ impl VectorIndex {
         // default); set both widths explicitly.
         index.change_expansion_add(self.config.expansion_add);
         index.change_expansion_search(self.config.expansion_search);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         index
-            .reserve_capacity_and_threads(capacity.max(1_000), threads)
+            .reserve_capacity_and_threads(capacity.max(1_000), contexts())
             .map_err(ffi)?;
         Ok(index)
     }
@@ -331,9 +371,8 @@ impl VectorIndex {
             Backend::Graph(index) => {
                 let need = inner.slots.len() + rows.len();
                 if need > index.capacity() {
-                    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
                     index
-                        .reserve_capacity_and_threads(need * 3 / 2, threads)
+                        .reserve_capacity_and_threads(need * 3 / 2, contexts())
                         .map_err(ffi)?;
                 }
                 let mut items = Vec::with_capacity(rows.len());
@@ -401,6 +440,7 @@ impl VectorIndex {
                 k,
             ),
             Backend::Graph(index) => {
+                let _pass = self.busy.enter();
                 let found = match keep {
                     None => index.search(query, k),
                     Some(f) => index.filtered_search(query, k, |key| {
@@ -431,6 +471,7 @@ impl VectorIndex {
                 self.search(query, k, None)
             }
             Backend::Graph(index) => {
+                let _pass = self.busy.enter();
                 let found = index.exact_search(query, k).map_err(ffi)?;
                 Ok(found
                     .keys
@@ -561,9 +602,8 @@ impl VectorIndex {
         }
         graph.change_expansion_add(config.expansion_add);
         graph.change_expansion_search(config.expansion_search);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         graph
-            .reserve_capacity_and_threads((ids.len() * 5 / 4).max(1_000), threads)
+            .reserve_capacity_and_threads((ids.len() * 5 / 4).max(1_000), contexts())
             .map_err(ffi)?;
         let mut slots = Slots::default();
         let mut free = Vec::new();
@@ -718,6 +758,37 @@ mod tests {
                 assert!(dot(&got, &unit(i, 8)) > 0.999, "{id} has its own vector");
             }
         }
+    }
+
+    /// Found by the soak test: more searches at once than the graph had scratch contexts
+    /// (one per core) failed with "Reserve capacity ahead of searches!", a 500 on paper pages.
+    #[test]
+    fn many_searches_at_once_all_get_answers() {
+        let config = VectorConfig {
+            hnsw_threshold: 100,
+            ..VectorConfig::default()
+        };
+        let idx = VectorIndex::new(16, config);
+        idx.upsert(&rows(0..1000, 16)).unwrap();
+        assert!(idx.is_approximate());
+        let searches = contexts() * 4;
+        let barrier = std::sync::Barrier::new(searches);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..searches)
+                .map(|i| {
+                    let (idx, barrier) = (&idx, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        (0..50u64)
+                            .map(|q| idx.search(&unit(5_000 + q + i as u64, 16), 10, None))
+                            .filter(|r| r.as_ref().map_or(true, |h| h.len() != 10))
+                            .count()
+                    })
+                })
+                .collect();
+            let failed: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+            assert_eq!(failed, 0, "searches without a full answer");
+        });
     }
 
     #[test]
