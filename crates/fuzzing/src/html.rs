@@ -110,17 +110,25 @@ impl Allowed {
 /// Whether a link target is allowed: http(s) or mailto, or a relative reference without a
 /// scheme.
 fn allowed_link(href: &str) -> bool {
-    let h = decode_entities(href).trim().to_ascii_lowercase();
-    match h.find(':') {
-        None => true,
-        Some(colon) => {
-            // A colon after a `/`, `?` or `#` is not a scheme.
-            if h[..colon].contains(['/', '?', '#']) {
-                return true;
-            }
-            matches!(&h[..colon], "http" | "https" | "mailto")
-        }
-    }
+    // As a browser reads it (the URL standard): entities decoded, leading and trailing
+    // controls and spaces dropped, tabs and newlines removed anywhere (`java\tscript:`).
+    let h: String = decode_entities(href)
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let Some(colon) = h.find(':') else {
+        return true;
+    };
+    let scheme = &h[..colon];
+    // Only an ASCII letter followed by letters, digits, `+`, `-` or `.` is a scheme; anything
+    // else before the colon (`http%3C%3Cs://`, `a/b:c`) makes a relative reference.
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    !is_scheme || matches!(scheme, "http" | "https" | "mailto")
 }
 
 /// Undoes the character references a browser would, for checking a URL (`&#106;avascript:`).
@@ -244,12 +252,19 @@ mod tests {
             Allowed::COMMENT
         )
         .is_ok());
+        // Not schemes, so relative references (found by fuzzing the comment renderer).
+        for fine in ["http%3C%3Cs://x.org", "a/b:c", "?q=x:y", "#x:y"] {
+            let a = format!(r#"<a href="{fine}">x</a>"#);
+            assert!(check(&a, Allowed::COMMENT).is_ok(), "{a}");
+        }
         for bad in [
             "<script>x</script>",
             "<p onclick=\"x\">a</p>",
             r#"<a href="javascript:alert(1)">x</a>"#,
             r#"<a href="&#106;avascript:alert(1)">x</a>"#,
             r#"<a href=" JaVaScRiPt:alert(1)">x</a>"#,
+            "<a href=\"java\tscript:alert(1)\">x</a>",
+            r#"<a href="data:text/html,x">x</a>"#,
             "a < b",
             "<p",
             r#"<a href="https://x.org>x</a>"#,

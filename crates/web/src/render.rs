@@ -110,8 +110,43 @@ fn pieces(s: &str) -> Vec<Piece<'_>> {
     out
 }
 
-/// LaTeX to MathML, or `None` when it does not parse.
+/// Control words that define macros: pulldown-latex 0.8 can panic while expanding them
+/// (found by fuzzing: `\let\let…` trips an assertion in its parser), and a formula in an
+/// abstract or comment has no use for them.
+const MACRO_DEFINITIONS: &[&str] = &[
+    "let",
+    "def",
+    "gdef",
+    "edef",
+    "xdef",
+    "newcommand",
+    "renewcommand",
+    "providecommand",
+];
+
+/// Whether `tex` uses one of [`MACRO_DEFINITIONS`] (a backslash, the word, then no letter).
+fn defines_macros(tex: &str) -> bool {
+    tex.split('\\').skip(1).any(|rest| {
+        let word: &str = &rest[..rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len())];
+        MACRO_DEFINITIONS.contains(&word)
+    })
+}
+
+/// LaTeX to MathML, or `None` when it does not parse (the source is then shown as text).
 pub fn mathml(tex: &str, display: bool) -> Option<String> {
+    if defines_macros(tex) {
+        return None;
+    }
+    // A parser panic on some other input we have not met yet is a formula shown as source,
+    // not a failed page.
+    std::panic::catch_unwind(|| render_mathml(tex, display))
+        .ok()
+        .flatten()
+}
+
+fn render_mathml(tex: &str, display: bool) -> Option<String> {
     use pulldown_latex::config::DisplayMode;
     let storage = pulldown_latex::Storage::new();
     let events: Vec<_> = pulldown_latex::Parser::new(tex, &storage).collect();
@@ -344,6 +379,16 @@ pub fn relative_time(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn macro_definitions_are_shown_as_source() {
+        assert!(defines_macros(r"\let\x\alpha"));
+        assert!(defines_macros(r"a \newcommand{\R}{\mathbb{R}}"));
+        assert!(!defines_macros(r"\left( \lettuce \delta \right)"));
+        let out = with_math(r"$\let\let\\\dbinom\t$ and $x^2$").into_string();
+        assert!(out.contains(r"$\let\let"), "{out}");
+        assert!(out.contains("<math"), "{out}");
+    }
 
     #[test]
     fn comments_keep_the_subset_and_nothing_else() {
