@@ -34,6 +34,7 @@ trap cleanup EXIT
 MODEL=()
 [ -f var/models/all-MiniLM-L6-v2/model.safetensors ] && MODEL=(--model-dir "$PWD/var/models/all-MiniLM-L6-v2")
 
+failed=""
 for backend in $BACKENDS; do
     dir="$WORK/$backend"
     mkdir -p "$dir"
@@ -54,5 +55,9 @@ for backend in $BACKENDS; do
             "$SHARED"/vectors/*.f16 >/dev/null
     fi
     echo "== $backend: $MINUTES minutes of mixed load"
-    "$BIN" --data-dir "$dir" --database-url "$url" bench soak --minutes "$MINUTES" --shared "$SHARED"
+    # One backend's failure does not skip the next: both tables are wanted.
+    if ! "$BIN" --data-dir "$dir" --database-url "$url" bench soak --minutes "$MINUTES" --shared "$SHARED"; then
+        failed="$failed $backend"
+    fi
 done
+[ -z "$failed" ] || { echo "soak failed on:$failed" >&2; exit 1; }
