@@ -43,15 +43,28 @@ impl ApiLimiter {
     }
 }
 
+/// Charges the request's client against `limiter` (which the server may not have: no budget);
+/// `Err` holds the seconds to wait.
+fn charge(
+    limiter: Option<&ApiLimiter>,
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+) -> Result<(), u64> {
+    let Some(limiter) = limiter else {
+        return Ok(());
+    };
+    let settings = &state.settings;
+    limiter.check(&client_ip(
+        parts,
+        settings.trust_proxy_headers,
+        settings.proxy_hops,
+    ))
+}
+
 /// Middleware of the API routes.
 pub async fn per_client(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(limiter) = &state.api_limiter else {
-        return next.run(req).await;
-    };
     let (parts, body) = req.into_parts();
-    let settings = &state.settings;
-    let client = client_ip(&parts, settings.trust_proxy_headers, settings.proxy_hops);
-    match limiter.check(&client) {
+    match charge(state.api_limiter.as_deref(), &state, &parts) {
         Ok(()) => next.run(Request::from_parts(parts, body)).await,
         Err(wait) => AppError::too_many(wait).into_response(),
     }
@@ -60,22 +73,13 @@ pub async fn per_client(State(state): State<AppState>, req: Request, next: Next)
 /// Middleware of the search routes (pages, feeds and API): a budget of their own, since each
 /// runs the embedding model and both indexes.
 pub async fn searches(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(limiter) = &state.search_limiter else {
-        return next.run(req).await;
-    };
     let (parts, body) = req.into_parts();
-    let settings = &state.settings;
-    let client = client_ip(&parts, settings.trust_proxy_headers, settings.proxy_hops);
-    match limiter.check(&client) {
+    match charge(state.search_limiter.as_deref(), &state, &parts) {
         Ok(()) => next.run(Request::from_parts(parts, body)).await,
-        Err(wait) => {
-            let e = AppError::too_many(wait);
-            if parts.uri.path().starts_with("/api/") {
-                e.into_response()
-            } else {
-                e.page().into_response()
-            }
+        Err(wait) if parts.uri.path().starts_with("/api/") => {
+            AppError::too_many(wait).into_response()
         }
+        Err(wait) => AppError::too_many(wait).page().into_response(),
     }
 }
 
