@@ -154,8 +154,15 @@ impl Follower {
                 }
             }
         }
-        self.graph_floor
-            .store(store.change_marker().await?, Ordering::Release);
+        let floor = store.change_marker().await?;
+        self.graph_floor.store(floor, Ordering::Release);
+        // Built on the side and swapped in whole: a graph of 80,000 vectors takes minutes, and
+        // queries must not queue behind its writes meanwhile (semantic answers stay empty until
+        // the swap; keyword answers are unaffected).
+        let building = Arc::new(crate::vector::VectorIndex::new(
+            sem.vectors.dim(),
+            sem.vectors.config(),
+        ));
         let mut after: Option<String> = None;
         let mut total = 0u64;
         loop {
@@ -163,14 +170,23 @@ impl Follower {
             let Some(last) = rows.last() else { break };
             after = Some(last.0.clone());
             let n = rows.len();
-            let vectors = sem.vectors.clone();
+            let vectors = building.clone();
             tokio::task::spawn_blocking(move || vectors.upsert(&rows))
                 .await
                 .map_err(|e| SearchError::Task(e.to_string()))??;
             total += n as u64;
             progress(total);
         }
+        let built = Arc::try_unwrap(building)
+            .map_err(|_| SearchError::Task("the vector graph is still shared".into()))?;
+        sem.vectors.replace_with(built);
+        // Every paper whose `seq` is not above the floor has its vector in the graph; changes
+        // since (and any a concurrent catch-up skipped while loading) are read once more.
+        // Loaded first, then the re-read position: a catch-up that starts in between finds the
+        // position and no longer skips.
+        self.saved_upto.store(floor, Ordering::Release);
         self.vectors_loaded.store(true, Ordering::Release);
+        self.vectors_from.store(floor, Ordering::Release);
         // Saved at the next catch-up, so the next start need not rebuild it.
         if total > 0 {
             self.vectors_dirty.store(true, Ordering::Release);
@@ -225,6 +241,11 @@ impl Follower {
         let Some((sem, model)) = &self.semantic else {
             return Ok(());
         };
+        if !self.vectors_loaded.load(Ordering::Acquire) {
+            // The graph is being loaded and will be swapped in whole; these changes are read
+            // again from its floor afterwards.
+            return Ok(());
+        }
         let hidden: Vec<String> = batch
             .iter()
             .filter(|c| c.hidden)
@@ -372,6 +393,8 @@ impl Follower {
         let mut changes = store.change_watch().await;
         let mut look = true;
         loop {
+            // A full load that just finished wants the changes made meanwhile read again.
+            look |= self.vectors_from.load(Ordering::Acquire) != i64::MAX;
             if look {
                 match self.catch_up(store.as_ref(), &|_| {}).await {
                     Ok(n) => {

@@ -630,7 +630,9 @@ impl VectorIndex {
     /// index.
     pub fn replace_with(&self, other: VectorIndex) {
         let taken = other.inner.into_inner().unwrap_or_else(|e| e.into_inner());
-        *self.write() = taken;
+        // The old contents are dropped after the lock is released.
+        let old = std::mem::replace(&mut *self.write(), taken);
+        drop(old);
     }
 }
 

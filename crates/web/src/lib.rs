@@ -136,11 +136,25 @@ impl AppState {
         tokio::spawn(async move {
             match search {
                 Some(f) => {
+                    // Until the load succeeds, semantic answers stay empty: retried with backoff.
                     let load = async {
-                        match f.load_vectors(store.as_ref(), &|_| {}).await {
-                            Ok(n) if n > 0 => tracing::info!(vectors = n, "vector index loaded"),
-                            Ok(_) => {}
-                            Err(e) => tracing::warn!(error = %e, "could not load the vector index"),
+                        let mut wait = std::time::Duration::from_secs(2);
+                        loop {
+                            match f.load_vectors(store.as_ref(), &|_| {}).await {
+                                Ok(n) => {
+                                    if n > 0 {
+                                        tracing::info!(vectors = n, "vector index loaded");
+                                    }
+                                    break;
+                                }
+                                Err(e) => tracing::warn!(
+                                    error = %e,
+                                    retry_in_s = wait.as_secs(),
+                                    "could not load the vector index"
+                                ),
+                            }
+                            tokio::time::sleep(wait).await;
+                            wait = (wait * 2).min(std::time::Duration::from_secs(120));
                         }
                     };
                     tokio::join!(

@@ -151,3 +151,58 @@ async fn a_restarted_follower_loads_the_saved_graph_and_reads_what_changed_since
     );
     assert!(vectors.contains("2503.00031") && !vectors.contains("2503.00005"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn catch_ups_while_the_graph_loads_leave_the_served_index_alone_and_lose_nothing() {
+    let Some(model) = dp_testkit::env::model_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = dp_testkit::db::test_database_url(dir.path()).await else {
+        return;
+    };
+    let store = dp_store::open(&url).await.unwrap();
+    let embedder = Arc::new(dp_search::embed::Embedder::load(&model).unwrap());
+    let (name, dim) = (embedder.name().to_string(), embedder.dim());
+    let stored = 2_000;
+    store
+        .upsert_records((1..=stored).map(paper).collect())
+        .await
+        .unwrap();
+    let rows: Vec<(String, Vec<f32>)> = (1..=stored)
+        .map(|n| (format!("2503.{n:05}"), vector(n, dim)))
+        .collect();
+    store.put_vectors(&name, &rows).await.unwrap();
+
+    // A first catch-up before the load indexes the words and leaves the vectors to the load.
+    let (f, vectors) = follower(&embedder, dir.path(), "a");
+    assert_eq!(f.catch_up(store.as_ref(), &|_| {}).await.unwrap(), 2_000);
+    assert!(!f.vectors_loaded() && vectors.is_empty());
+
+    // Papers and vectors keep arriving while the graph is built on the side; catch-ups in
+    // between never write into the index that queries read.
+    let writes = async {
+        for n in stored + 1..=stored + 40 {
+            store.upsert_records(vec![paper(n)]).await.unwrap();
+            store
+                .put_vectors(&name, &[(format!("2503.{n:05}"), vector(n, dim))])
+                .await
+                .unwrap();
+            let loaded_before = f.vectors_loaded();
+            f.catch_up(store.as_ref(), &|_| {}).await.unwrap();
+            if !loaded_before && !f.vectors_loaded() {
+                assert!(vectors.is_empty(), "written into while loading");
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let (loaded, ()) = tokio::join!(f.load_vectors(store.as_ref(), &|_| {}), writes);
+    assert!(loaded.unwrap() >= u64::from(stored));
+    assert!(f.vectors_loaded());
+    // The follower's next catch-up reads what changed since the load began once more.
+    f.catch_up(store.as_ref(), &|_| {}).await.unwrap();
+    assert_eq!(vectors.len(), 2_040);
+    for n in [1, stored, stored + 1, stored + 20, stored + 40] {
+        assert!(vectors.contains(&format!("2503.{n:05}")), "2503.{n:05}");
+    }
+}
