@@ -35,7 +35,7 @@ PY
 
 echo "== starting the server (SQLite, keyword search, no API budget)"
 DAILYPAPERS_LOG=warn DAILYPAPERS_COMMUNITY__API_REQUESTS_PER_MINUTE=0 \
-    "$BIN" --data-dir "$WORK" serve --listen "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
+    "$BIN" --data-dir "$WORK" serve --harvest-every 0 --listen "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break

@@ -60,7 +60,7 @@ PY
 
 start() { # start DATA_DIR URL PORT: a release server, no API budget; returns when ready
     DAILYPAPERS_LOG=warn DAILYPAPERS_COMMUNITY__API_REQUESTS_PER_MINUTE=0 \
-        "$BIN" --data-dir "$1" --database-url "$2" serve --listen "127.0.0.1:$3" >"$1/serve.log" 2>&1 &
+        "$BIN" --data-dir "$1" --database-url "$2" serve --harvest-every 0 --listen "127.0.0.1:$3" >"$1/serve.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 1 600); do
         curl -sf "http://127.0.0.1:$3/readyz" >/dev/null 2>&1 && return 0

@@ -190,7 +190,11 @@ impl Default for CommunityConfig {
 pub struct HarvestConfig {
     /// OAI-PMH endpoint.
     pub oai_url: String,
-    /// OAI-PMH sets to harvest (`cs`, `stat`, `physics:hep-th`, ...).
+    /// arXiv categories to harvest: whole archives (`cs`, `stat`, `hep-th`) or subject classes
+    /// (`cs.CL`, `stat.ML`). The OAI-PMH sets follow from them, and records of those sets are
+    /// kept when one of their categories is asked for (cross-lists count).
+    pub categories: Vec<String>,
+    /// Whole OAI-PMH sets to harvest instead of `categories`, unfiltered (`physics:hep-th`).
     pub oai_sets: Vec<String>,
     /// arXiv API endpoint for single papers.
     pub arxiv_api_url: String,
@@ -206,11 +210,22 @@ pub struct HarvestConfig {
     pub max_retries: u32,
     /// User-Agent header; arXiv asks for a real one with a contact address.
     pub user_agent: Option<String>,
-    /// Minutes between scheduled harvests inside `serve`; 0 turns the schedule off.
-    pub schedule_minutes: u64,
+    /// Minutes between runs of the Hugging Face mirror inside `serve` (0: off).
+    pub hf_every_minutes: u64,
+    /// Minutes between OAI-PMH harvests inside `serve` (0: off).
+    pub oai_every_minutes: u64,
+    /// When set, both intervals at once (0 turns every scheduled harvest off); the
+    /// `--harvest-every` flag sets it.
+    pub schedule_minutes: Option<u64>,
+    /// Days of Hugging Face lists a first run fetches (today included).
+    pub hf_backfill_days: u64,
+    /// Days of arXiv records a first OAI-PMH harvest of a set asks for.
+    pub oai_backfill_days: u64,
     /// Seconds a claimed job's lease lasts; a running worker renews it every third of that, so
     /// a job whose server died is taken over by another server after at most this long.
     pub job_lease_secs: u64,
+    /// Seconds before a failed job's first retry (doubled on each further one, up to an hour).
+    pub job_retry_secs: u64,
 }
 
 impl Default for Config {
@@ -236,7 +251,8 @@ impl Default for HarvestConfig {
     fn default() -> Self {
         HarvestConfig {
             oai_url: "https://oaipmh.arxiv.org/oai".into(),
-            oai_sets: vec!["cs".into()],
+            categories: vec!["cs".into()],
+            oai_sets: Vec::new(),
             arxiv_api_url: "https://export.arxiv.org/api/query".into(),
             hf_url: "https://huggingface.co".into(),
             hf_mirror: true,
@@ -244,9 +260,53 @@ impl Default for HarvestConfig {
             timeout_secs: 60,
             max_retries: 4,
             user_agent: None,
-            schedule_minutes: 0,
+            hf_every_minutes: 60,
+            oai_every_minutes: 360,
+            schedule_minutes: None,
+            hf_backfill_days: 14,
+            oai_backfill_days: 7,
             job_lease_secs: 60,
+            job_retry_secs: 30,
         }
+    }
+}
+
+impl HarvestConfig {
+    /// The harvested categories as a filter ([`Error::Invalid`] names a bad one).
+    pub fn category_filter(&self) -> Result<dp_core::CategoryFilter, crate::Error> {
+        dp_core::CategoryFilter::parse(&self.categories)
+            .map_err(|e| crate::Error::Invalid(format!("harvest.categories: {e}")))
+    }
+
+    /// The OAI-PMH sets to harvest: `oai_sets` when given, else those of `categories`.
+    pub fn sets(&self) -> Result<Vec<String>, crate::Error> {
+        if self.oai_sets.is_empty() {
+            Ok(self.category_filter()?.oai_sets())
+        } else {
+            Ok(self.oai_sets.clone())
+        }
+    }
+
+    /// Which records of the harvested sets are kept: `None` (all) for explicit `oai_sets`.
+    pub fn record_filter(&self) -> Result<Option<dp_core::CategoryFilter>, crate::Error> {
+        if self.oai_sets.is_empty() {
+            Ok(Some(self.category_filter()?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Minutes between mirror runs (0: off).
+    pub fn hf_minutes(&self) -> u64 {
+        if !self.hf_mirror {
+            return 0;
+        }
+        self.schedule_minutes.unwrap_or(self.hf_every_minutes)
+    }
+
+    /// Minutes between OAI-PMH harvests (0: off).
+    pub fn oai_minutes(&self) -> u64 {
+        self.schedule_minutes.unwrap_or(self.oai_every_minutes)
     }
 }
 

@@ -13,6 +13,7 @@
 //! | [`search`] | search, similar papers, saved-search matching |
 //! | [`subscriptions`] | subscribe (double opt-in), confirm, unsubscribe, settings |
 //! | [`digests`] | the digest run's settings, previews |
+//! | [`harvest`] | harvests (schedule and CLI), the job board, run now, pause, progress |
 //! | [`jobs`] | typed background jobs and the worker that runs them |
 //! | [`status`] | readiness and the figures of `/metrics` |
 //! | [`config`] | the one typed configuration (defaults < file < environment < flags) |
@@ -27,6 +28,7 @@ pub mod comments;
 pub mod config;
 pub mod digests;
 pub mod error;
+pub mod harvest;
 pub mod jobs;
 pub mod limits;
 pub mod lists;
@@ -118,6 +120,8 @@ pub struct App {
     pub mail: Option<Arc<MailSetup>>,
     /// Recent search and similarity results, by query and index state ([`search`]).
     results: search::ResultCache,
+    /// The background schedules this site runs ([`harvest::schedules`]).
+    schedules: Arc<Vec<harvest::Schedule>>,
     on_change: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -132,8 +136,15 @@ impl App {
             search: None,
             mail: None,
             results: search::ResultCache::default(),
+            schedules: Arc::new(Vec::new()),
             on_change: Arc::new(|| {}),
         }
+    }
+
+    /// The same with the background schedules the job board shows and runs.
+    pub fn with_schedules(mut self, schedules: Vec<harvest::Schedule>) -> App {
+        self.schedules = Arc::new(schedules);
+        self
     }
 
     /// The same with a fetcher for submissions of papers the store lacks.

@@ -136,3 +136,53 @@ impl CountBar {
         }
     }
 }
+
+/// Harvest progress: a spinner with where the harvest is and its counts on a terminal (a
+/// harvest has no known total), log lines every few seconds otherwise.
+pub struct HarvestProgress {
+    bar: Option<ProgressBar>,
+    last_log: Mutex<Instant>,
+}
+
+impl HarvestProgress {
+    /// A spinner labelled `label` (`arXiv OAI-PMH cs`, `Hugging Face`).
+    pub fn new(label: &str) -> HarvestProgress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new_spinner();
+            b.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {prefix}: {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            b.set_prefix(label.to_string());
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        HarvestProgress {
+            bar,
+            last_log: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Shows the latest report.
+    pub fn update(&self, r: &dp_ingest::harvest::HarvestReport) {
+        let msg = format!(
+            "{} · {} pages, {} read, {} new, {} updated, {} skipped",
+            r.at, r.pages, r.read, r.inserted, r.updated, r.skipped
+        );
+        if let Some(b) = &self.bar {
+            b.set_message(msg);
+        } else if let Ok(mut last) = self.last_log.lock() {
+            if last.elapsed() >= Duration::from_secs(5) {
+                *last = Instant::now();
+                tracing::info!("harvest: {msg}");
+            }
+        }
+    }
+
+    /// Removes the spinner.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

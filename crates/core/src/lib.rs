@@ -1,6 +1,7 @@
 //! Domain types of dailypapers, free of I/O.
 //!
 //! * [`ArxivId`]: a validated, normalised arXiv identifier.
+//! * [`category`]: harvested arXiv categories, their OAI-PMH sets and the record filter.
 //! * [`Paper`]: arXiv metadata of one paper, with the rules for merging a newer record into an older one.
 //! * [`FeedEntry`]: a paper placed on the daily list of one day.
 //! * [`day`]: strict parsing of list days (`YYYY-MM-DD`).
@@ -11,6 +12,7 @@
 //! * [`hf`]: Hugging Face daily-papers items, and what they know beyond the paper ([`HfExtras`]).
 
 pub mod arxiv_id;
+pub mod category;
 pub mod community;
 pub mod day;
 pub mod feed;
@@ -21,6 +23,7 @@ pub mod ranking;
 pub mod text;
 
 pub use arxiv_id::{ArxivId, ArxivIdError};
+pub use category::{Category, CategoryError, CategoryFilter};
 pub use community::{ApiToken, Claim, ClaimState, Comment, InputError, TokenScope, User, Username};
 pub use day::{parse_day, DayError};
 pub use feed::{shown_count, FeedEntry, FeedItem, RankBy, LIST_RANKING};

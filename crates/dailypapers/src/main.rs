@@ -170,7 +170,8 @@ struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (env DAILYPAPERS_LISTEN).
     #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<String>,
-    /// Minutes between scheduled harvests (0 = off); overrides harvest.schedule_minutes.
+    /// Minutes between scheduled harvests of every source (0 = off); overrides
+    /// harvest.hf_every_minutes and harvest.oai_every_minutes.
     #[arg(long, value_name = "MINUTES")]
     harvest_every: Option<u64>,
 }
@@ -209,13 +210,15 @@ struct HarvestArgs {
     /// Which source.
     #[arg(long, value_enum, default_value = "oai")]
     source: Source,
-    /// First day (YYYY-MM-DD); default: from the stored watermark.
+    /// First day (YYYY-MM-DD), fetched again even if held; default: from the stored watermark
+    /// (a first run: harvest.hf_backfill_days or harvest.oai_backfill_days back).
     #[arg(long, value_name = "YYYY-MM-DD")]
     since: Option<String>,
     /// Last day (YYYY-MM-DD); default today.
     #[arg(long, value_name = "YYYY-MM-DD")]
     until: Option<String>,
-    /// OAI-PMH set (repeatable); default: harvest.oai_sets from the config.
+    /// OAI-PMH set to harvest whole (repeatable); default: the sets of harvest.categories,
+    /// keeping those categories' records.
     #[arg(long)]
     set: Vec<String>,
     /// arXiv id or URL for --source arxiv (repeatable).
@@ -582,9 +585,22 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
         None
     };
     let follower = Arc::new(follower);
+    let schedules = dp_app::harvest::schedules(config, embedder.as_ref().map(|e| e.name()))?;
+    for s in &schedules {
+        match s.every_secs {
+            Some(every) if s.is_harvest() => {
+                tracing::info!(schedule = %s.label, every_minutes = every / 60, "harvest scheduled")
+            }
+            None => {
+                tracing::info!(schedule = %s.label, "harvest not scheduled (run it from /admin/jobs or the CLI)")
+            }
+            _ => {}
+        }
+    }
     let mut app = App::new(store.clone(), config.rules())
         .with_fetcher(Arc::new(fetcher))
-        .with_search(follower.clone());
+        .with_search(follower.clone())
+        .with_schedules(schedules);
     if let Some(mail) = mail {
         app = app.with_mail(mail);
     }
@@ -686,44 +702,44 @@ async fn harvest(
     let fetcher = HttpFetcher::new(config.fetch_policy())?;
     let since = parse_day_arg("since", &args.since)?;
     let until = parse_day_arg("until", &args.until)?;
-    let on_page = |r: &dp_ingest::harvest::HarvestReport| {
-        tracing::info!(
-            pages = r.pages,
-            read = r.read,
-            inserted = r.inserted,
-            updated = r.updated,
-            "harvest progress"
-        );
-    };
     let report = match args.source {
         Source::Oai => {
-            let url = args.url.unwrap_or_else(|| config.harvest.oai_url.clone());
+            let mut config = config.clone();
+            if let Some(u) = args.url {
+                config.harvest.oai_url = u;
+            }
             let sets = if args.set.is_empty() {
-                config.harvest.oai_sets.clone()
+                config.harvest.sets()?
             } else {
+                // Sets named on the command line are harvested whole.
+                config.harvest.oai_sets = args.set.clone();
                 args.set
             };
             let mut total = dp_ingest::harvest::HarvestReport::default();
             for set in sets {
-                let r = dp_ingest::harvest::harvest_oai(
-                    &*store, &fetcher, &url, &set, since, until, &on_page,
-                )
-                .await?;
-                total.pages += r.pages;
-                total.read += r.read;
-                total.inserted += r.inserted;
-                total.updated += r.updated;
-                total.unchanged += r.unchanged;
-                total.rejected += r.rejected;
-                total.deleted += r.deleted;
-                total.problems.extend(r.problems);
+                let bar = dp_cli::progress::HarvestProgress::new(&format!("arXiv OAI-PMH {set}"));
+                let r =
+                    dp_app::harvest::oai(&*store, &fetcher, &config, &set, since, until, &|r| {
+                        bar.update(r)
+                    })
+                    .await;
+                bar.finish();
+                total.add(r?);
             }
             total
         }
         Source::Hf => {
-            let url = args.url.unwrap_or_else(|| config.harvest.hf_url.clone());
+            let mut config = config.clone();
+            if let Some(u) = args.url {
+                config.harvest.hf_url = u;
+            }
             let until = until.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            dp_ingest::harvest::harvest_hf(&*store, &fetcher, &url, since, until, &on_page).await?
+            let bar = dp_cli::progress::HarvestProgress::new("Hugging Face daily lists");
+            let r =
+                dp_app::harvest::hf(&*store, &fetcher, &config, since, until, &|r| bar.update(r))
+                    .await;
+            bar.finish();
+            r?
         }
         Source::Arxiv => {
             if args.id.is_empty() {
@@ -744,14 +760,15 @@ async fn harvest(
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "pages {}, read {}, inserted {}, updated {}, unchanged {}, rejected {}, deleted {}",
+            "pages {}, read {}, inserted {}, updated {}, unchanged {}, rejected {}, deleted {}, skipped {}",
             report.pages,
             report.read,
             report.inserted,
             report.updated,
             report.unchanged,
             report.rejected,
-            report.deleted
+            report.deleted,
+            report.skipped
         );
         for p in report.problems.iter().take(20) {
             println!("  rejected: {p}");

@@ -148,13 +148,17 @@ impl HttpFetcher {
                     true,
                 )
             } else if e.is_connect() {
+                let message = root_cause(&e);
+                // A name that does not resolve will not resolve in a minute either: fail now
+                // (the job table retries a scheduled harvest later, with its own backoff).
+                let retry = !is_name_error(&message);
                 (
                     FetchError::Unreachable {
                         host: host.clone(),
-                        message: root_cause(&e),
+                        message,
                     },
                     None,
-                    true,
+                    retry,
                 )
             } else {
                 (
@@ -227,6 +231,21 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// Whether a connection error's text says the host name did not resolve.
+fn is_name_error(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "no address associated",
+        "temporary failure in name resolution",
+        "nodename nor servname",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
 fn root_cause(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut src = e.source();
@@ -267,6 +286,39 @@ impl Fetcher for HttpFetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_fails_at_once_without_retries() {
+        let fetcher = HttpFetcher::new(FetchPolicy {
+            min_interval: Duration::ZERO,
+            backoff: Duration::from_secs(30),
+            max_retries: 4,
+            ..FetchPolicy::default()
+        })
+        .unwrap();
+        let t = Instant::now();
+        // `.invalid` never resolves (RFC 6761), with or without a network.
+        let e = fetcher
+            .get("http://export.arxiv.invalid/api/query")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, FetchError::Unreachable { .. }), "{e}");
+        assert!(
+            t.elapsed() < Duration::from_secs(25),
+            "retried a name error: {:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn name_errors_are_told_from_other_connection_errors() {
+        assert!(is_name_error(
+            "error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known"
+        ));
+        assert!(!is_name_error(
+            "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)"
+        ));
+    }
 
     #[test]
     fn retry_after_in_seconds_or_as_a_date() {

@@ -5,8 +5,8 @@
 use crate::fetch::{FetchError, Fetcher};
 use crate::formats::hf;
 use crate::{atom, oai, ImportRecord};
-use chrono::{Days, NaiveDate};
-use dp_core::{ArxivId, Outcome};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use dp_core::{ArxivId, CategoryFilter, Outcome};
 use dp_store::{Papers, StoreError, Watermarks};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -47,11 +47,30 @@ pub struct HarvestReport {
     pub rejected: u64,
     /// Records the source marked deleted (kept in the store; arXiv never removes papers).
     pub deleted: u64,
+    /// Records received outside the harvested categories (counted in `read`, not stored).
+    pub skipped: u64,
+    /// Where the harvest is (`day 2025-03-14`, `page 3`), for progress displays.
+    pub at: String,
     /// Reasons for rejections, first ones only.
     pub problems: Vec<String>,
 }
 
 impl HarvestReport {
+    /// Adds the counts of `other` (a run of another set) to these.
+    pub fn add(&mut self, other: HarvestReport) {
+        self.pages += other.pages;
+        self.read += other.read;
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.rejected += other.rejected;
+        self.deleted += other.deleted;
+        self.skipped += other.skipped;
+        self.problems.extend(other.problems);
+        self.problems.truncate(100);
+        self.at = other.at;
+    }
+
     async fn store(
         &mut self,
         store: &(impl Papers + ?Sized),
@@ -106,9 +125,25 @@ fn oai_started_key(set: &str) -> String {
     format!("oai:{set}:started")
 }
 
+/// What an OAI-PMH harvest of one set fetches.
+#[derive(Debug, Clone, Default)]
+pub struct OaiPlan<'a> {
+    /// The set (`cs`, `physics:hep-th`, ...).
+    pub set: &'a str,
+    /// First day; default: the stored watermark.
+    pub from: Option<NaiveDate>,
+    /// Last day; default: everything up to now.
+    pub until: Option<NaiveDate>,
+    /// The first day of a set never harvested before (no watermark); `None`: everything.
+    pub first_from: Option<NaiveDate>,
+    /// Which of the set's records to keep (by their categories); `None`: all.
+    pub filter: Option<&'a CategoryFilter>,
+}
+
 /// Incremental OAI-PMH harvest of one set (`cs`, `physics:hep-th`, ...) in the `arXiv` format.
 ///
-/// Starts from `from` if given, else from the stored watermark, else harvests everything. Follows
+/// Starts from `plan.from` if given, else from the stored watermark, else from
+/// `plan.first_from` (else everything). Records outside `plan.filter` are counted as skipped. Follows
 /// `resumptionToken` pages; the token is stored after each page so an interrupted harvest resumes
 /// from it. At the end, the watermark moves to the day of the chain's first response (a resumed
 /// chain keeps the day it started, stored as `oai:SET:started`).
@@ -116,18 +151,19 @@ pub async fn harvest_oai(
     store: &(impl Papers + Watermarks + ?Sized),
     fetcher: &dyn Fetcher,
     base_url: &str,
-    set: &str,
-    from: Option<NaiveDate>,
-    until: Option<NaiveDate>,
+    plan: &OaiPlan<'_>,
     on_page: &(dyn Fn(&HarvestReport) + Send + Sync),
 ) -> Result<HarvestReport, HarvestError> {
     let mut report = HarvestReport::default();
-    let from = match from {
+    let set = plan.set;
+    let until = plan.until;
+    let from = match plan.from {
         Some(d) => Some(d),
         None => store
             .watermark(&oai_from_key(set))
             .await?
-            .and_then(|s| dp_core::parse_day(&s).ok()),
+            .and_then(|s| dp_core::parse_day(&s).ok())
+            .or(plan.first_from),
     };
     // A chain interrupted by a crash or an error resumes from its stored token.
     let mut resume = store
@@ -205,12 +241,18 @@ pub async fn harvest_oai(
                 .map(str::to_string);
         }
         report.deleted += page.deleted.len() as u64;
-        let records = page
-            .records
-            .into_iter()
-            .map(|r| r.map(ImportRecord::from))
-            .collect();
+        let mut records = Vec::with_capacity(page.records.len());
+        for r in page.records {
+            match r {
+                Ok(p) if plan.filter.is_some_and(|f| !f.keeps(&p.categories)) => {
+                    report.read += 1;
+                    report.skipped += 1;
+                }
+                r => records.push(r.map(ImportRecord::from)),
+            }
+        }
         report.store(store, records).await?;
+        report.at = format!("page {}", report.pages);
         on_page(&report);
         match page.resumption_token.filter(|t| !t.is_empty()) {
             Some(token) => {
@@ -232,36 +274,98 @@ pub async fn harvest_oai(
     Ok(report)
 }
 
-/// Days before `until` that a scheduled mirror fetches again to refresh their counts.
+/// Days before `until` whose lists are still changing (upvotes, late submissions): a mirror
+/// fetches them again, at most once per [`HfPlan::refresh_after`].
 pub const HF_REFRESH_DAYS: u64 = 2;
 
-/// Mirrors the Hugging Face daily list for every day from `since` to `until` (inclusive).
+/// What a Hugging Face mirror run fetches.
+#[derive(Debug, Clone)]
+pub struct HfPlan {
+    /// First day, fetched whatever the store holds (a reader's explicit `--since`); `None`: the
+    /// days after the stored watermark, and the recent days, skipping days already held.
+    pub since: Option<NaiveDate>,
+    /// Last day (today).
+    pub until: NaiveDate,
+    /// Days up to `until` a first run fetches (and the recent days any run looks at).
+    pub backfill_days: u64,
+    /// A day still changing is fetched again once its last fetch is older than this.
+    pub refresh_after: chrono::Duration,
+    /// The time now (for the fetch times kept per day).
+    pub now: DateTime<Utc>,
+}
+
+impl HfPlan {
+    /// The plan of a run up to `until` at `now`, with `backfill_days` and `refresh_after`.
+    pub fn new(until: NaiveDate, backfill_days: u64, refresh_after: chrono::Duration) -> HfPlan {
+        HfPlan {
+            since: None,
+            until,
+            backfill_days: backfill_days.max(1),
+            refresh_after,
+            now: Utc::now(),
+        }
+    }
+
+    /// Whether a day last fetched at `fetched` is held: its list had settled by then, or the
+    /// fetch is recent.
+    fn holds(&self, day: NaiveDate, fetched: DateTime<Utc>) -> bool {
+        let settled = day
+            .checked_add_days(Days::new(HF_REFRESH_DAYS))
+            .is_some_and(|d| fetched.date_naive() > d);
+        settled || self.now - fetched < self.refresh_after
+    }
+}
+
+/// The watermark that keeps when a day's list was last fetched.
+fn hf_fetched_key(day: NaiveDate) -> String {
+    format!("hf:fetched:{day}")
+}
+
+/// Mirrors the Hugging Face daily lists of `plan` (see [`HfPlan`]), oldest day first.
 ///
-/// Without `since`, starts the day after the stored watermark, or `HF_REFRESH_DAYS` before
-/// `until` if that is earlier (so the counts of recent lists are refreshed), or a week ago.
-/// Weekends and empty days are fetched too (they answer `[]`). The watermark moves after each day.
+/// Weekends and empty days are fetched too (they answer `[]`). After each day, the day's fetch
+/// time and the `hf:last_day` watermark are stored, so a run that stops anywhere (or a
+/// restart) fetches no day again that it holds.
 pub async fn harvest_hf(
     store: &(impl Papers + Watermarks + ?Sized),
     fetcher: &dyn Fetcher,
     base_url: &str,
-    since: Option<NaiveDate>,
-    until: NaiveDate,
+    plan: &HfPlan,
     on_page: &(dyn Fn(&HarvestReport) + Send + Sync),
 ) -> Result<HarvestReport, HarvestError> {
     let mut report = HarvestReport::default();
-    let since = match since {
+    let until = plan.until;
+    let window = until - Days::new(plan.backfill_days - 1);
+    let since = match plan.since {
         Some(d) => d,
         None => store
             .watermark("hf:last_day")
             .await?
             .and_then(|s| dp_core::parse_day(&s).ok())
             .and_then(|d| d.checked_add_days(Days::new(1)))
-            // Counts keep changing for a while after a list opens: refresh the latest days too.
-            .map(|next| next.min(until - Days::new(HF_REFRESH_DAYS)))
-            .unwrap_or_else(|| until - Days::new(7)),
+            .map_or(window, |next| next.min(window)),
     };
     let mut day = since;
     while day <= until {
+        let next = day.checked_add_days(Days::new(1));
+        if plan.since.is_none() {
+            let fetched = store
+                .watermark(&hf_fetched_key(day))
+                .await?
+                .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                .map(|t| t.with_timezone(&Utc));
+            if fetched.is_some_and(|t| plan.holds(day, t)) {
+                match next {
+                    Some(d) => {
+                        day = d;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+        }
+        report.at = format!("day {day}");
+        on_page(&report);
         let url = format!(
             "{}/api/daily_papers?date={day}&limit=100",
             base_url.trim_end_matches('/')
@@ -279,9 +383,12 @@ pub async fn harvest_hf(
             .map(|(i, raw)| hf::parse_item(raw.get(), Some(day), i as i64).map(|(r, _)| r))
             .collect();
         report.store(store, records).await?;
+        store
+            .set_watermark(&hf_fetched_key(day), &plan.now.to_rfc3339())
+            .await?;
         store.set_watermark("hf:last_day", &day.to_string()).await?;
         on_page(&report);
-        day = match day.checked_add_days(Days::new(1)) {
+        day = match next {
             Some(d) => d,
             None => break,
         };

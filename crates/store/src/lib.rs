@@ -57,7 +57,7 @@ pub use comments::Comments;
 pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;
 pub use feeds::Feeds;
-pub use jobs::{Job, Jobs, NewJob};
+pub use jobs::{Job, JobRun, Jobs, NewJob};
 pub use limits::RateLimits;
 pub use maintenance::{Maintenance, PoolStatus, Stats};
 pub use outbox::{Delivery, Outbox, OutboxCounts, OutboxItem};

@@ -17,6 +17,8 @@ pub struct Frame<'a> {
     pub csrf: &'a str,
     /// The page's feeds, for autodiscovery: `{base}.rss{query}` and `{base}.atom{query}`.
     pub feed: Option<FeedLinks<'a>>,
+    /// Seconds after which the page reloads itself (a page showing work in progress).
+    pub refresh: Option<u32>,
 }
 
 /// Where a page's feeds are.
@@ -36,7 +38,14 @@ impl<'a> Frame<'a> {
             user: viewer.user.as_ref(),
             csrf: &viewer.csrf,
             feed: None,
+            refresh: None,
         }
+    }
+
+    /// The same frame, reloading itself every `secs` seconds.
+    pub fn refreshing(mut self, secs: u32) -> Frame<'a> {
+        self.refresh = Some(secs);
+        self
     }
 
     /// The same frame, pointing at the page's feeds.
@@ -82,6 +91,9 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 title { (title) " · " (f.site) }
+                @if let Some(secs) = f.refresh {
+                    meta http-equiv="refresh" content=(secs);
+                }
                 link rel="stylesheet" href="/static/style.css";
                 @if let Some(feed) = f.feed {
                     link rel="alternate" type="application/rss+xml" title={(title) " (RSS)"} href={(feed.base) ".rss" (feed.query)};

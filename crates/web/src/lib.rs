@@ -82,6 +82,8 @@ pub struct AppState {
     pub api_limiter: Option<Arc<api::limit::ApiLimiter>>,
     /// The per-client budget of searches; `None` when unlimited.
     pub search_limiter: Option<Arc<api::limit::ApiLimiter>>,
+    /// A list day has been seen: `/papers` no longer asks the store whether it is empty.
+    pub has_lists: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
             search_limiter: api::limit::ApiLimiter::new(settings.searches_per_minute).map(Arc::new),
             settings: Arc::new(settings),
             cache,
+            has_lists: Arc::default(),
         }
     }
 
@@ -176,8 +179,8 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
     use pages::{
-        about, account, admin, api_docs, daily, digests, feeds, paper, password, profile, settings,
-        submit, subscribe,
+        about, account, admin, api_docs, daily, digests, feeds, jobs, paper, password, profile,
+        settings, submit, subscribe,
     };
     metrics::init();
     let hsts = state.settings.hsts;
@@ -271,6 +274,9 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{name}/ban", post(profile::ban))
         .route("/admin", get(admin::dashboard))
         .route("/admin/claims/{id}", post(admin::decide_claim))
+        .route("/admin/jobs", get(jobs::board))
+        .route("/admin/jobs/run", post(jobs::run_now))
+        .route("/admin/jobs/pause", post(jobs::pause))
         .route("/admin/subscribers", get(digests::admin_list))
         .route("/admin/subscribers/{id}/preview", get(digests::admin_preview))
         .route("/settings/subscriptions/{id}", post(digests::update))

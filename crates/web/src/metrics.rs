@@ -97,6 +97,24 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
         }
         None => metrics::gauge!("database_up").set(0.0),
     }
+    // The job table by kind and state, and when each schedule last finished well.
+    if let Ok((counts, last)) = state.app.job_metrics().await {
+        let mut kinds: Vec<&str> = counts.iter().map(|c| c.0.as_str()).collect();
+        kinds.dedup();
+        for kind in kinds {
+            for st in ["queued", "running", "done", "failed"] {
+                let n = counts
+                    .iter()
+                    .find(|c| c.0 == kind && c.1 == st)
+                    .map_or(0, |c| c.2);
+                metrics::gauge!("jobs", "kind" => kind.to_string(), "state" => st).set(n as f64);
+            }
+        }
+        for (schedule, at) in last {
+            metrics::gauge!("job_last_success_timestamp_seconds", "schedule" => schedule)
+                .set(at.map_or(0.0, |t| t.timestamp() as f64));
+        }
+    }
     // How many change-cursor steps the index is behind the store (0 when caught up).
     if let Some(lag) = status.search_lag {
         metrics::gauge!("search_index_lag").set(lag as f64);

@@ -17,16 +17,16 @@ impl BackgroundJob for HarvestHf {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), Error> {
-        let r = dp_ingest::harvest::harvest_hf(
+        let r = crate::harvest::hf(
             ctx.store(),
             ctx.fetcher.as_ref(),
-            &ctx.config.harvest.hf_url,
+            &ctx.config,
             None,
             chrono::Utc::now().date_naive(),
-            &super::worker::log_page,
+            &|r| ctx.report(r),
         )
-        .await
-        .map_err(Error::internal)?;
+        .await?;
+        ctx.report(&r);
         super::worker::log_harvest("harvest-hf", &r);
         Ok(())
     }

@@ -20,17 +20,17 @@ impl BackgroundJob for HarvestOai {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), Error> {
-        let r = dp_ingest::harvest::harvest_oai(
+        let r = crate::harvest::oai(
             ctx.store(),
             ctx.fetcher.as_ref(),
-            &ctx.config.harvest.oai_url,
+            &ctx.config,
             &self.set,
             None,
             None,
-            &super::worker::log_page,
+            &|r| ctx.report(r),
         )
-        .await
-        .map_err(Error::internal)?;
+        .await?;
+        ctx.report(&r);
         super::worker::log_harvest(&self.key(0), &r);
         Ok(())
     }

@@ -40,9 +40,25 @@ pub struct JobContext {
     pub fetcher: Arc<dyn Fetcher>,
     /// The embedding model, when this server has one.
     pub embedder: Option<Arc<dp_search::embed::Embedder>>,
+    /// The running job's latest progress report (JSON), not yet written to the store.
+    pub progress: std::sync::Mutex<Option<String>>,
 }
 
 impl JobContext {
+    /// Records where the running job is; the worker writes it to the job's row about once a
+    /// second (and at the end), for the job board and the empty home page.
+    pub fn report(&self, report: &dp_ingest::harvest::HarvestReport) {
+        let mut shown = report.clone();
+        shown.problems.truncate(5);
+        if let (Ok(json), Ok(mut p)) = (serde_json::to_string(&shown), self.progress.lock()) {
+            *p = Some(json);
+        }
+    }
+
+    /// Takes the progress report not yet written.
+    pub(crate) fn take_progress(&self) -> Option<String> {
+        self.progress.lock().ok().and_then(|mut p| p.take())
+    }
     /// The store.
     pub fn store(&self) -> &dyn Store {
         self.app.store.as_ref()

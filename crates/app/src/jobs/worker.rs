@@ -6,6 +6,7 @@ use super::{
     Housekeeping, JobContext,
 };
 use crate::config::Config;
+use crate::harvest::{job_for, Schedule, Task, PROGRESS_EVERY};
 use crate::{App, Error};
 use chrono::{NaiveTime, Utc};
 use dp_ingest::fetch::HttpFetcher;
@@ -15,29 +16,16 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often housekeeping runs.
-const HOUSEKEEPING_EVERY_SECS: i64 = 3600;
 /// How often the worker looks at what is due.
 const SCHEDULE_EVERY: Duration = Duration::from_secs(5);
-/// Embedding jobs are keyed by 10-second slots: one per slot for the whole cluster.
-const EMBED_EVERY_SECS: i64 = 10;
 
 /// The job runner of one server.
 pub struct Worker {
     ctx: JobContext,
     name: String,
+    schedules: Vec<Schedule>,
     /// The change cursor when a look found every paper embedded (`i64::MIN`: not yet).
     all_embedded_at: AtomicI64,
-}
-
-/// Logs a harvest's progress after each page.
-pub(super) fn log_page(r: &HarvestReport) {
-    tracing::info!(
-        pages = r.pages,
-        read = r.read,
-        inserted = r.inserted,
-        "harvest progress"
-    );
 }
 
 /// Logs a finished harvest.
@@ -53,15 +41,28 @@ impl Worker {
         embedder: Option<Arc<dp_search::embed::Embedder>>,
     ) -> Result<Worker, Error> {
         let fetcher = HttpFetcher::new(config.fetch_policy()).map_err(Error::internal)?;
+        Worker::with_fetcher(app, config, embedder, Arc::new(fetcher))
+    }
+
+    /// The same with another fetcher (tests).
+    pub fn with_fetcher(
+        app: App,
+        config: Config,
+        embedder: Option<Arc<dp_search::embed::Embedder>>,
+        fetcher: Arc<dyn dp_ingest::fetch::Fetcher>,
+    ) -> Result<Worker, Error> {
         let name = format!("{}-{}", hostname(), std::process::id());
+        let schedules = crate::harvest::schedules(&config, embedder.as_ref().map(|e| e.name()))?;
         Ok(Worker {
             ctx: JobContext {
                 app,
                 config,
-                fetcher: Arc::new(fetcher),
+                fetcher,
                 embedder,
+                progress: std::sync::Mutex::new(None),
             },
             name,
+            schedules,
             all_embedded_at: AtomicI64::new(i64::MIN),
         })
     }
@@ -85,6 +86,7 @@ impl Worker {
                 match store.claim_job(&self.name, lease).await {
                     Ok(Some(job)) => {
                         tracing::info!(kind = %job.kind, key = %job.dedup_key, attempt = job.attempts, "job started");
+                        drop(self.ctx.take_progress());
                         let result = self
                             .with_heartbeat(&job, lease, self.execute(&job))
                             .await
@@ -92,7 +94,10 @@ impl Worker {
                         if let Err(e) = &result {
                             tracing::warn!(key = %job.dedup_key, error = %e, "job failed");
                         }
-                        if let Err(e) = store.finish_job(&job, result).await {
+                        self.write_progress(&job).await;
+                        let retry =
+                            Duration::from_secs(self.ctx.config.harvest.job_retry_secs.max(1));
+                        if let Err(e) = store.finish_job(&job, result, retry).await {
                             tracing::warn!(error = %e, "could not record the end of a job");
                         }
                     }
@@ -120,9 +125,12 @@ impl Worker {
         tokio::pin!(work);
         let mut beat = tokio::time::interval(lease / 3);
         beat.tick().await;
+        let mut shown = tokio::time::interval(PROGRESS_EVERY);
+        shown.tick().await;
         loop {
             tokio::select! {
                 r = &mut work => return r,
+                _ = shown.tick() => self.write_progress(job).await,
                 _ = beat.tick() => {
                     match self.ctx.store().renew_job(job, &self.name, lease).await {
                         Ok(true) => {}
@@ -134,37 +142,43 @@ impl Worker {
         }
     }
 
-    /// Enqueues what is due now (each once per slot for the whole cluster).
+    /// Writes the running job's latest progress report to its row, if there is a new one.
+    async fn write_progress(&self, job: &Job) {
+        if let Some(p) = self.ctx.take_progress() {
+            if let Err(e) = self.ctx.store().set_job_progress(job, &p).await {
+                tracing::warn!(error = %e, "could not record a job's progress");
+            }
+        }
+    }
+
+    /// Enqueues what is due now (each once per slot for the whole cluster), except what an
+    /// admin paused.
     async fn schedule(&self) -> Result<(), Error> {
         let now = Utc::now();
         let config = &self.ctx.config;
-        let mut due: Vec<NewJob> = vec![new_job(&Housekeeping {}, now, HOUSEKEEPING_EVERY_SECS)];
-        if let Some(e) = &self.ctx.embedder {
-            // Looking for papers without vectors reads every paper (about 120 ms at 80,000):
-            // only look again once papers changed since the last look found none.
-            let marker = self.ctx.store().change_marker().await?;
-            if self.all_embedded_at.load(Ordering::Acquire) != marker {
-                if self.ctx.store().unembedded(e.name(), 1).await?.is_empty() {
+        let paused = self.ctx.store().paused_schedules().await?;
+        let mut due: Vec<NewJob> = Vec::new();
+        for s in &self.schedules {
+            if s.every_secs.is_none() || paused.contains(&s.name) {
+                continue;
+            }
+            if let Task::Embed(model) = &s.task {
+                // Looking for papers without vectors reads every paper (about 120 ms at
+                // 80,000): only look again once papers changed since the last look found none.
+                let marker = self.ctx.store().change_marker().await?;
+                if self.all_embedded_at.load(Ordering::Acquire) == marker {
+                    continue;
+                }
+                if self.ctx.store().unembedded(model, 1).await?.is_empty() {
                     self.all_embedded_at.store(marker, Ordering::Release);
-                } else {
-                    let model = e.name().to_string();
-                    due.push(new_job(&Embed { model }, now, EMBED_EVERY_SECS));
+                    continue;
                 }
             }
+            due.push(job_for(s, now, false));
         }
         if config.mail.enabled && config.mail.schedule {
             for d in self.due_digests().await? {
                 due.push(new_job(&d, now, 1));
-            }
-        }
-        let minutes = config.harvest.schedule_minutes;
-        if minutes > 0 {
-            let every = minutes as i64 * 60;
-            for set in &config.harvest.oai_sets {
-                due.push(new_job(&HarvestOai { set: set.clone() }, now, every));
-            }
-            if config.harvest.hf_mirror {
-                due.push(new_job(&HarvestHf {}, now, every));
             }
         }
         for job in due {

@@ -46,7 +46,10 @@ pub fn bin(data_dir: &Path) -> Command {
         .arg("--database-url")
         .arg(database_url(data_dir))
         .env_remove("DAILYPAPERS_DATABASE_URL")
-        .env("DAILYPAPERS_LOG", "warn");
+        .env("DAILYPAPERS_LOG", "warn")
+        // No test reaches huggingface.co or arXiv: harvests run only where a test points them
+        // at a replay server (`--harvest-every`, or removing this variable).
+        .env("DAILYPAPERS_HARVEST__SCHEDULE_MINUTES", "0");
     c
 }
 

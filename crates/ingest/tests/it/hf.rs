@@ -1,7 +1,7 @@
 //! The Hugging Face daily-list mirror.
 
 use crate::*;
-use dp_ingest::harvest::{harvest_hf, HarvestError};
+use dp_ingest::harvest::{harvest_hf, HarvestError, HfPlan};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,17 @@ fn hf_server(
     }
 }
 
+/// A plan that fetches every day from `since` to `until`, held or not.
+fn forced(since: &str, until: &str) -> HfPlan {
+    HfPlan {
+        since: Some(day(since)),
+        now: chrono::DateTime::parse_from_rfc3339(&format!("{until}T12:00:00Z"))
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+        ..HfPlan::new(day(until), 1, chrono::Duration::zero())
+    }
+}
+
 fn archived_ids(data: &Path, day: &str) -> Vec<String> {
     let items: Vec<serde_json::Value> =
         serde_json::from_slice(&hf_day_json(data, day).unwrap()).unwrap();
@@ -63,8 +74,7 @@ async fn hf_mirror_stores_each_day_in_order() {
         store.as_ref(),
         &f,
         &format!("{}/", mock.base),
-        Some(day("2026-08-17")),
-        day("2026-08-21"),
+        &forced("2026-08-17", "2026-08-21"),
         &no_progress(),
     )
     .await
@@ -103,14 +113,22 @@ async fn hf_mirror_stores_each_day_in_order() {
         Some("2026-08-21")
     );
 
-    // A weekend answers `[]`; the watermark still moves past it. The last days before `until`
-    // are fetched again to refresh their counts (here: 08-21, unchanged).
+    // Two days later: a weekend answers `[]`, and the watermark still moves past it. 08-21,
+    // fetched before its list settled, is fetched again to refresh its counts (unchanged here).
+    let at = |d: &str| {
+        chrono::DateTime::parse_from_rfc3339(&format!("{d}T12:00:00Z"))
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let later = |until: &str, refresh: chrono::Duration| HfPlan {
+        now: at(until),
+        ..HfPlan::new(day(until), 3, refresh)
+    };
     let r = harvest_hf(
         store.as_ref(),
         &f,
         &mock.base,
-        None,
-        day("2026-08-23"),
+        &later("2026-08-23", chrono::Duration::hours(1)),
         &no_progress(),
     )
     .await
@@ -128,6 +146,70 @@ async fn hf_mirror_stores_each_day_in_order() {
         store.watermark("hf:last_day").await.unwrap().as_deref(),
         Some("2026-08-23")
     );
+
+    // A restart within the refresh interval fetches nothing it holds.
+    let r = harvest_hf(
+        store.as_ref(),
+        &f,
+        &mock.base,
+        &later("2026-08-23", chrono::Duration::hours(1)),
+        &no_progress(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.pages, mock.queries().len()), (0, 8), "{r:?}");
+
+    // Four days on: only the days not yet held, each once.
+    let r = harvest_hf(
+        store.as_ref(),
+        &f,
+        &mock.base,
+        &later("2026-08-27", chrono::Duration::hours(1)),
+        &no_progress(),
+    )
+    .await
+    .unwrap();
+    let asked: Vec<String> = mock.queries()[8..]
+        .iter()
+        .map(|q| param(q, "date").unwrap())
+        .collect();
+    assert_eq!(
+        asked,
+        ["2026-08-24", "2026-08-25", "2026-08-26", "2026-08-27"],
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_first_mirror_run_fetches_the_backfill_window_and_reports_where_it_is() {
+    let Some(data) = shared_data() else { return };
+    let mock = Mock::start(hf_server(data.clone(), Arc::default())).await;
+    let (_dir, store) = temp_store().await;
+    let f = fetcher(quick());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let on_page = move |r: &HarvestReport| s.lock().unwrap().push(r.at.clone());
+    let r = harvest_hf(
+        store.as_ref(),
+        &f,
+        &mock.base,
+        &HfPlan::new(day("2026-08-21"), 14, chrono::Duration::hours(1)),
+        &on_page,
+    )
+    .await
+    .unwrap();
+    let asked: Vec<String> = mock
+        .queries()
+        .iter()
+        .map(|q| param(q, "date").unwrap())
+        .collect();
+    assert_eq!(asked.len(), 14);
+    assert_eq!(asked.first().map(String::as_str), Some("2026-08-08"));
+    assert_eq!(asked.last().map(String::as_str), Some("2026-08-21"));
+    assert_eq!(r.pages, 14);
+    let seen = seen.lock().unwrap();
+    assert!(seen.contains(&"day 2026-08-08".to_string()), "{seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("day 2026-08-21"));
 }
 
 #[tokio::test]
@@ -141,8 +223,7 @@ async fn hf_malformed_day_stops_the_harvest_and_loses_nothing() {
         store.as_ref(),
         &f,
         &mock.base,
-        Some(day("2026-08-17")),
-        day("2026-08-21"),
+        &forced("2026-08-17", "2026-08-21"),
         &no_progress(),
     )
     .await
@@ -172,8 +253,7 @@ async fn hf_malformed_day_stops_the_harvest_and_loses_nothing() {
         store.as_ref(),
         &f,
         &mock.base,
-        None,
-        day("2026-08-21"),
+        &HfPlan::new(day("2026-08-21"), 3, chrono::Duration::zero()),
         &no_progress(),
     )
     .await

@@ -2,7 +2,7 @@
 
 use crate::*;
 use dp_ingest::fetch::{FetchError, FetchPolicy};
-use dp_ingest::harvest::{harvest_oai, HarvestError, HarvestReport};
+use dp_ingest::harvest::{harvest_oai, HarvestError, HarvestReport, OaiPlan};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,9 +34,10 @@ async fn oai_follows_resumption_tokens_and_then_harvests_from_the_watermark() {
         store.as_ref(),
         &f,
         &base,
-        "physics:hep-ex",
-        None,
-        None,
+        &OaiPlan {
+            set: "physics:hep-ex",
+            ..OaiPlan::default()
+        },
         &on_page,
     )
     .await
@@ -129,9 +130,12 @@ async fn oai_explicit_window_is_sent() {
         store.as_ref(),
         &f,
         &format!("{}/oai2", mock.base),
-        "physics:hep-ex",
-        Some(day("2017-12-01")),
-        Some(day("2017-12-14")),
+        &OaiPlan {
+            set: "physics:hep-ex",
+            from: Some(day("2017-12-01")),
+            until: Some(day("2017-12-14")),
+            ..OaiPlan::default()
+        },
         &no_progress(),
     )
     .await
@@ -309,9 +313,10 @@ async fn oai_refused_token_and_refused_window_fail_instead_of_looping() {
             store.as_ref(),
             &f,
             &format!("{}/oai2", mock.base),
-            "cs",
-            None,
-            None,
+            &OaiPlan {
+                set: "cs",
+                ..OaiPlan::default()
+            },
             &no_progress(),
         ),
     )
@@ -376,5 +381,65 @@ async fn incremental(
     base: &str,
     set: &str,
 ) -> Result<HarvestReport, HarvestError> {
-    harvest_oai(store.as_ref(), f, base, set, None, None, &no_progress()).await
+    harvest_oai(
+        store.as_ref(),
+        f,
+        base,
+        &OaiPlan {
+            set,
+            ..OaiPlan::default()
+        },
+        &no_progress(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_first_run_asks_for_its_window_and_keeps_only_the_harvested_categories() {
+    let Some(data) = shared_data() else { return };
+    let page1 = std::fs::read_to_string(
+        data.join("arxiv-fixtures/oai-pmh/hepcrawl_functional_arxiv-physics-hep-ex.xml"),
+    )
+    .unwrap();
+    let mock = Mock::start(oai_server(
+        page1,
+        oai_page2(&data),
+        Arc::new(AtomicBool::new(true)),
+    ))
+    .await;
+    let (_dir, store) = temp_store().await;
+    let f = fetcher(quick());
+    let filter = dp_core::CategoryFilter::parse(&["hep-ph"]).unwrap();
+    let r = harvest_oai(
+        store.as_ref(),
+        &f,
+        &format!("{}/oai2", mock.base),
+        &OaiPlan {
+            set: "physics:hep-ex",
+            first_from: Some(day("2017-06-20")),
+            filter: Some(&filter),
+            ..OaiPlan::default()
+        },
+        &no_progress(),
+    )
+    .await
+    .unwrap();
+    let q = mock.queries();
+    assert_eq!(param(&q[0], "from").as_deref(), Some("2017-06-20"), "{q:?}");
+    // Kept: the records listed under hep-ph (a cross-list counts); the rest are skipped.
+    let mut kept = Vec::new();
+    for pid in PAGE1_IDS.iter().chain(&PAGE2_IDS) {
+        if let Some(p) = store.paper(&id(pid)).await.unwrap() {
+            assert!(
+                p.categories.iter().any(|c| c == "hep-ph"),
+                "{pid}: {:?}",
+                p.categories
+            );
+            kept.push(*pid);
+        }
+    }
+    assert!(!kept.is_empty() && r.skipped > 0, "{kept:?} {r:?}");
+    assert_eq!(r.inserted as usize, kept.len(), "{r:?}");
+    assert_eq!(r.inserted + r.skipped, r.read, "{r:?}");
+    assert_eq!(r.at, format!("page {}", r.pages));
 }

@@ -7,7 +7,9 @@ on_both!(
     jobs_run_once,
     expired_leases_are_reclaimed,
     failed_jobs_back_off,
-    leases_are_renewed_by_their_holder
+    leases_are_renewed_by_their_holder,
+    runs_show_their_progress_errors_and_last_success,
+    schedules_pause_and_resume
 );
 
 async fn watermarks(store: Arc<dyn Store>) {
@@ -47,7 +49,10 @@ async fn jobs_run_once(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_none());
-    store.finish_job(&j, Ok(())).await.unwrap();
+    store
+        .finish_job(&j, Ok(()), Duration::from_secs(30))
+        .await
+        .unwrap();
     assert!(store
         .claim_job("b", Duration::from_secs(60))
         .await
@@ -83,7 +88,10 @@ async fn failed_jobs_back_off(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    store.finish_job(&j, Err("boom".into())).await.unwrap();
+    store
+        .finish_job(&j, Err("boom".into()), Duration::from_secs(30))
+        .await
+        .unwrap();
     // Backed off: not runnable now.
     assert!(store
         .claim_job("a", Duration::from_secs(60))
@@ -121,7 +129,10 @@ async fn leases_are_renewed_by_their_holder(store: Arc<dyn Store>) {
             .is_none(),
         "a renewed lease keeps the job with its worker"
     );
-    store.finish_job(&a, Ok(())).await.unwrap();
+    store
+        .finish_job(&a, Ok(()), Duration::from_secs(30))
+        .await
+        .unwrap();
     assert!(
         !store
             .renew_job(&a, "a", Duration::from_secs(60))
@@ -129,4 +140,103 @@ async fn leases_are_renewed_by_their_holder(store: Arc<dyn Store>) {
             .unwrap(),
         "finished jobs have no lease"
     );
+}
+
+async fn runs_show_their_progress_errors_and_last_success(store: Arc<dyn Store>) {
+    assert!(store.enqueue_job(&job("harvest-hf:1")).await.unwrap());
+    assert!(store.enqueue_job(&job("harvest-h_:2")).await.unwrap());
+    let j = store
+        .claim_job("a", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(j.dedup_key, "harvest-hf:1");
+    store
+        .set_job_progress(&j, r#"{"at":"day 2025-03-14","read":12}"#)
+        .await
+        .unwrap();
+    // `_` in a prefix is a character, not LIKE's wildcard.
+    let runs = store.job_runs("harvest-hf:", 10).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    assert_eq!((run.state.as_str(), run.attempts), ("running", 1));
+    assert!(run.started_at.is_some() && run.finished_at.is_none());
+    assert_eq!(
+        run.progress.as_deref(),
+        Some(r#"{"at":"day 2025-03-14","read":12}"#)
+    );
+    assert_eq!(store.last_success("harvest-hf:").await.unwrap(), None);
+
+    // A failed attempt: queued again after the given backoff, with its error shown.
+    store
+        .finish_job(&j, Err("cannot reach hf".into()), Duration::from_secs(2))
+        .await
+        .unwrap();
+    let run = store.job_runs("harvest-hf:", 10).await.unwrap().remove(0);
+    assert_eq!(run.state, "queued");
+    assert_eq!(run.last_error.as_deref(), Some("cannot reach hf"));
+    let wait = run.run_after - Utc::now();
+    assert!(
+        wait > chrono::Duration::zero() && wait <= chrono::Duration::seconds(2),
+        "{wait:?}"
+    );
+    let counts = store.job_counts().await.unwrap();
+    assert!(
+        counts.contains(&("harvest-oai".into(), "queued".into(), 2)),
+        "{counts:?}"
+    );
+
+    // The retry succeeds: the run ends done, its error cleared, and the last success moves.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut claimed = Vec::new();
+    while let Some(j) = store.claim_job("a", Duration::from_secs(60)).await.unwrap() {
+        claimed.push(j);
+    }
+    let j = claimed
+        .into_iter()
+        .find(|j| j.dedup_key == "harvest-hf:1")
+        .unwrap();
+    assert_eq!(j.attempts, 2);
+    store
+        .finish_job(&j, Ok(()), Duration::from_secs(2))
+        .await
+        .unwrap();
+    let run = store.job_runs("harvest-hf:", 10).await.unwrap().remove(0);
+    assert_eq!((run.state.as_str(), run.last_error), ("done", None));
+    let done = store.last_success("harvest-hf:").await.unwrap().unwrap();
+    assert_eq!(Some(done), run.finished_at);
+    assert_eq!(store.last_success("harvest-h_:").await.unwrap(), None);
+
+    // Ended runs are pruned; others stay.
+    assert_eq!(
+        store
+            .prune_jobs(Utc::now() + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.job_runs("harvest-hf:", 10).await.unwrap().is_empty());
+    assert_eq!(store.job_runs("harvest-h_:", 10).await.unwrap().len(), 1);
+}
+
+async fn schedules_pause_and_resume(store: Arc<dyn Store>) {
+    assert!(store.paused_schedules().await.unwrap().is_empty());
+    store
+        .set_schedule_paused("harvest-hf", Some("admin"))
+        .await
+        .unwrap();
+    store
+        .set_schedule_paused("harvest-hf", Some("admin"))
+        .await
+        .unwrap();
+    store
+        .set_schedule_paused("harvest-oai:cs", Some("ada"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.paused_schedules().await.unwrap(),
+        ["harvest-hf", "harvest-oai:cs"]
+    );
+    store.set_schedule_paused("harvest-hf", None).await.unwrap();
+    assert_eq!(store.paused_schedules().await.unwrap(), ["harvest-oai:cs"]);
 }

@@ -20,7 +20,8 @@ pub async fn dashboard(
     let body = html! {
         h1 { "Admin" }
         p.meta { "Hide papers and delete comments from their pages; ban accounts from their profiles. "
-            a href="/admin/subscribers" { "E-mail subscribers and digest previews" } }
+            a href="/admin/subscribers" { "E-mail subscribers and digest previews" } " · "
+            a href="/admin/jobs" { "Background jobs (harvests, embeddings)" } }
         h2 { "Authorship claims waiting" }
         @if claims.is_empty() { p.empty { "No claims waiting." } } @else {
             table {

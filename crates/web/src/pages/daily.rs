@@ -59,32 +59,93 @@ impl<'a> CardCtx<'a> {
     }
 }
 
-/// `/papers`: the latest day that has papers.
+/// `/papers`: the latest day that has papers; while there is none, what the harvest is doing.
 pub async fn latest(
     State(state): State<AppState>,
     viewer: Viewer,
     uri: Uri,
 ) -> Result<Response, AppError> {
+    use std::sync::atomic::Ordering;
     let path = uri.path().to_string();
-    cached(&state, &viewer, path.clone(), || async {
-        let day = state
-            .app
-            .latest_day()
+    let has_lists = state.has_lists.load(Ordering::Relaxed)
+        || state.app.latest_day().await.or_page()?.is_some();
+    match has_lists {
+        true => {
+            state.has_lists.store(true, Ordering::Relaxed);
+            cached(&state, &viewer, path.clone(), || async {
+                match state.app.latest_day().await.or_page()? {
+                    Some(day) => day_page(&state, &viewer, day, &path).await,
+                    None => Err(AppError::not_found("There are no lists yet.").page()),
+                }
+            })
             .await
-            .or_page()?;
-        match day {
-            Some(day) => day_page(&state, &viewer, day, &path).await,
-            None => Ok(frame(
-                Frame::new(state.site_name(), &viewer),
-                "Daily Papers",
-                html! {
-                    h1 { "Daily Papers" }
-                    p.empty { "No papers yet. Import some with " code { "dailypapers import" } ", start a harvest, or " a href="/submit" { "submit one" } "." }
-                },
-            )),
         }
-    })
-    .await
+        // Not cached: it changes with every page the harvest fetches.
+        false => filling(&state, &viewer).await,
+    }
+}
+
+/// The home page of a store with no list yet: each harvest source's progress, or failure and
+/// next retry, and how to import files instead. Reloads itself while a harvest runs or waits.
+async fn filling(state: &AppState, viewer: &Viewer) -> Result<Response, AppError> {
+    use axum::response::IntoResponse;
+    let sources = state.app.harvest_progress().await.or_page()?;
+    let busy = sources
+        .iter()
+        .any(|s| matches!(s.state.as_str(), "running" | "waiting" | "failed" | "idle"));
+    let time = |t: &chrono::DateTime<chrono::Utc>| t.format("%H:%M:%S UTC").to_string();
+    let body = html! {
+        h1 { "Daily Papers" }
+        @if sources.is_empty() {
+            p.empty { "No papers yet, and no harvest is scheduled. Import some with " code { "dailypapers import" } ", run " code { "dailypapers harvest" } ", or " a href="/submit" { "submit one" } "." }
+        } @else {
+            section.filling aria-live="polite" {
+                p { "This server is fetching its first papers. The list appears as soon as the first day is in"
+                    @if busy { "; this page refreshes itself" } "." }
+                ul.sources {
+                    @for s in &sources {
+                        li data-state=(s.state) {
+                            strong { (s.label) } ": "
+                            @match s.state.as_str() {
+                                "running" => {
+                                    "fetching"
+                                    @if let Some(at) = &s.at { " " (at) }
+                                    ", " (s.records) " records so far."
+                                }
+                                "waiting" => {
+                                    "waiting to start"
+                                    @if let Some(t) = &s.retry_at { " (at " (time(t)) ")" }
+                                    "."
+                                }
+                                "failed" => {
+                                    "failed: " span.error { (s.error.as_deref().unwrap_or("unknown error")) } ". "
+                                    @match &s.retry_at {
+                                        Some(t) => { "Retrying at " (time(t)) "." }
+                                        None => { "It runs again at its next scheduled time." }
+                                    }
+                                }
+                                "done" => { "done, " (s.records) " records." }
+                                _ => { "starting." }
+                            }
+                        }
+                    }
+                }
+                p.meta { "No network, or rather start from files? Stop the server and run "
+                    code { "dailypapers import PATH" } " with Hugging Face daily-papers JSON, arXiv OAI-PMH or Atom responses, or a Kaggle arXiv snapshot; "
+                    code { "dailypapers harvest --help" } " fetches by hand." }
+            }
+        }
+    };
+    let mut f = Frame::new(state.site_name(), viewer);
+    if busy {
+        f = f.refreshing(5);
+    }
+    let mut r = frame(f, "Daily Papers", body).into_response();
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
 }
 
 /// Query of the date picker.

@@ -7,6 +7,7 @@ pub mod api_docs;
 pub mod daily;
 pub mod digests;
 pub mod feeds;
+pub mod jobs;
 pub mod paper;
 pub mod password;
 pub mod profile;

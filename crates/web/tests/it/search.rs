@@ -230,7 +230,10 @@ async fn similar_papers_and_semantic_search() {
     let follower = dp_search::follow::Follower::new(Arc::new(KeywordIndex::open(None).unwrap()))
         .with_semantic(semantic);
     let follower = Arc::new(follower);
-    follower.load_vectors(store.as_ref(), &|_| {}).await.unwrap();
+    follower
+        .load_vectors(store.as_ref(), &|_| {})
+        .await
+        .unwrap();
     follower.catch_up(store.as_ref(), &|_| {}).await.unwrap();
     let app = server_with(store.clone(), follower).await;
 
