@@ -23,7 +23,7 @@ pub async fn hf(
     on_page: &(dyn Fn(&HarvestReport) + Send + Sync),
 ) -> Result<HarvestReport, Error> {
     let h = &config.harvest;
-    let refresh = chrono::Duration::minutes(h.hf_every_minutes.max(1) as i64);
+    let refresh = chrono::Duration::minutes(h.hf_minutes().max(1) as i64);
     let plan = HfPlan {
         since,
         ..HfPlan::new(until, h.hf_backfill_days, refresh)

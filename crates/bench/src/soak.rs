@@ -146,6 +146,8 @@ fn start_server(config: &Config, port: u16, replay: &str, log: &Path) -> Result<
         )
         .env("DAILYPAPERS_HARVEST__HF_URL", replay)
         .env("DAILYPAPERS_HARVEST__SCHEDULE_MINUTES", "1")
+        // The recorded OAI-PMH answer is of hep-ex papers.
+        .env("DAILYPAPERS_HARVEST__CATEGORIES", "[\"hep-ex\"]")
         .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
         .env("DAILYPAPERS_COMMUNITY__WRITES_PER_MINUTE", "1000000")
         .env("DAILYPAPERS_COMMUNITY__LOGINS_PER_15MIN", "100000")

@@ -40,6 +40,9 @@ pub struct Mock {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     hits: Arc<Mutex<Vec<Hit>>>,
+    app: axum::Router,
+    addr: std::net::SocketAddr,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Mock {
@@ -64,19 +67,44 @@ impl Mock {
                 if let Ok(mut hits) = hits.lock() {
                     hits.push(hit.clone());
                 }
-                reply(&hit)
+                // One request per connection, so a stopped server is gone for every client
+                // (no kept-alive connection outlives it).
+                let mut r = reply(&hit);
+                r.headers_mut().insert(
+                    header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+                r
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a local port");
         let addr = listener.local_addr().expect("a local address");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let task = Mutex::new(Some(serve(listener, app.clone())));
         Mock {
             base: format!("http://{addr}"),
             hits,
+            app,
+            addr,
+            task,
+        }
+    }
+
+    /// Stops answering: connections to the port are refused until [`Mock::resume`].
+    pub fn stop(&self) {
+        if let Some(t) = self.task.lock().ok().and_then(|mut t| t.take()) {
+            t.abort();
+        }
+    }
+
+    /// Answers again on the same port.
+    pub async fn resume(&self) {
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("the same port again");
+        if let Ok(mut t) = self.task.lock() {
+            *t = Some(serve(listener, self.app.clone()));
         }
     }
 
@@ -89,6 +117,12 @@ impl Mock {
     pub fn queries(&self) -> Vec<String> {
         self.hits().into_iter().map(|h| h.query).collect()
     }
+}
+
+fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })
 }
 
 /// A one-route HTTP server on its own thread (for tests without a runtime, that drive the
@@ -173,4 +207,133 @@ pub fn wait_up(port: u16) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
     false
+}
+
+/// Hugging Face's daily-papers API answering from the shared archive
+/// (`hf-daily/days/DAY.json.gz`), re-dated so that the archive's newest `days` days are the
+/// `days` days up to `today`: a server that has "the last two weeks" whatever the date.
+#[derive(Debug, Clone)]
+pub struct HfArchive {
+    data: std::path::PathBuf,
+    /// Days from an archived day to the day it is served as.
+    offset: chrono::Duration,
+    /// The first served day (`today - days + 1`).
+    pub first: chrono::NaiveDate,
+    /// The last served day (`today`).
+    pub last: chrono::NaiveDate,
+}
+
+impl HfArchive {
+    /// The archive in `data` (the shared data folder), served as the `days` days up to `today`.
+    pub fn recent(data: &std::path::Path, days: u64, today: chrono::NaiveDate) -> HfArchive {
+        let mut names: Vec<String> = std::fs::read_dir(data.join("hf-daily/days"))
+            .expect("hf-daily/days in the shared data")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".json.gz"))
+            .collect();
+        names.sort();
+        let newest = names
+            .last()
+            .and_then(|n| dp_core::parse_day(&n[..10]).ok())
+            .expect("an archived day");
+        HfArchive {
+            data: data.to_path_buf(),
+            offset: today - newest,
+            first: today - chrono::Days::new(days.saturating_sub(1)),
+            last: today,
+        }
+    }
+
+    /// The archived day served as `day`.
+    pub fn archived(&self, day: chrono::NaiveDate) -> chrono::NaiveDate {
+        day - self.offset
+    }
+
+    /// The body served for `day`: the archived day's items, `[]` outside the window.
+    pub fn body(&self, day: chrono::NaiveDate) -> Vec<u8> {
+        use std::io::Read;
+        if day < self.first || day > self.last {
+            return b"[]".to_vec();
+        }
+        let path = self
+            .data
+            .join(format!("hf-daily/days/{}.json.gz", self.archived(day)));
+        let Ok(file) = std::fs::File::open(path) else {
+            return b"[]".to_vec();
+        };
+        let mut out = Vec::new();
+        match flate2::read::GzDecoder::new(file).read_to_end(&mut out) {
+            Ok(_) => out,
+            Err(_) => b"[]".to_vec(),
+        }
+    }
+
+    /// The arXiv ids of `day`'s list, in Hugging Face's order.
+    pub fn ids(&self, day: chrono::NaiveDate) -> Vec<String> {
+        let items: Vec<serde_json::Value> =
+            serde_json::from_slice(&self.body(day)).unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|i| i["paper"]["id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The answer to a request (`/api/daily_papers?date=DAY`; 404 for other paths).
+    pub fn reply(&self, hit: &Hit) -> Response {
+        use axum::response::IntoResponse;
+        if hit.path != "/api/daily_papers" {
+            return axum::http::StatusCode::NOT_FOUND.into_response();
+        }
+        match hit.param("date").and_then(|d| dp_core::parse_day(&d).ok()) {
+            Some(day) => {
+                ([(header::CONTENT_TYPE, "application/json")], self.body(day)).into_response()
+            }
+            None => axum::http::StatusCode::BAD_REQUEST.into_response(),
+        }
+    }
+}
+
+/// The recorded OAI-PMH chain of the shared data as two pages: the hep-ex response with a
+/// resumption token `page2` added, then the hep-th response (no token). Ids: [`OAI_IDS`].
+pub fn oai_chain(data: &std::path::Path) -> (String, String) {
+    let read = |name: &str| {
+        std::fs::read_to_string(data.join("arxiv-fixtures/oai-pmh").join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let page1 = read("hepcrawl_functional_arxiv-physics-hep-ex.xml").replace(
+        "</ListRecords>",
+        "<resumptionToken completeListSize=\"6\" cursor=\"0\">page2</resumptionToken>\n</ListRecords>",
+    );
+    (page1, read("hepcrawl_functional_arxiv-physics-hep-th.xml"))
+}
+
+/// The papers of [`oai_chain`]'s two pages.
+pub const OAI_IDS: [&str; 6] = [
+    "1706.05371",
+    "1706.09418",
+    "1707.00874",
+    "1412.8323",
+    "1507.07790",
+    "1607.01710",
+];
+
+/// The answer of an OAI-PMH endpoint serving `chain` ([`oai_chain`]): the first page for a
+/// `ListRecords` of any set and window, the second for `resumptionToken=page2`.
+pub fn oai_reply(chain: &(String, String), hit: &Hit) -> Response {
+    use axum::response::IntoResponse;
+    let xml = |b: &str| {
+        (
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            b.to_string(),
+        )
+            .into_response()
+    };
+    if hit.param("verb").as_deref() != Some("ListRecords") {
+        return axum::http::StatusCode::BAD_REQUEST.into_response();
+    }
+    match hit.param("resumptionToken").as_deref() {
+        Some("page2") => xml(&chain.1),
+        Some(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
+        None => xml(&chain.0),
+    }
 }

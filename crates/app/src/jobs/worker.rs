@@ -51,7 +51,14 @@ impl Worker {
         embedder: Option<Arc<dp_search::embed::Embedder>>,
         fetcher: Arc<dyn dp_ingest::fetch::Fetcher>,
     ) -> Result<Worker, Error> {
-        let name = format!("{}-{}", hostname(), std::process::id());
+        // Unique per worker, also when one process runs several (tests).
+        static NEXT: AtomicI64 = AtomicI64::new(0);
+        let name = format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
         let schedules = crate::harvest::schedules(&config, embedder.as_ref().map(|e| e.name()))?;
         Ok(Worker {
             ctx: JobContext {

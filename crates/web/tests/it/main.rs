@@ -7,6 +7,7 @@ mod bounds;
 mod community;
 mod daily;
 mod hardening;
+mod jobs;
 mod search;
 mod submissions;
 mod subscriptions;
