@@ -201,6 +201,8 @@ pre.bibtex { background:var(--card); border:1px solid var(--border); padding:.75
 .comments .replies { margin-left:1.5rem; } .comment-meta { color:var(--muted); font-size:.85rem; }
 .tag { display:inline-block; border:1px solid var(--border); border-radius:.25rem; padding:0 .35rem; margin:0 .25rem .25rem 0; font-size:.8rem; }
 table { border-collapse:collapse; } td, th { padding:.25rem .5rem; border-bottom:1px solid var(--border); text-align:left; }
+table.jobs, table.runs { display:block; overflow-x:auto; max-width:100%; font-size:.9rem; } td.error { max-width:28rem; overflow-wrap:anywhere; }
+ul.sources { list-style:none; padding:0; } ul.sources li { padding:.4rem 0; border-bottom:1px solid var(--border); } ul.sources li[data-state="failed"] { border-left:4px solid var(--bad); padding-left:.5rem; } ul.sources li[data-state="running"] { border-left:4px solid var(--ok); padding-left:.5rem; }
 math { font-size:1.05em; }
 @media (max-width: 34rem) { .card { grid-template-columns:1fr; } .votes { text-align:left; } header.site nav.account { margin-left:0; } }
 "#;

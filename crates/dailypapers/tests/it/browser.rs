@@ -122,26 +122,13 @@ fn the_web_ui_in_chromium() {
             break;
         }
     }
-    let result = up.then(|| {
-        Command::new("node")
-            .arg("--test-reporter=spec")
-            .arg("web.test.mjs")
-            .current_dir(e2e_dir())
-            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
-            .output()
-            .unwrap()
-    });
+    let result = up.then(|| run_e2e("web.test.mjs", port));
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(up, "the server did not start");
-    let out = result.unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, text) = result.unwrap();
     println!("{text}");
-    assert!(out.status.success(), "browser tests failed:\n{text}");
+    assert!(ok, "browser tests failed:\n{text}");
     assert!(
         text.contains("ℹ pass 10") && text.contains("ℹ fail 0"),
         "all ten browser tests ran:\n{text}"
@@ -150,5 +137,69 @@ fn the_web_ui_in_chromium() {
         arxiv_hits.load(std::sync::atomic::Ordering::SeqCst),
         1,
         "the submission fetched arXiv once"
+    );
+}
+
+/// Runs `file` (in e2e/) with node against the server on `port`; its output and whether it
+/// passed.
+fn run_e2e(file: &str, port: u16) -> (bool, String) {
+    let out = Command::new("node")
+        .arg("--test-reporter=spec")
+        .arg(file)
+        .current_dir(e2e_dir())
+        .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_harvest_pages_in_chromium() {
+    let Some(data) = shared_data() else { return };
+    if !prerequisites() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Hugging Face: nothing listens there. OAI-PMH: one recorded page of three papers.
+    let hf_port = free_port();
+    let page = std::fs::read_to_string(
+        data.join("arxiv-fixtures/oai-pmh/hepcrawl_functional_arxiv-physics-hep-ex.xml"),
+    )
+    .unwrap();
+    let (oai_port, _) = replay_server(page);
+    let port = free_port();
+    let mut server = bin(dir.path())
+        .env_remove("DAILYPAPERS_HARVEST__SCHEDULE_MINUTES")
+        .env(
+            "DAILYPAPERS_HARVEST__HF_URL",
+            format!("http://127.0.0.1:{hf_port}"),
+        )
+        .env(
+            "DAILYPAPERS_HARVEST__OAI_URL",
+            format!("http://127.0.0.1:{oai_port}/oai"),
+        )
+        .env("DAILYPAPERS_HARVEST__OAI_SETS", "[\"physics:hep-ex\"]")
+        .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
+        .env("DAILYPAPERS_HARVEST__MAX_RETRIES", "0")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = crate::wait_up(port);
+    let result = up.then(|| run_e2e("jobs.test.mjs", port));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(up, "the server did not start");
+    let (ok, text) = result.unwrap();
+    println!("{text}");
+    assert!(ok, "browser tests failed:\n{text}");
+    assert!(
+        text.contains("ℹ pass 2") && text.contains("ℹ fail 0"),
+        "both browser tests ran:\n{text}"
     );
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::shared_data;
 
-use crate::{bin, free_port, pg_script, run_json, slow_first_replay_server, wait_up};
+use crate::{bin, free_port, pg_script, run_json, slow_first_replay_server, wait_up, Session};
 
 fn kill(mut c: Child) {
     let _ = c.kill();
@@ -77,83 +77,6 @@ fn a_job_whose_server_dies_is_finished_by_another() {
         (Some(0), Some(0))
     );
     println!("job taken over and finished {took:?} after its server died");
-}
-
-/// A signed-in HTTP client of one server.
-struct Session {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-fn token_in(body: &str) -> String {
-    let i = body.find("name=\"csrf\" value=\"").expect("a form") + 19;
-    body[i..i + body[i..].find('"').unwrap()].to_string()
-}
-
-fn cookie_of(resp: &reqwest::Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-}
-
-impl Session {
-    async fn login(port: u16, name: &str) -> Session {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let r = http.get(format!("{base}/login")).send().await.unwrap();
-        let pre = cookie_of(&r, "dp_csrf").unwrap();
-        let token = token_in(&r.text().await.unwrap());
-        let r = http
-            .post(format!("{base}/login"))
-            .header("cookie", &pre)
-            .form(&[
-                ("csrf", token.as_str()),
-                ("username", name),
-                ("password", "correct horse"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "login {name}");
-        let cookie = cookie_of(&r, "dp_session").unwrap();
-        let page = http
-            .get(format!("{base}/papers"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        let csrf = token_in(&page.text().await.unwrap());
-        Session {
-            http,
-            base,
-            cookie,
-            csrf,
-        }
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> Result<reqwest::Response, reqwest::Error> {
-        let mut f = vec![("csrf", self.csrf.as_str())];
-        f.extend_from_slice(form);
-        self.http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(&f)
-            .send()
-            .await
-    }
 }
 
 async fn anonymous_get(port: u16, path: &str) -> Option<(u16, String)> {

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod compat;
+mod fills;
 mod freshness;
 mod mail;
 mod mail_runs;
@@ -93,4 +94,83 @@ pub fn serve_harvesting(dir: &Path, config: &Path, minutes: u32) -> std::process
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("the server starts")
+}
+
+/// A signed-in HTTP client of one server.
+pub struct Session {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub fn token_in(body: &str) -> String {
+    let i = body.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    body[i..i + body[i..].find('"').unwrap()].to_string()
+}
+
+pub fn cookie_of(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+impl Session {
+    /// Signs in as `name` (password `correct horse`).
+    pub async fn login(port: u16, name: &str) -> Session {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let r = http.get(format!("{base}/login")).send().await.unwrap();
+        let pre = cookie_of(&r, "dp_csrf").unwrap();
+        let token = token_in(&r.text().await.unwrap());
+        let r = http
+            .post(format!("{base}/login"))
+            .header("cookie", &pre)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("username", name),
+                ("password", "correct horse"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "login {name}");
+        let cookie = cookie_of(&r, "dp_session").unwrap();
+        let page = http
+            .get(format!("{base}/papers"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let csrf = token_in(&page.text().await.unwrap());
+        Session {
+            http,
+            base,
+            cookie,
+            csrf,
+        }
+    }
+
+    /// POSTs `form` with the session's CSRF token.
+    pub async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut f = vec![("csrf", self.csrf.as_str())];
+        f.extend_from_slice(form);
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(&f)
+            .send()
+            .await
+    }
 }
