@@ -195,7 +195,7 @@ pub struct SourceProgress {
     /// What it is.
     pub label: String,
     /// `running`, `waiting` (queued), `failed` (an attempt failed; retried at `retry_at`),
-    /// `done` or `idle` (not run yet).
+    /// `done`, `idle` (not run yet) or `off` (not scheduled and never run).
     pub state: String,
     /// Where a running harvest is (`day 2025-03-14`, `page 3`).
     pub at: Option<String>,
@@ -325,7 +325,12 @@ impl App {
             let p = match runs.first() {
                 None => SourceProgress {
                     label: s.label.clone(),
-                    state: "idle".into(),
+                    state: if s.every_secs.is_some() {
+                        "idle"
+                    } else {
+                        "off"
+                    }
+                    .into(),
                     at: None,
                     records: 0,
                     error: None,

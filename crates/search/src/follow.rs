@@ -258,16 +258,27 @@ impl Follower {
             .map(|c| c.paper.id.base().to_string())
             .collect();
         let rows = store.vectors_for(model, &visible).await?;
-        if !rows.is_empty() || !hidden.is_empty() {
-            self.vectors_dirty.store(true, Ordering::Release);
+        if rows.is_empty() && hidden.is_empty() {
+            return Ok(());
         }
         let vectors = sem.vectors.clone();
-        tokio::task::spawn_blocking(move || {
+        let changed = tokio::task::spawn_blocking(move || {
+            // A vote or a comment changes a paper but not its vector: the graph keeps the node
+            // (re-inserting it costs a graph insert, and a save of the whole graph later).
+            let rows: Vec<_> = rows
+                .into_iter()
+                .filter(|(id, v)| !vectors.holds(id, v))
+                .collect();
             vectors.remove(&hidden)?;
-            vectors.upsert(&rows)
+            vectors.upsert(&rows)?;
+            Ok::<bool, SearchError>(!rows.is_empty() || !hidden.is_empty())
         })
         .await
-        .map_err(|e| SearchError::Task(e.to_string()))?
+        .map_err(|e| SearchError::Task(e.to_string()))??;
+        if changed {
+            self.vectors_dirty.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// The index.

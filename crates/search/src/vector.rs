@@ -419,6 +419,16 @@ impl VectorIndex {
         }
     }
 
+    /// Whether the index holds `v` for `id` already (to float16 rounding when the graph holds
+    /// it): a paper changed by a vote or a comment keeps its vector, and need not be re-inserted.
+    pub fn holds(&self, id: &str, v: &[f32]) -> bool {
+        // A float16 keeps 11 significant bits: components of a unit vector round by < 2^-11.
+        const ROUNDING: f32 = 1.0 / 2048.0;
+        self.get(id).is_some_and(|old| {
+            old.len() == v.len() && old.iter().zip(v).all(|(a, b)| (a - b).abs() <= ROUNDING)
+        })
+    }
+
     /// The `k` papers whose vectors are most similar to `query`, best first, with their cosine
     /// similarity. `keep` filters candidates by id (the graph search then looks further).
     pub fn search(
@@ -692,6 +702,27 @@ mod tests {
 
     fn rows(range: std::ops::Range<u64>, dim: usize) -> Vec<(String, Vec<f32>)> {
         range.map(|i| (format!("p{i}"), unit(i, dim))).collect()
+    }
+
+    #[test]
+    fn an_index_holds_a_vector_to_float16_rounding_and_no_other() {
+        for threshold in [usize::MAX, 10] {
+            let idx = VectorIndex::new(
+                16,
+                VectorConfig {
+                    hnsw_threshold: threshold,
+                    ..VectorConfig::default()
+                },
+            );
+            idx.upsert(&rows(0..50, 16)).unwrap();
+            assert_eq!(idx.is_approximate(), threshold == 10);
+            assert!(idx.holds("p7", &unit(7, 16)));
+            assert!(!idx.holds("p7", &unit(8, 16)), "another vector");
+            assert!(!idx.holds("p99", &unit(99, 16)), "another paper");
+            let mut nudged = unit(7, 16);
+            nudged[0] += 0.01;
+            assert!(!idx.holds("p7", &nudged), "a changed vector");
+        }
     }
 
     #[test]

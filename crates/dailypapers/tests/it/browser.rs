@@ -5,11 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::shared_data;
 
-use crate::{bin, free_port, http_get, replay_server};
+use crate::{bin, free_port, replay_server};
 
 fn missing(what: &str) {
     if std::env::var_os("CI").is_some() {
@@ -102,7 +101,8 @@ fn the_web_ui_in_chromium() {
             .unwrap();
     let (arxiv_port, arxiv_hits) = replay_server(atom);
     let port = free_port();
-    let mut server = bin(dir.path())
+    let mut serve = bin(dir.path());
+    serve
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env(
             "DAILYPAPERS_HARVEST__ARXIV_API_URL",
@@ -110,29 +110,8 @@ fn the_web_ui_in_chromium() {
         )
         .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
         // The recorded paper is from 2011.
-        .env("DAILYPAPERS_COMMUNITY__SUBMIT_MAX_AGE_DAYS", "100000")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut up = false;
-    for _ in 0..100 {
-        std::thread::sleep(Duration::from_millis(100));
-        if http_get(port, "/healthz").is_some() {
-            up = true;
-            break;
-        }
-    }
-    let result = up.then(|| run_e2e("web.test.mjs", port));
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(up, "the server did not start");
-    let (ok, text) = result.unwrap();
-    println!("{text}");
-    assert!(ok, "browser tests failed:\n{text}");
-    assert!(
-        text.contains("ℹ pass 10") && text.contains("ℹ fail 0"),
-        "all ten browser tests ran:\n{text}"
-    );
+        .env("DAILYPAPERS_COMMUNITY__SUBMIT_MAX_AGE_DAYS", "100000");
+    serve_and_run(&mut serve, port, "web.test.mjs", 10);
     assert_eq!(
         arxiv_hits.load(std::sync::atomic::Ordering::SeqCst),
         1,
@@ -140,22 +119,35 @@ fn the_web_ui_in_chromium() {
     );
 }
 
-/// Runs `file` (in e2e/) with node against the server on `port`; its output and whether it
-/// passed.
-fn run_e2e(file: &str, port: u16) -> (bool, String) {
-    let out = Command::new("node")
-        .arg("--test-reporter=spec")
-        .arg(file)
-        .current_dir(e2e_dir())
-        .env("BASE_URL", format!("http://127.0.0.1:{port}"))
-        .output()
-        .unwrap();
+/// Starts `serve` (listening on `port`), runs `file` (in e2e/) with node against it, stops it,
+/// and asserts that all `tests` browser tests ran and passed.
+fn serve_and_run(serve: &mut Command, port: u16, file: &str, tests: usize) {
+    let mut server = serve.stderr(Stdio::null()).spawn().unwrap();
+    let up = crate::wait_up(port);
+    let out = up.then(|| {
+        Command::new("node")
+            .arg("--test-reporter=spec")
+            .arg(file)
+            .current_dir(e2e_dir())
+            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+            .output()
+            .unwrap()
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(up, "the server did not start");
+    let out = out.unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    (out.status.success(), text)
+    println!("{text}");
+    assert!(out.status.success(), "browser tests failed:\n{text}");
+    assert!(
+        text.contains(&format!("ℹ pass {tests}")) && text.contains("ℹ fail 0"),
+        "all {tests} browser tests of {file} ran:\n{text}"
+    );
 }
 
 #[test]
@@ -173,7 +165,8 @@ fn the_harvest_pages_in_chromium() {
     .unwrap();
     let (oai_port, _) = replay_server(page);
     let port = free_port();
-    let mut server = bin(dir.path())
+    let mut serve = bin(dir.path());
+    serve
         .env_remove("DAILYPAPERS_HARVEST__SCHEDULE_MINUTES")
         .env(
             "DAILYPAPERS_HARVEST__HF_URL",
@@ -186,20 +179,6 @@ fn the_harvest_pages_in_chromium() {
         .env("DAILYPAPERS_HARVEST__OAI_SETS", "[\"physics:hep-ex\"]")
         .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
         .env("DAILYPAPERS_HARVEST__MAX_RETRIES", "0")
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let up = crate::wait_up(port);
-    let result = up.then(|| run_e2e("jobs.test.mjs", port));
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(up, "the server did not start");
-    let (ok, text) = result.unwrap();
-    println!("{text}");
-    assert!(ok, "browser tests failed:\n{text}");
-    assert!(
-        text.contains("ℹ pass 2") && text.contains("ℹ fail 0"),
-        "both browser tests ran:\n{text}"
-    );
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    serve_and_run(&mut serve, port, "jobs.test.mjs", 2);
 }

@@ -121,19 +121,7 @@ async fn two_servers_share_votes_and_survive_a_postgres_outage() {
             .arg(data.join("hf-daily/days/2026-08-20.json.gz")),
     );
     for i in 0..4 {
-        use std::io::Write;
-        let mut c = bin(dir.path())
-            .args(["user", "create", &format!("user{i}")])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(b"correct horse\n")
-            .unwrap();
-        assert!(c.wait().unwrap().success());
+        crate::create_user(dir.path(), &format!("user{i}"), false);
     }
     let ports = [free_port(), free_port()];
     let servers: Vec<Child> = ports

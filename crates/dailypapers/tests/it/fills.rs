@@ -105,21 +105,7 @@ fn a_fresh_server_fills_itself_shows_its_progress_and_failures_and_fetches_nothi
         ),
     )
     .unwrap();
-    {
-        use std::io::Write;
-        let mut c = bin(dir.path())
-            .args(["user", "create", "root", "--admin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(b"correct horse\n")
-            .unwrap();
-        assert!(c.wait().unwrap().success());
-    }
+    crate::create_user(dir.path(), "root", true);
     let port = free_port();
     let server = serve(dir.path(), &config, port);
 
@@ -189,9 +175,17 @@ fn a_fresh_server_fills_itself_shows_its_progress_and_failures_and_fetches_nothi
             && shown == expected[..shown.len()]
             && b.contains(&newest.to_string())
     });
-    for id in OAI_IDS {
-        until(port, &format!("/api/papers/{id}"), 60, id, |_| true);
-    }
+    until(
+        port,
+        "/api/papers?limit=100",
+        60,
+        "the OAI-PMH records in /api/papers",
+        |b| {
+            OAI_IDS
+                .iter()
+                .all(|id| b.contains(&format!("\"id\":\"{id}\"")))
+        },
+    );
     let filled = back.elapsed();
     println!(
         "filled in {:.1} s after the sources came back",

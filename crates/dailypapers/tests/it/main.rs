@@ -54,6 +54,27 @@ pub fn bin(data_dir: &Path) -> Command {
     c
 }
 
+/// Creates the account `name` with the CLI (password `correct horse`, given on stdin).
+pub fn create_user(data_dir: &Path, name: &str, admin: bool) {
+    use std::io::Write;
+    let mut cmd = bin(data_dir);
+    cmd.args(["user", "create", name]);
+    if admin {
+        cmd.arg("--admin");
+    }
+    let mut c = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    assert!(c.wait().unwrap().success(), "user create {name}");
+}
+
 pub fn run_json(cmd: &mut Command) -> serde_json::Value {
     let out = cmd.output().unwrap();
     assert!(

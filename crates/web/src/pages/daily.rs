@@ -125,6 +125,7 @@ async fn filling(state: &AppState, viewer: &Viewer) -> Result<Response, AppError
                                     }
                                 }
                                 "done" => { "done, " (s.records) " records." }
+                                "off" => { "not scheduled; an admin can run it from " a href="/admin/jobs" { "/admin/jobs" } ", or run " code { "dailypapers harvest" } "." }
                                 _ => { "starting." }
                             }
                         }

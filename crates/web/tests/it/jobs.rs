@@ -298,3 +298,21 @@ async fn an_empty_site_shows_what_the_harvest_fetches_and_why_it_failed() {
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn an_empty_site_without_a_schedule_says_so_and_does_not_reload() {
+    let Some(db) = TestStore::new().await else {
+        return;
+    };
+    let mut config = Config::default();
+    config.harvest.schedule_minutes = Some(0);
+    let schedules = dp_app::harvest::schedules(&config, None).unwrap();
+    let app = App::new(db.store.clone(), Rules::default()).with_schedules(schedules);
+    let app = TestApp::start(app, WebSettings::default()).await;
+    let body = app.get("/papers").await.body;
+    assert!(
+        body.contains("Hugging Face daily lists</strong>: not scheduled; an admin can run it from"),
+        "{body}"
+    );
+    assert!(!body.contains("http-equiv=\"refresh\""), "{body}");
+}
