@@ -8,6 +8,8 @@ Feeds checked (each in RSS and Atom):
     /papers/feed.{rss,atom}            the latest day's list     vs  /papers
     /papers/week/feed.{rss,atom}       the latest ISO week       vs  the page the feed's channel link names
     /papers/trending/feed.{rss,atom}   trending                  vs  /papers/trending
+    /papers/date/DAY/feed.{rss,atom}   the latest day, by date   vs  /papers/date/DAY
+    /papers/month/MONTH/feed.{rss,atom} that day's month         vs  /papers/month/MONTH
     /search/feed.{rss,atom}?q=...      search results            vs  /search?q=...
 For each feed: HTTP 200, `bozo == 0`, the right feed version, at least one entry, every entry with a
 title, link, id, author and summary, unique ids. Against the page: as many entries as paper cards,
@@ -359,6 +361,18 @@ def main() -> int:
         ("week", week_page, "/papers/week/feed"),
         ("trending", "/papers/trending", "/papers/trending/feed"),
     ]
+    # Dated feeds: the latest day's and month's own feeds (any day, week or month has them).
+    daily = f.parsed.get("/papers/feed.rss") or f.parsed.get("/papers/feed.atom")
+    day = re.search(r"\d{4}-\d{2}-\d{2}", daily.feed.get("title", "")) if daily else None
+    if day:
+        d = day.group(0)
+        for fmt in ("rss", "atom"):
+            s.run(f"feed_day_{fmt}", f.feed_valid, f"/papers/date/{d}/feed.{fmt}", fmt)
+            s.run(f"feed_month_{fmt}", f.feed_valid, f"/papers/month/{d[:7]}/feed.{fmt}", fmt)
+        pages.append(("day", f"/papers/date/{d}", f"/papers/date/{d}/feed"))
+        pages.append(("month", f"/papers/month/{d[:7]}", f"/papers/month/{d[:7]}/feed"))
+    else:
+        s.run("feed_day", lambda: check(False, "the daily feed's title names no day"))
     if query:
         q = urllib.parse.urlencode({"q": query})
         pages.append(("search", f"/search?{q}", f"/search/feed.{{fmt}}?{q}"))

@@ -206,8 +206,14 @@ async fn day_page(
             (picker(day))
             (list(&items, &ctx, "No papers on this day.", None))
         };
+        // The latest list's page points at the feed of the latest list; a dated page at its day's.
+        let feed = if path == "/papers" {
+            "/papers/feed".to_string()
+        } else {
+            format!("/papers/date/{day}/feed")
+        };
         Ok(frame(
-            Frame::new(state.site_name(), viewer).with_feed("/papers/feed", ""),
+            Frame::new(state.site_name(), viewer).with_feed(&feed, ""),
             &format!("Daily Papers · {heading}"),
             body,
         ))
@@ -281,15 +287,12 @@ async fn render_period(
             p.meta { "Papers added from " (from) " to " (to) ", ranked by upvotes." }
             (list(&items, &ctx, "No papers in this period.", None))
         };
-        let feed = match period {
-            Period::Week { .. } => Some("/papers/week/feed"),
-            Period::Month { .. } => None,
-        };
-        let mut f = Frame::new(state.site_name(), viewer);
-        if let Some(base) = feed {
-            f = f.with_feed(base, "");
-        }
-        Ok(frame(f, &label, body))
+        let feed = format!("{}/feed", period.path());
+        Ok(frame(
+            Frame::new(state.site_name(), viewer).with_feed(&feed, ""),
+            &label,
+            body,
+        ))
     })
     .await
 }

@@ -3,7 +3,9 @@
 //! | feed | RSS | Atom |
 //! |---|---|---|
 //! | the latest daily list | `/papers/feed.rss` | `/papers/feed.atom` |
+//! | any day's list | `/papers/date/YYYY-MM-DD/feed.rss` | `/papers/date/YYYY-MM-DD/feed.atom` |
 //! | the latest week | `/papers/week/feed.rss` | `/papers/week/feed.atom` |
+//! | any week or month | `/papers/week/YYYY-Www/feed.rss`, `/papers/month/YYYY-MM/feed.rss` | the same with `.atom` |
 //! | trending | `/papers/trending/feed.rss` | `/papers/trending/feed.atom` |
 //! | a search | `/search/feed.rss?q=...` | `/search/feed.atom?q=...` |
 //!
@@ -16,7 +18,7 @@ use crate::params::{SearchForm, PAGE};
 use crate::{AppError, AppState};
 use atom_syndication as atom;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -260,6 +262,50 @@ pub async fn daily(
         page: "/papers".into(),
         path: format!("/papers/{file}"),
         entries,
+    };
+    respond(&state, &headers, format, feed).await
+}
+
+/// `/papers/date/{day}/{feed.rss | feed.atom}`: one day's list.
+pub async fn day(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(day): Path<String>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let (format, file) = Format::of(&uri);
+    let day = dp_core::parse_day(&day).map_err(|e| AppError::bad_request(e.to_string()).page())?;
+    let items = state.app.day_list(day).await.or_page()?.items;
+    let feed = Feed {
+        title: format!("Daily Papers · {day}"),
+        page: format!("/papers/date/{day}"),
+        path: format!("/papers/date/{day}/{file}"),
+        entries: items.iter().map(Entry::of).collect(),
+    };
+    respond(&state, &headers, format, feed).await
+}
+
+/// `/papers/week/{week}/{feed.rss | feed.atom}` and `/papers/month/{month}/...`: one week's or
+/// month's papers.
+pub async fn period(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let (format, file) = Format::of(&uri);
+    let period = if uri.path().starts_with("/papers/week/") {
+        Period::parse_week(&name)
+    } else {
+        Period::parse_month(&name)
+    }
+    .map_err(|e| AppError::bad_request(e.to_string()).page())?;
+    let items = state.app.period_list(period).await.or_page()?;
+    let feed = Feed {
+        title: period.label(),
+        page: period.path(),
+        path: format!("{}/{file}", period.path()),
+        entries: items.iter().map(Entry::of).collect(),
     };
     respond(&state, &headers, format, feed).await
 }

@@ -252,3 +252,62 @@ async fn metrics_and_request_ids() {
     assert!(body.contains("jobs_queued 0"), "{body}");
     assert!(body.contains("database_up 1"), "{body}");
 }
+
+#[tokio::test]
+async fn any_day_week_and_month_has_its_feeds_advertised_by_its_page() {
+    let Some(env) = crate::env().await else {
+        return;
+    };
+    let papers = |xml: &str| {
+        let mut ids: Vec<String> = Vec::new();
+        for (i, m) in xml.match_indices("/papers/2503.") {
+            let id: String = xml[i + m.len() - 5..].chars().take(10).collect();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    };
+    for (page, feed) in [
+        ("/papers/date/2025-03-17", "/papers/date/2025-03-17/feed"),
+        ("/papers/week/2025-W12", "/papers/week/2025-W12/feed"),
+        ("/papers/month/2025-03", "/papers/month/2025-03/feed"),
+    ] {
+        let html = env.app.get(page).await.body;
+        let cards = crate::order(&html);
+        assert_eq!(cards.len(), 2, "{page}");
+        for (ext, mime) in [
+            ("rss", "application/rss+xml"),
+            ("atom", "application/atom+xml"),
+        ] {
+            assert!(
+                html.contains(&format!("type=\"{mime}\""))
+                    && html.contains(&format!("href=\"{feed}.{ext}\"")),
+                "{page} advertises {feed}.{ext}"
+            );
+            let r = env.app.get(&format!("{feed}.{ext}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{feed}.{ext}");
+            assert!(r.header("content-type").starts_with(mime), "{feed}.{ext}");
+            assert_eq!(
+                papers(&r.body),
+                cards,
+                "{feed}.{ext}: the page's papers, in order"
+            );
+        }
+    }
+    // A day without papers: an empty feed. Bad days, weeks and months: 400.
+    let r = env.app.get("/papers/date/2025-03-16/feed.atom").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains("<entry>"), "{}", r.body);
+    for bad in [
+        "/papers/date/2025-13-01/feed.rss",
+        "/papers/week/2025-W60/feed.atom",
+        "/papers/month/2025-3/feed.rss",
+    ] {
+        assert_eq!(
+            env.app.get(bad).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}
