@@ -168,3 +168,23 @@ test('phone-sized screens do not scroll sideways; forms are labelled', async () 
   assert.equal(unlabelled, 0);
   await ctx.close();
 });
+
+test('not interested: a paper leaves my list only, and my library brings it back', async () => {
+  await bob.goto(DAY);
+  assert.deepEqual(await order(bob), ['2601.00002', '2601.00001']);
+  await bob.locator('li.card[data-id="2601.00001"]').getByRole('button', { name: 'Not interested' }).click();
+  await bob.waitForURL(`**${DAY}`);
+  assert.deepEqual(await order(bob), ['2601.00002']);
+  assert.ok(await bob.getByText('1 you are not interested in left out').isVisible());
+  await admin.goto(DAY);
+  assert.deepEqual(await order(admin), ['2601.00002', '2601.00001'], 'only bob\'s list changes');
+  await bob.getByRole('link', { name: 'Library', exact: true }).click();
+  await bob.waitForURL('**/library');
+  const row = bob.locator('li[data-id="2601.00001"]');
+  assert.ok(await row.isVisible());
+  await row.getByRole('button', { name: /Undo/ }).click();
+  await bob.waitForURL('**/library');
+  assert.equal(await bob.locator('li[data-id="2601.00001"]').count(), 0);
+  await bob.goto(DAY);
+  assert.deepEqual(await order(bob), ['2601.00002', '2601.00001']);
+});

@@ -15,6 +15,7 @@
 //! | [`digests`] | the digest run's settings, previews |
 //! | [`harvest`] | harvests (schedule and CLI), the job board, run now, pause, progress |
 //! | [`jobs`] | typed background jobs and the worker that runs them |
+//! | [`library`] | a reader's library: papers they are not interested in |
 //! | [`status`] | readiness and the figures of `/metrics` |
 //! | [`config`] | the one typed configuration (defaults < file < environment < flags) |
 //!
@@ -30,6 +31,7 @@ pub mod digests;
 pub mod error;
 pub mod harvest;
 pub mod jobs;
+pub mod library;
 pub mod limits;
 pub mod lists;
 pub mod moderation;

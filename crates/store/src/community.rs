@@ -112,7 +112,7 @@ pub trait Community: Send + Sync {
 impl SqlStore {
     /// The papers a user acted on through `table` (`submissions`, `votes`: rows with
     /// `user_id`, `paper_id` and `created_at`), newest first.
-    async fn papers_of_user(
+    pub(crate) async fn papers_of_user(
         &self,
         table: &'static str,
         user_id: i64,

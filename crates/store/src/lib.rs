@@ -37,6 +37,7 @@ pub mod copy;
 pub mod error;
 pub mod feeds;
 pub mod jobs;
+pub mod library;
 pub mod limits;
 pub mod maintenance;
 pub mod outbox;
@@ -58,6 +59,7 @@ pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;
 pub use feeds::Feeds;
 pub use jobs::{Job, JobRun, Jobs, NewJob};
+pub use library::Library;
 pub use limits::RateLimits;
 pub use maintenance::{Maintenance, PoolStatus, Stats};
 pub use outbox::{Delivery, Outbox, OutboxCounts, OutboxItem};
@@ -79,6 +81,7 @@ pub trait Store:
     + Tokens
     + RateLimits
     + Jobs
+    + Library
     + Watermarks
     + Subscribers
     + Outbox

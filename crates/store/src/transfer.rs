@@ -73,6 +73,11 @@ pub const COMMUNITY_TABLES: &[TableSpec] = {
             "user_id, paper_id",
         ),
         (
+            "not_interested",
+            &[("user_id", Int), ("paper_id", Text), ("created_at", Int)],
+            "user_id, paper_id",
+        ),
+        (
             "submissions",
             &[
                 ("paper_id", Text),

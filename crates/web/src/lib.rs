@@ -179,8 +179,8 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
     use pages::{
-        about, account, admin, api_docs, daily, digests, feeds, jobs, paper, password, profile,
-        settings, submit, subscribe,
+        about, account, admin, api_docs, daily, digests, feeds, jobs, library, paper, password,
+        profile, settings, submit, subscribe,
     };
     metrics::init();
     let hsts = state.settings.hsts;
@@ -250,6 +250,8 @@ pub fn router(state: AppState) -> Router {
         .route("/papers/trending/feed.atom", get(feeds::trending))
         .route("/papers/{id}", get(paper::show))
         .route("/papers/{id}/upvote", post(paper::upvote))
+        .route("/papers/{id}/not-interested", post(paper::not_interested))
+        .route("/library", get(library::show))
         .route("/papers/{id}/comments", post(paper::comment))
         .route("/papers/{id}/claim", post(paper::claim))
         .route("/papers/{id}/hide", post(paper::hide))

@@ -8,6 +8,7 @@ mod community;
 mod copy;
 mod feeds;
 mod jobs;
+mod library;
 mod mail;
 mod papers;
 mod postgres;

@@ -31,6 +31,8 @@ pub struct CardCtx<'a> {
     pub csrf: Option<&'a str>,
     /// Papers the reader upvoted.
     pub voted: HashSet<String>,
+    /// Papers the reader is not interested in: left out of their lists.
+    pub not_interested: HashSet<String>,
     /// Where the vote form returns to.
     pub here: &'a str,
 }
@@ -51,9 +53,17 @@ impl<'a> CardCtx<'a> {
             .or_page()?
             .into_iter()
             .collect();
+        let not_interested = state
+            .app
+            .not_interested_among(viewer.user.as_ref(), &ids)
+            .await
+            .or_page()?
+            .into_iter()
+            .collect();
         Ok(CardCtx {
             csrf: viewer.user.as_ref().map(|_| viewer.csrf.as_str()),
             voted,
+            not_interested,
             here,
         })
     }
@@ -337,14 +347,23 @@ pub fn list(
     empty: &str,
     scores: Option<&[(f64, f64)]>,
 ) -> Markup {
+    let hidden = items
+        .iter()
+        .filter(|i| ctx.not_interested.contains(i.paper.id.base()))
+        .count();
     html! {
         @if items.is_empty() {
             p.empty { (empty) }
         } @else {
-            p.meta { (items.len()) " papers" }
+            p.meta {
+                (items.len() - hidden) " papers"
+                @if hidden > 0 { " (" (hidden) " you are not interested in left out; " a href="/library" { "your library" } ")" }
+            }
             ol.papers {
                 @for (i, item) in items.iter().enumerate() {
-                    (card(i + 1, item, ctx, scores.and_then(|s| s.get(i).copied())))
+                    @if !ctx.not_interested.contains(item.paper.id.base()) {
+                        (card(i + 1, item, ctx, scores.and_then(|s| s.get(i).copied())))
+                    }
                 }
             }
         }
@@ -352,6 +371,18 @@ pub fn list(
             label for="sub-inline" { "Get the top papers by e-mail" }
             input type="email" id="sub-inline" name="email" placeholder="you@example.org" maxlength="254";
             button type="submit" { "Subscribe" }
+        }
+    }
+}
+
+/// The form that marks a paper as not interesting to the reader (`on`), or undoes that.
+pub fn not_interested_button(id: &dp_core::ArxivId, csrf: &str, here: &str, on: bool) -> Markup {
+    html! {
+        form.inline method="post" action={(paper_path(id)) "/not-interested"} {
+            (crate::layout::csrf_field(csrf))
+            input type="hidden" name="on" value=(if on { "1" } else { "0" });
+            input type="hidden" name="next" value=(here);
+            button.link type="submit" { @if on { "Not interested" } @else { "Undo: show it again" } }
         }
     }
 }
@@ -380,6 +411,9 @@ fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64
                     a href=(p.pdf_url()) { "PDF" }
                     @if let Some(g) = github { @if is_http(g) { a href=(g) rel="noopener" { "Code" } } }
                     @if let Some(pp) = project { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
+                    @if let Some(token) = ctx.csrf {
+                        (not_interested_button(&p.id, token, ctx.here, true))
+                    }
                 }
             }
         }

@@ -8,6 +8,7 @@ pub mod daily;
 pub mod digests;
 pub mod feeds;
 pub mod jobs;
+pub mod library;
 pub mod paper;
 pub mod password;
 pub mod profile;

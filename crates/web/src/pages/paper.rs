@@ -395,6 +395,41 @@ pub async fn upvote(
     ))
 }
 
+/// Form of "not interested" (`on=1` marks, `on=0` undoes).
+#[derive(Deserialize)]
+pub struct NotInterestedForm {
+    csrf: String,
+    on: Option<String>,
+    next: Option<String>,
+}
+
+/// `POST /papers/{id}/not-interested`: leaves the paper out of the reader's own lists (or
+/// brings it back).
+pub async fn not_interested(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(form): Form<NotInterestedForm>,
+) -> Result<Response, AppError> {
+    let fail = as_page(&headers);
+    let user = viewer.require().map_err(&fail)?;
+    viewer.check_csrf(&form.csrf).map_err(&fail)?;
+    let id = parse_id(&raw).map_err(&fail)?;
+    let on = form.on.as_deref() != Some("0");
+    state
+        .app
+        .set_not_interested(user, &id, on)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let back = safe_next(form.next.as_deref(), "/library");
+    Ok(done(
+        &headers,
+        serde_json::json!({ "notInterested": on }),
+        &back,
+    ))
+}
+
 /// Form of a comment or reply.
 #[derive(Deserialize)]
 pub struct CommentForm {

@@ -8,6 +8,7 @@ mod community;
 mod daily;
 mod hardening;
 mod jobs;
+mod library;
 mod search;
 mod submissions;
 mod subscriptions;
