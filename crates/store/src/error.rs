@@ -33,9 +33,13 @@ impl StoreError {
                 | sqlx::Error::WorkerCrashed,
             ) => true,
             // PostgreSQL: connection exceptions (class 08), shutdown and recovery (57P0x).
-            StoreError::Database(sqlx::Error::Database(e)) => e
-                .code()
-                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            // SQLite: the database stayed busy or locked past the busy timeout (result codes
+            // 5 and 6, with their extended codes); a retry a moment later succeeds.
+            StoreError::Database(sqlx::Error::Database(e)) => e.code().is_some_and(|c| {
+                c.starts_with("08")
+                    || c.starts_with("57P")
+                    || (c.len() <= 4 && c.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)))
+            }),
             _ => false,
         }
     }

@@ -82,16 +82,7 @@ async fn checkpoint(pool: &SqlitePool) -> bool {
         // Under a steady stream of writes the log never empties by itself: once it is large, a
         // RESTART checkpoint (short, since PASSIVE just copied nearly everything) makes writers
         // start over at the beginning of the file, so it stays bounded.
-        Ok((_, log_frames, _)) if log_frames > MAX_WAL_FRAMES => {
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                .execute(pool)
-                .await
-            {
-                tracing::debug!(error = %e, "restart checkpoint failed; retrying");
-                return false;
-            }
-            true
-        }
+        Ok((_, log_frames, _)) if log_frames > MAX_WAL_FRAMES => restart_checkpoint(pool).await,
         Ok((busy, log_frames, copied)) => busy == 0 && copied >= log_frames,
         Err(e) => {
             tracing::debug!(error = %e, "background checkpoint failed; retrying");
@@ -99,6 +90,45 @@ async fn checkpoint(pool: &SqlitePool) -> bool {
         }
     }
 }
+
+/// A RESTART checkpoint that gives way quickly. It blocks writers while it waits for readers
+/// to leave the log, and with the pool's 10 s busy timeout a slow reader (a loaded machine)
+/// made it hold every writer for 10 s, long enough for their own busy timeouts to expire
+/// ("database is locked"). On its connection the wait is [`RESTART_WAIT_MS`]; when readers are
+/// still there, it is tried again at the next checkpoint.
+async fn restart_checkpoint(pool: &SqlitePool) -> bool {
+    let Ok(mut conn) = pool.acquire().await else {
+        return false;
+    };
+    let short = format!("PRAGMA busy_timeout = {RESTART_WAIT_MS}");
+    let done = match sqlx::query(&short).execute(&mut *conn).await {
+        Ok(_) => {
+            let r: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
+                .fetch_one(&mut *conn)
+                .await;
+            match r {
+                Ok((busy, _, _)) => busy == 0,
+                Err(e) => {
+                    tracing::debug!(error = %e, "restart checkpoint failed; retrying");
+                    false
+                }
+            }
+        }
+        Err(_) => false,
+    };
+    // The connection goes back to the pool with the pool's busy timeout.
+    if sqlx::query("PRAGMA busy_timeout = 10000")
+        .execute(&mut *conn)
+        .await
+        .is_err()
+    {
+        conn.detach();
+    }
+    done
+}
+
+/// How long a RESTART checkpoint waits for readers (ms) before it gives up until next time.
+const RESTART_WAIT_MS: u64 = 50;
 
 impl SqliteDb {
     /// Opens (creating when missing) the database file at `path` and runs the migrations.
@@ -163,5 +193,54 @@ impl SqliteDb {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_restart_checkpoint_gives_way_to_a_reader_at_once_and_succeeds_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(&dir.path().join("c.sqlite").display().to_string())
+            .await
+            .unwrap();
+        let pool = db.pool.clone();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        // A reader inside a read transaction keeps the log in use.
+        let mut reader = pool.acquire().await.unwrap();
+        sqlx::query("BEGIN").execute(&mut *reader).await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM t")
+            .execute(&mut *reader)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let t = Instant::now();
+        assert!(
+            !restart_checkpoint(&pool).await,
+            "the reader is still there"
+        );
+        // It gave up after its short wait, not the pool's 10 s busy timeout that held writers.
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        sqlx::query("COMMIT").execute(&mut *reader).await.unwrap();
+        drop(reader);
+        assert!(restart_checkpoint(&pool).await);
+        // Connections keep the pool's busy timeout afterwards.
+        let (ms,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(ms, 10_000);
     }
 }

@@ -125,3 +125,22 @@ async fn offering_a_queued_job_again_writes_nothing() {
         "offering a queued job again wrote to the database"
     );
 }
+
+#[tokio::test]
+async fn a_write_that_waits_past_the_busy_timeout_is_unavailable_not_a_bug() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.sqlite");
+    let url = format!("sqlite://{}", path.display());
+    let store = dp_store::open(&url).await.unwrap();
+    // Another process holds the write lock longer than the store's busy timeout (10 s).
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let e = store.set_watermark("k", "v").await.unwrap_err();
+    assert!(e.is_unavailable(), "a 503 and a retry, not a 500: {e}");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    store.set_watermark("k", "v").await.unwrap();
+}
