@@ -15,7 +15,7 @@
 //! | [`digests`] | the digest run's settings, previews |
 //! | [`harvest`] | harvests (schedule and CLI), the job board, run now, pause, progress |
 //! | [`jobs`] | typed background jobs and the worker that runs them |
-//! | [`library`] | a reader's library: papers they are not interested in |
+//! | [`library`], [`collections`] | a reader's library: collections of papers with notes, papers they are not interested in |
 //! | [`status`] | readiness and the figures of `/metrics` |
 //! | [`config`] | the one typed configuration (defaults < file < environment < flags) |
 //!
@@ -25,6 +25,7 @@
 
 pub mod accounts;
 pub mod claims;
+pub mod collections;
 pub mod comments;
 pub mod config;
 pub mod digests;

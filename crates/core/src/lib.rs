@@ -9,6 +9,7 @@
 //! * [`period`]: ISO weeks and months of the weekly and monthly lists.
 //! * [`ranking`]: the trending formula.
 //! * [`community`]: user names, comments and authorship claims.
+//! * [`library`]: collections of papers and their rules.
 //! * [`hf`]: Hugging Face daily-papers items, and what they know beyond the paper ([`HfExtras`]).
 
 pub mod arxiv_id;
@@ -17,6 +18,7 @@ pub mod community;
 pub mod day;
 pub mod feed;
 pub mod hf;
+pub mod library;
 pub mod paper;
 pub mod period;
 pub mod ranking;
@@ -28,6 +30,7 @@ pub use community::{ApiToken, Claim, ClaimState, Comment, InputError, TokenScope
 pub use day::{parse_day, DayError};
 pub use feed::{shown_count, FeedEntry, FeedItem, RankBy, LIST_RANKING};
 pub use hf::HfExtras;
+pub use library::{Collection, CollectionItem, CollectionTitle, LibraryInputError};
 pub use paper::{Paper, PaperError};
 pub use period::{Period, PeriodError};
 

@@ -31,6 +31,7 @@ mod rows;
 pub mod accounts;
 pub mod changes;
 pub mod claims;
+pub mod collections;
 pub mod comments;
 pub mod community;
 pub mod copy;
@@ -54,6 +55,7 @@ use std::sync::Arc;
 pub use accounts::Accounts;
 pub use changes::{ChangeWatch, ChangedPaper, Changes};
 pub use claims::Claims;
+pub use collections::{Added, CollectionEdit, CollectionQuery, CollectionSort, Collections};
 pub use comments::Comments;
 pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;
@@ -82,6 +84,7 @@ pub trait Store:
     + RateLimits
     + Jobs
     + Library
+    + Collections
     + Watermarks
     + Subscribers
     + Outbox

@@ -1,0 +1,348 @@
+//! Collections: a reader's named lists of papers, with a note per paper. Private by default;
+//! public ones have a page anyone can read. Only the owner changes one.
+//!
+//! Not found and not allowed look the same for private collections (404), so a collection's
+//! existence is not given away.
+
+use crate::{App, Error};
+use dp_core::library::{self, slug_id};
+use dp_core::{ArxivId, Collection, CollectionItem, CollectionTitle, User};
+use dp_store::{Added, CollectionEdit, CollectionQuery, CollectionSort};
+use std::collections::HashMap;
+
+/// The most collections an account keeps.
+pub const MAX_COLLECTIONS: i64 = 100;
+/// The most papers a collection holds.
+pub const MAX_ITEMS: i64 = 1000;
+/// The most collections one listing returns.
+pub const MAX_LISTED: i64 = 100;
+
+/// What saving a paper did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Saved {
+    /// Added at the end of the collection.
+    New(CollectionItem),
+    /// It was there already; nothing changed.
+    Already(CollectionItem),
+}
+
+impl Saved {
+    /// The item either way.
+    pub fn item(&self) -> &CollectionItem {
+        match self {
+            Saved::New(i) | Saved::Already(i) => i,
+        }
+    }
+}
+
+/// A change a reader asks for; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct EditRequest<'a> {
+    /// New title.
+    pub title: Option<&'a str>,
+    /// New description (empty clears it).
+    pub description: Option<&'a str>,
+    /// Private or public.
+    pub private: Option<bool>,
+}
+
+fn invalid(e: library::LibraryInputError) -> Error {
+    Error::Invalid(e.to_string())
+}
+
+fn no_collection() -> Error {
+    Error::NotFound("No such collection.".into())
+}
+
+fn owns(user: &User, c: &Collection) -> bool {
+    user.id == c.owner_id
+}
+
+impl App {
+    /// Creates a collection for `user` (private unless asked otherwise).
+    pub async fn create_collection(
+        &self,
+        user: &User,
+        title: &str,
+        description: &str,
+        private: bool,
+    ) -> Result<Collection, Error> {
+        let title = CollectionTitle::parse(title).map_err(invalid)?;
+        let description = library::description(description).map_err(invalid)?;
+        if let Some(same) = self.collection_titled(user, title.as_str()).await? {
+            return Err(Error::Conflict(format!(
+                "You already have a collection named \"{}\" ({}).",
+                same.title,
+                same.full_slug()
+            )));
+        }
+        self.write_limit(user).await?;
+        let c = self
+            .store
+            .create_collection(user.id, &title, description.as_deref(), private, MAX_COLLECTIONS)
+            .await?
+            .ok_or_else(|| {
+                Error::Refused(format!(
+                    "You have {MAX_COLLECTIONS} collections, the most an account keeps: delete one first."
+                ))
+            })?;
+        if !c.private {
+            self.changed();
+        }
+        Ok(c)
+    }
+
+    /// `user`'s collection of exactly this title, if any.
+    pub async fn collection_titled(
+        &self,
+        user: &User,
+        title: &str,
+    ) -> Result<Option<Collection>, Error> {
+        let title = title.trim();
+        Ok(self
+            .my_collections(user)
+            .await?
+            .into_iter()
+            .find(|c| c.title == title))
+    }
+
+    /// The collection `owner`/`slug` as `viewer` may see it: private ones only to their owner.
+    pub async fn collection_by_slug(
+        &self,
+        viewer: Option<&User>,
+        owner: &str,
+        slug: &str,
+    ) -> Result<Collection, Error> {
+        let id = slug_id(slug).map_err(|_| no_collection())?;
+        let c = self.store.collection(id).await?.ok_or_else(no_collection)?;
+        let named = c.slug == slug && c.owner.eq_ignore_ascii_case(owner.trim());
+        let visible = !c.private || viewer.is_some_and(|u| owns(u, &c));
+        if named && visible {
+            Ok(c)
+        } else {
+            Err(no_collection())
+        }
+    }
+
+    /// The collection `id` if `user` owns it (404 for anyone else's private one, 403 for
+    /// anyone else's public one).
+    pub async fn owned_collection(&self, user: &User, id: i64) -> Result<Collection, Error> {
+        let c = self.store.collection(id).await?.ok_or_else(no_collection)?;
+        if owns(user, &c) {
+            Ok(c)
+        } else if c.private {
+            Err(no_collection())
+        } else {
+            Err(Error::Forbidden(
+                "Only its owner changes a collection.".into(),
+            ))
+        }
+    }
+
+    /// The same by slug.
+    pub async fn owned_collection_by_slug(
+        &self,
+        user: &User,
+        owner: &str,
+        slug: &str,
+    ) -> Result<Collection, Error> {
+        let c = self.collection_by_slug(Some(user), owner, slug).await?;
+        self.owned_collection(user, c.id).await
+    }
+
+    /// A collection's papers, in order (check that the reader may see it first).
+    pub async fn collection_items(&self, c: &Collection) -> Result<Vec<CollectionItem>, Error> {
+        Ok(self.store.collection_items(c.id).await?)
+    }
+
+    /// `user`'s own collections, private ones too.
+    pub async fn my_collections(&self, user: &User) -> Result<Vec<Collection>, Error> {
+        Ok(self.store.collections_of(user.id, true).await?)
+    }
+
+    /// The public collections of the account `name` (and its private ones, when it is the
+    /// viewer's own).
+    pub async fn collections_of(
+        &self,
+        viewer: Option<&User>,
+        owner: &User,
+    ) -> Result<Vec<Collection>, Error> {
+        let own = viewer.is_some_and(|v| v.id == owner.id);
+        Ok(self.store.collections_of(owner.id, own).await?)
+    }
+
+    /// Collections anyone may see (and the viewer's own), by owner names, a paper, a title.
+    pub async fn find_collections(
+        &self,
+        viewer: Option<&User>,
+        owner: Option<&str>,
+        paper: Option<&ArxivId>,
+        title: Option<&str>,
+        sort: CollectionSort,
+        limit: i64,
+    ) -> Result<Vec<Collection>, Error> {
+        Ok(self
+            .store
+            .find_collections(&CollectionQuery {
+                owner: owner.map(str::to_string),
+                paper: paper.map(|p| p.base().to_string()),
+                title: title.map(str::to_string),
+                sort,
+                limit: limit.clamp(1, MAX_LISTED),
+                viewer: viewer.map(|u| u.id),
+            })
+            .await?)
+    }
+
+    /// Changes a collection's title, description or visibility (its owner only).
+    pub async fn edit_collection(
+        &self,
+        user: &User,
+        c: &Collection,
+        edit: EditRequest<'_>,
+    ) -> Result<(), Error> {
+        self.owned_collection(user, c.id).await?;
+        let change = CollectionEdit {
+            title: edit
+                .title
+                .map(CollectionTitle::parse)
+                .transpose()
+                .map_err(invalid)?,
+            description: edit
+                .description
+                .map(library::description)
+                .transpose()
+                .map_err(invalid)?,
+            private: edit.private,
+        };
+        self.write_limit(user).await?;
+        if !self.store.update_collection(c.id, &change).await? {
+            return Err(no_collection());
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Deletes a collection (its owner only).
+    pub async fn delete_collection(&self, user: &User, c: &Collection) -> Result<(), Error> {
+        self.owned_collection(user, c.id).await?;
+        self.write_limit(user).await?;
+        if !self.store.delete_collection(c.id).await? {
+            return Err(no_collection());
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Saves a paper into a collection (its owner only), with an optional note.
+    pub async fn save_paper(
+        &self,
+        user: &User,
+        c: &Collection,
+        paper: &ArxivId,
+        note: &str,
+    ) -> Result<Saved, Error> {
+        self.owned_collection(user, c.id).await?;
+        let note = library::note(note).map_err(invalid)?;
+        self.write_limit(user).await?;
+        let saved = match self
+            .store
+            .add_collection_item(c.id, paper, note.as_deref(), MAX_ITEMS)
+            .await?
+        {
+            Added::New(i) => Saved::New(i),
+            Added::Exists(i) => Saved::Already(i),
+            Added::NoPaper => return Err(Error::NotFound("No such paper.".into())),
+            Added::NoCollection => return Err(no_collection()),
+            Added::Full => {
+                return Err(Error::Refused(format!(
+                    "This collection holds {MAX_ITEMS} papers, the most a collection holds: start another one."
+                )))
+            }
+        };
+        if !c.private {
+            self.changed();
+        }
+        Ok(saved)
+    }
+
+    /// Saves a paper into the reader's collection named `title`, made (private) when they
+    /// have none of that name: the one-click "Save" of a reader with no collection yet.
+    pub async fn save_paper_to_new(
+        &self,
+        user: &User,
+        title: &str,
+        paper: &ArxivId,
+    ) -> Result<(Collection, Saved), Error> {
+        let wanted = CollectionTitle::parse(title).map_err(invalid)?;
+        let c = match self.collection_titled(user, wanted.as_str()).await? {
+            Some(c) => c,
+            None => {
+                self.create_collection(user, wanted.as_str(), "", true)
+                    .await?
+            }
+        };
+        let saved = self.save_paper(user, &c, paper, "").await?;
+        Ok((c, saved))
+    }
+
+    /// Changes an item's note (`Some("")` clears it) or moves it to `position` (its owner only).
+    pub async fn edit_item(
+        &self,
+        user: &User,
+        c: &Collection,
+        item_id: i64,
+        note: Option<&str>,
+        position: Option<i64>,
+    ) -> Result<(), Error> {
+        self.owned_collection(user, c.id).await?;
+        let note = note.map(library::note).transpose().map_err(invalid)?;
+        self.write_limit(user).await?;
+        let found = self
+            .store
+            .update_collection_item(c.id, item_id, note.as_ref().map(|n| n.as_deref()), position)
+            .await?;
+        if !found {
+            return Err(Error::NotFound("No such item in this collection.".into()));
+        }
+        if !c.private {
+            self.changed();
+        }
+        Ok(())
+    }
+
+    /// Removes an item (its owner only).
+    pub async fn remove_item(
+        &self,
+        user: &User,
+        c: &Collection,
+        item_id: i64,
+    ) -> Result<(), Error> {
+        self.owned_collection(user, c.id).await?;
+        self.write_limit(user).await?;
+        if !self.store.remove_collection_item(c.id, item_id).await? {
+            return Err(Error::NotFound("No such item in this collection.".into()));
+        }
+        if !c.private {
+            self.changed();
+        }
+        Ok(())
+    }
+
+    /// For each of these papers (bare ids), the ids of `user`'s collections holding it.
+    pub async fn saved_among(
+        &self,
+        user: Option<&User>,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<i64>>, Error> {
+        let mut out: HashMap<String, Vec<i64>> = HashMap::new();
+        if let Some(u) = user {
+            if !ids.is_empty() {
+                for (paper, c) in self.store.saved_among(u.id, ids).await? {
+                    out.entry(paper).or_default().push(c);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

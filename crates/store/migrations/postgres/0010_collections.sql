@@ -1,0 +1,24 @@
+-- A reader's library: collections of papers, with a note per paper. A collection's slug is made
+-- once from its title and id. An account's collections go with it.
+CREATE TABLE collections (
+    id           BIGSERIAL PRIMARY KEY,
+    owner_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    slug         TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    description  TEXT,
+    private      BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL
+);
+CREATE INDEX collections_owner ON collections (owner_id, updated_at);
+
+CREATE TABLE collection_items (
+    id             BIGSERIAL PRIMARY KEY,
+    collection_id  BIGINT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+    paper_id       TEXT NOT NULL REFERENCES papers (id),
+    note           TEXT,
+    position       BIGINT NOT NULL,
+    added_at       BIGINT NOT NULL,
+    UNIQUE (collection_id, paper_id)
+);
+CREATE INDEX collection_items_paper ON collection_items (paper_id);
