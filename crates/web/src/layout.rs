@@ -205,6 +205,10 @@ table { border-collapse:collapse; } td, th { padding:.25rem .5rem; border-bottom
 table.jobs, table.runs { display:block; overflow-x:auto; max-width:100%; font-size:.9rem; } td.error { max-width:28rem; overflow-wrap:anywhere; }
 ul.sources { list-style:none; padding:0; } ul.sources li { padding:.4rem 0; border-bottom:1px solid var(--border); } ul.sources li[data-state="failed"] { border-left:4px solid var(--bad); padding-left:.5rem; } ul.sources li[data-state="running"] { border-left:4px solid var(--ok); padding-left:.5rem; }
 math { font-size:1.05em; }
+details.save { margin:.25rem 0; } details.save summary { cursor:pointer; color:var(--accent); font-size:.9rem; }
+details.save form { display:flex; flex-wrap:wrap; gap:.35rem; align-items:center; margin-top:.35rem; } details.save form label { font-size:.85rem; }
+p.note { white-space:pre-wrap; border-left:3px solid var(--border); padding-left:.5rem; margin:.25rem 0; }
+.item-controls { display:flex; flex-wrap:wrap; gap:.5rem; align-items:flex-end; margin:.25rem 0 .75rem; } ol.collection-items li { padding:.4rem 0; border-bottom:1px solid var(--border); }
 @media (max-width: 34rem) { .card { grid-template-columns:1fr; } .votes { text-align:left; } header.site nav.account { margin-left:0; } }
 "#;
 
@@ -241,6 +245,26 @@ document.addEventListener('submit', async (ev) => {
     if (button) button.setAttribute('aria-pressed', data.voted ? 'true' : 'false');
     const up = form.querySelector('input[name=up]');
     if (up) up.value = data.voted ? '0' : '1';
+  } else if (kind === 'save') {
+    const box = form.closest('details');
+    const summary = box && box.querySelector('summary');
+    if (summary) summary.textContent = 'Saved';
+    const select = form.querySelector('select[name=collection]');
+    if (select && typeof data.id === 'number' && !select.querySelector('option[value="' + data.id + '"]')) {
+      const opt = document.createElement('option');
+      opt.value = String(data.id);
+      opt.textContent = data.collection;
+      select.insertBefore(opt, select.firstChild);
+      select.value = String(data.id);
+    }
+    let status = form.querySelector('.saved-status');
+    if (!status) {
+      status = document.createElement('p');
+      status.className = 'meta saved-status';
+      status.setAttribute('role', 'status');
+      form.appendChild(status);
+    }
+    status.textContent = (data.new ? 'Saved to ' : 'Already in ') + data.collection + '.';
   } else if (kind === 'comment') {
     const list = document.getElementById(form.dataset.target);
     if (list) { list.insertAdjacentHTML('beforeend', data.html); }

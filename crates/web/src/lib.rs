@@ -179,8 +179,8 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
     use pages::{
-        about, account, admin, api_docs, daily, digests, feeds, jobs, library, paper, password,
-        profile, settings, submit, subscribe,
+        about, account, admin, api_docs, collections, daily, digests, feeds, jobs, library, paper,
+        password, profile, settings, submit, subscribe,
     };
     metrics::init();
     let hsts = state.settings.hsts;
@@ -252,6 +252,19 @@ pub fn router(state: AppState) -> Router {
         .route("/papers/{id}/upvote", post(paper::upvote))
         .route("/papers/{id}/not-interested", post(paper::not_interested))
         .route("/library", get(library::show))
+        .route("/papers/{id}/save", post(collections::save))
+        .route("/collections", post(collections::create))
+        .route("/collections/{owner}/{slug}", get(collections::show))
+        .route("/collections/{id}/edit", post(collections::edit))
+        .route("/collections/{id}/delete", post(collections::delete))
+        .route(
+            "/collections/{id}/items/{item}/edit",
+            post(collections::edit_item),
+        )
+        .route(
+            "/collections/{id}/items/{item}/delete",
+            post(collections::delete_item),
+        )
         .route("/papers/{id}/comments", post(paper::comment))
         .route("/papers/{id}/claim", post(paper::claim))
         .route("/papers/{id}/hide", post(paper::hide))

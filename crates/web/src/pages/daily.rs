@@ -33,6 +33,10 @@ pub struct CardCtx<'a> {
     pub voted: HashSet<String>,
     /// Papers the reader is not interested in: left out of their lists.
     pub not_interested: HashSet<String>,
+    /// The reader's collections, for "Save".
+    pub collections: Vec<dp_core::Collection>,
+    /// For each paper, the reader's collections holding it.
+    pub saved: std::collections::HashMap<String, Vec<i64>>,
     /// Where the vote form returns to.
     pub here: &'a str,
 }
@@ -60,10 +64,19 @@ impl<'a> CardCtx<'a> {
             .or_page()?
             .into_iter()
             .collect();
+        let (collections, saved) = match viewer.user.as_ref() {
+            Some(u) => (
+                state.app.my_collections(u).await.or_page()?,
+                state.app.saved_among(Some(u), &ids).await.or_page()?,
+            ),
+            None => Default::default(),
+        };
         Ok(CardCtx {
             csrf: viewer.user.as_ref().map(|_| viewer.csrf.as_str()),
             voted,
             not_interested,
+            collections,
+            saved,
             here,
         })
     }
@@ -414,6 +427,15 @@ fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64
                     @if let Some(token) = ctx.csrf {
                         (not_interested_button(&p.id, token, ctx.here, true))
                     }
+                }
+                @if let Some(token) = ctx.csrf {
+                    (super::collections::save_control(
+                        &p.id,
+                        &ctx.collections,
+                        ctx.saved.get(p.id.base()).map_or(&[][..], Vec::as_slice),
+                        token,
+                        ctx.here,
+                    ))
                 }
             }
         }

@@ -1,5 +1,5 @@
-//! `/library`: a reader's library. So far: the papers they are not interested in, each with
-//! an undo.
+//! `/library`: a reader's library: their collections (and a form for a new one), and the
+//! papers they are not interested in, each with an undo.
 
 use crate::auth::Viewer;
 use crate::error::OrPage;
@@ -15,8 +15,10 @@ use maud::html;
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let user = viewer.require()?;
     let papers = state.app.not_interested(user).await.or_page()?;
+    let collections = state.app.my_collections(user).await.or_page()?;
     let body = html! {
         h1 { "Your library" }
+        (super::collections::library_section(&collections, &viewer.csrf))
         h2 { "Not interested" }
         p.meta { "Papers you marked \"Not interested\" are left out of your lists." }
         @if papers.is_empty() {

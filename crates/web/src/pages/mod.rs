@@ -4,6 +4,7 @@ pub mod about;
 pub mod account;
 pub mod admin;
 pub mod api_docs;
+pub mod collections;
 pub mod daily;
 pub mod digests;
 pub mod feeds;

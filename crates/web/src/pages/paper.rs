@@ -88,7 +88,27 @@ pub async fn show(
             return Ok(PageOut::from((StatusCode::NOT_FOUND, body)));
         };
         let title = page.detail.paper.title.clone();
-        let body = paper_page(&page, &viewer, state.app.now(), notice, after);
+        // "Save" for a signed-in reader (their pages are never cached, so this is theirs).
+        let save = match viewer.user.as_ref() {
+            Some(u) => {
+                let collections = state.app.my_collections(u).await.or_page()?;
+                let base = id.base().to_string();
+                let saved = state
+                    .app
+                    .saved_among(Some(u), std::slice::from_ref(&base))
+                    .await
+                    .or_page()?;
+                Some(super::collections::save_control(
+                    &id,
+                    &collections,
+                    saved.get(&base).map_or(&[][..], Vec::as_slice),
+                    &viewer.csrf,
+                    &paper_path(&id),
+                ))
+            }
+            None => None,
+        };
+        let body = paper_page(&page, &viewer, state.app.now(), notice, after, save);
         Ok(PageOut::from(frame(f, &title, body)))
     })
     .await
@@ -117,6 +137,7 @@ fn paper_page(
     now: DateTime<Utc>,
     notice: Notice,
     after: i64,
+    save: Option<Markup>,
 ) -> Markup {
     let PaperPage {
         detail: d,
@@ -179,6 +200,7 @@ fn paper_page(
                 @if let Some(g) = github { @if is_http(g) { a href=(g) rel="noopener" { "GitHub repository" } } }
                 @if let Some(pp) = project { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
             }
+            @if let Some(save) = save { (save) }
             p { @for c in &p.categories { span.tag { (c) } } }
             details {
                 summary { "Cite" }

@@ -1,4 +1,5 @@
-//! A user's profile (`/users/{name}`): papers submitted, upvoted and claimed; admins ban here.
+//! A user's profile (`/users/{name}`): public collections, papers submitted, upvoted and
+//! claimed; admins ban here.
 
 use crate::auth::Viewer;
 use crate::error::OrPage;
@@ -34,6 +35,11 @@ pub async fn show(
         upvoted,
         claims,
     } = state.app.profile(&name).await.or_page()?;
+    let collections = state
+        .app
+        .collections_of(viewer.user.as_ref(), &user)
+        .await
+        .or_page()?;
     let own = viewer.user.as_ref().is_some_and(|u| u.id == user.id);
     let admin = viewer.user.as_ref().is_some_and(|u| u.is_admin);
     let approved: Vec<_> = claims
@@ -56,6 +62,14 @@ pub async fn show(
             @if !pending.is_empty() {
                 h2 { "Your other claims" }
                 ul { @for c in &pending { li { a href={"/papers/" (c.paper_id)} { (c.paper_title) } " as " (c.author_name) ": " (c.state.as_str()) } } }
+            }
+        }
+        h2 { "Collections" }
+        @if collections.is_empty() { p.empty { "No public collections." } } @else {
+            ul.collections {
+                @for c in &collections {
+                    li { a href=(c.path()) { (c.title) } span.meta { " · " (c.items) " papers" @if c.private { " · private" } } }
+                }
             }
         }
         h2 { "Submitted" }
