@@ -132,6 +132,18 @@ enum UserCommand {
         /// User name.
         name: String,
     },
+    /// Create an API token for an account and print it (shown once; revoke it on the
+    /// account's settings page). For scripts and clients such as huggingface_hub.
+    Token {
+        /// User name.
+        name: String,
+        /// What it may do: read or write.
+        #[arg(long, default_value = "write")]
+        scope: String,
+        /// A name to tell it apart on the settings page.
+        #[arg(long, default_value = "command line")]
+        label: String,
+    },
     /// Grant admin rights to an account (or remove them with --revoke).
     Admin {
         /// User name.
@@ -505,6 +517,13 @@ async fn user(store: Arc<dyn dp_store::Store>, config: &Config, cmd: UserCommand
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             let u = app.reset_password(&name, password).await?;
             println!("changed the password of {}; every session ended", u.name);
+        }
+        UserCommand::Token { name, scope, label } => {
+            let u = dp_store::Accounts::user_by_name(app.store.as_ref(), &name)
+                .await?
+                .with_context(|| format!("there is no user named {name}"))?;
+            let (secret, _) = app.create_api_token(&u, &label, &scope).await?;
+            println!("{secret}");
         }
         UserCommand::Admin { name, revoke } => {
             let u = app.set_admin(&name, !revoke).await?;

@@ -218,6 +218,26 @@ pub fn router(state: AppState) -> Router {
             "/api/papers/{id}/comment/{comment_id}/reply",
             post(api::comments::reply),
         )
+        .route("/api/whoami-v2", get(api::collections::whoami))
+        .route(
+            "/api/collections",
+            get(api::collections::list).post(api::collections::create),
+        )
+        .route(
+            "/api/collections/{owner}/{slug}",
+            get(api::collections::show)
+                .patch(api::collections::update)
+                .delete(api::collections::delete),
+        )
+        .route(
+            "/api/collections/{owner}/{slug}/items",
+            post(api::collections::add_item),
+        )
+        .route(
+            "/api/collections/{owner}/{slug}/items/{item}",
+            axum::routing::patch(api::collections::update_item)
+                .delete(api::collections::delete_item),
+        )
         .route(
             "/api/papers/{id}/upvote",
             post(api::votes::upvote).delete(api::votes::remove_upvote),

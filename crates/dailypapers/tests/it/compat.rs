@@ -128,3 +128,79 @@ fn huggingface_hub_feedparser_and_schemathesis_against_a_served_archive() {
     }
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
+
+/// `huggingface_hub`'s collection calls and `whoami`, round trip, against a server holding one
+/// saved Hugging Face day (`tests/compat/hf_collections.py`), with tokens made by
+/// `dailypapers user token`.
+#[test]
+fn huggingface_hub_collections_round_trip() {
+    let Some(data) = shared_data() else { return };
+    let Some(venv) = venv() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let day = data.join("hf-daily/days/2024-05-28.json.gz");
+    let out = bin(dir.path()).arg("import").arg(&day).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    crate::create_user(dir.path(), "reader-1", false);
+    let token = |scope: &str| {
+        let out = bin(dir.path())
+            .args(["user", "token", "reader-1", "--scope", scope])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (write, read) = (token("write"), token("read"));
+    assert_ne!(write, read);
+    let port = free_port();
+    let mut server = bin(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DAILYPAPERS_COMMUNITY__API_REQUESTS_PER_MINUTE", "0")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = wait_up(port);
+    let papers = up.then(|| {
+        let (_, body) = crate::http_get(port, "/api/papers?limit=3").expect("papers");
+        let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let out = papers.as_ref().map(|papers| {
+        Command::new(venv.join("bin/python"))
+            .arg(repo().join("tests/compat/hf_collections.py"))
+            .args(["--url", &format!("http://127.0.0.1:{port}")])
+            .args([
+                "--user",
+                "reader-1",
+                "--token",
+                &write,
+                "--read-token",
+                &read,
+            ])
+            .args(["--papers", papers])
+            .env_remove("HF_TOKEN")
+            .env("HF_HOME", dir.path().join("hf-home"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(up, "the server did not start");
+    let out = out.unwrap();
+    let text = report("hf_collections", &out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("7/7 checks passed"), "{text}");
+}

@@ -1,6 +1,8 @@
 //! The JSON API: Hugging Face's papers API (reads), our additions (comments, similar papers,
-//! the write side with tokens), and its OpenAPI description.
+//! the write side with tokens), collections in the shape of Hugging Face's collections API,
+//! and its OpenAPI description.
 
+pub mod collections;
 pub mod comments;
 pub mod daily_papers;
 pub mod health;

@@ -1,7 +1,9 @@
 //! `GET /api/openapi.json`: an OpenAPI 3.1 description of every endpoint, generated from the
 //! handlers' annotations and the response types, so it follows the code.
 
-use crate::api::{comments, daily_papers, model, papers, search, similar, submit, votes};
+use crate::api::{
+    collections, comments, daily_papers, model, papers, search, similar, submit, votes,
+};
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -30,6 +32,15 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         votes::upvote,
         votes::remove_upvote,
         submit::submit,
+        collections::whoami,
+        collections::list,
+        collections::show,
+        collections::create,
+        collections::update,
+        collections::delete,
+        collections::add_item,
+        collections::update_item,
+        collections::delete_item,
     ),
     components(schemas(
         model::DailyItem,
@@ -50,6 +61,17 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         model::SubmitJson,
         model::VoteJson,
         model::ErrorJson,
+        collections::CollectionJson,
+        collections::CollectionItemJson,
+        collections::CollectionData,
+        collections::OwnerJson,
+        collections::NoteJson,
+        collections::CreateBody,
+        collections::UpdateBody,
+        collections::AddItemBody,
+        collections::ItemRef,
+        collections::UpdateItemBody,
+        collections::WhoamiJson,
     )),
     modifiers(&TokenAuth),
     tags(
@@ -57,6 +79,7 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         (name = "search", description = "Keyword and semantic search, similar papers"),
         (name = "comments", description = "Discussion of a paper"),
         (name = "votes", description = "Upvotes"),
+        (name = "collections", description = "A reader's collections of papers, as Hugging Face's collections API; whoami"),
     )
 )]
 pub struct ApiDoc;

@@ -333,3 +333,160 @@ fn order_items(body: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A reader signed up as `name`, with a write token.
+async fn writer(b: &mut dp_testkit::server::Browser<'_>, name: &str) -> (String, String) {
+    let csrf = b.signup(name).await;
+    let r = b
+        .post(
+            "/settings/tokens",
+            &[("csrf", &csrf), ("name", "w"), ("scope", "write")],
+        )
+        .await;
+    (csrf, crate::tokens::new_token(&r.body))
+}
+
+#[tokio::test]
+async fn the_collections_api_speaks_for_the_web_and_only_owners_write() {
+    use crate::tokens::api;
+    use serde_json::json;
+    let Some(env) = env().await else { return };
+    let mut alice = env.app.browser();
+    let (ta, alice_token) = writer(&mut alice, "alice").await;
+    let mut bob = env.app.browser();
+    let (_, bob_token) = writer(&mut bob, "bob").await;
+
+    // A collection saved on the web is the API's, under the same slug.
+    let r = alice
+        .post_with(
+            "/papers/2503.00001/save",
+            &[("csrf", &ta), ("collection", "new"), ("title", "Web made")],
+            true,
+        )
+        .await;
+    let path = r.json()["path"].as_str().unwrap().to_string();
+    let slug = path.trim_start_matches("/collections/").to_string();
+    let (s, c) = api(
+        &env.app,
+        "GET",
+        &format!("/api/collections/{slug}"),
+        Some(&alice_token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["slug"], slug.as_str());
+    assert_eq!(c["private"], true);
+    assert_eq!(c["items"][0]["id"], "2503.00001");
+    assert_eq!(c["items"][0]["type"], "paper");
+    assert_eq!(c["position"], 0);
+    assert!(c["lastUpdated"].as_str().unwrap().ends_with('Z'));
+    // Private: 404 to anyone else, token or not; bob cannot write to it either.
+    let url = format!("/api/collections/{slug}");
+    assert_eq!(
+        api(&env.app, "GET", &url, None, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api(&env.app, "GET", &url, Some(&bob_token), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let patch = json!({"private": false});
+    assert_eq!(
+        api(
+            &env.app,
+            "PATCH",
+            &url,
+            Some(&bob_token),
+            Some(patch.clone())
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, v) = api(&env.app, "PATCH", &url, Some(&alice_token), Some(patch)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["private"], false);
+    // Public: everyone reads it; still only alice writes.
+    assert_eq!(
+        api(&env.app, "GET", &url, None, None).await.0,
+        StatusCode::OK
+    );
+    let (s, v) = api(&env.app, "DELETE", &url, Some(&bob_token), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(v["error"].is_string());
+    let add = json!({"item": {"id": "2503.00002", "type": "paper"}});
+    assert_eq!(
+        api(
+            &env.app,
+            "POST",
+            &format!("{url}/items"),
+            Some(&bob_token),
+            Some(add.clone())
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api(&env.app, "POST", &format!("{url}/items"), None, Some(add))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Listings leave out `position` (the client numbers them) and show at most four items.
+    let (s, list) = api(&env.app, "GET", "/api/collections?owner=alice", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(list[0].get("position").is_none(), "{list}");
+    // Hostile or malformed input: a clear JSON object, never an array, nothing changed.
+    for (method, uri, body) in [
+        ("POST", "/api/collections", "{not json"),
+        ("POST", "/api/collections", "[1, 2]"),
+        (
+            "POST",
+            &*format!("{url}/items"),
+            "{\"item\": {\"id\": \"<script>\", \"type\": \"paper\"}}",
+        ),
+        ("PATCH", &*format!("{url}/items/abc"), "{\"note\": \"x\"}"),
+    ] {
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(
+                axum::http::header::AUTHORIZATION,
+                format!("Bearer {alice_token}"),
+            )
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .body(body.as_bytes().to_vec())
+            .unwrap();
+        let resp = env.app.request(req).await;
+        assert!(
+            resp.status.is_client_error(),
+            "{method} {uri}: {}",
+            resp.status
+        );
+        let v: serde_json::Value = serde_json::from_slice(&resp.bytes).unwrap();
+        assert!(v["error"].is_string(), "{method} {uri}: {v}");
+    }
+    for bad in [
+        "/api/collections?limit=0",
+        "/api/collections?sort=weird",
+        "/api/collections?item=papers/nope",
+    ] {
+        assert_eq!(
+            api(&env.app, "GET", bad, None, None).await.0,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    let (_, c) = api(&env.app, "GET", &url, None, None).await;
+    assert_eq!(c["items"].as_array().unwrap().len(), 1, "nothing added");
+    // whoami needs a token.
+    assert_eq!(
+        api(&env.app, "GET", "/api/whoami-v2", None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, me) = api(&env.app, "GET", "/api/whoami-v2", Some(&bob_token), None).await;
+    assert_eq!((s, me["name"].as_str()), (StatusCode::OK, Some("bob")));
+}
