@@ -8,6 +8,8 @@
 #   feedparser       RSS/Atom parser (tests/compat/feeds.py)
 #   schemathesis     OpenAPI property-based tester (tests/compat/schema.sh)
 #   aiosmtpd         SMTP server for the mail tests
+#   bibtexparser, rispy, citeproc-py   read back our BibTeX, RIS and CSL-JSON exports
+#                    (tests/compat/citations.py)
 # Running it again when the venv already has all of them importable does nothing.
 set -euo pipefail
 
@@ -17,11 +19,14 @@ PACKAGES=(
     "feedparser==6.0.14"
     "schemathesis==4.32.5"
     "aiosmtpd==1.4.6"
+    "bibtexparser==1.4.3"
+    "rispy==0.9.0"
+    "citeproc-py==0.6.0"
 )
 
 venv_ok() {
     [ -x "$VENV/bin/python" ] &&
-        "$VENV/bin/python" -c 'import huggingface_hub, feedparser, aiosmtpd' >/dev/null 2>&1 &&
+        "$VENV/bin/python" -c 'import huggingface_hub, feedparser, aiosmtpd, bibtexparser, rispy, citeproc' >/dev/null 2>&1 &&
         "$VENV/bin/schemathesis" --version >/dev/null 2>&1
 }
 

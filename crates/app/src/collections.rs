@@ -5,6 +5,7 @@
 //! existence is not given away.
 
 use crate::{App, Error};
+use dp_core::cite::{self, Cited};
 use dp_core::library::{self, slug_id};
 use dp_core::{ArxivId, Collection, CollectionItem, CollectionTitle, User};
 use dp_store::{Added, CollectionEdit, CollectionQuery, CollectionSort};
@@ -327,6 +328,62 @@ impl App {
             self.changed();
         }
         Ok(())
+    }
+
+    /// A collection as a citation file (check that the reader may see it first).
+    pub async fn export_collection(
+        &self,
+        c: &Collection,
+        format: cite::Format,
+    ) -> Result<String, Error> {
+        let items = self.collection_items(c).await?;
+        let cited: Vec<Cited<'_>> = items
+            .iter()
+            .map(|i| Cited {
+                paper: &i.paper,
+                note: i.note.as_deref(),
+            })
+            .collect();
+        Ok(format.render(&cited))
+    }
+
+    /// `user`'s whole library as a citation file: every paper of every collection once (the
+    /// first note it has), collection by collection, then the papers they upvoted.
+    pub async fn export_library(&self, user: &User, format: cite::Format) -> Result<String, Error> {
+        let mut items: Vec<CollectionItem> = Vec::new();
+        for c in self.my_collections(user).await? {
+            items.extend(self.store.collection_items(c.id).await?);
+        }
+        let upvoted = self
+            .store
+            .upvoted_by(user.id, MAX_ITEMS * MAX_COLLECTIONS)
+            .await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut cited: Vec<Cited<'_>> = Vec::new();
+        for i in &items {
+            if seen.insert(i.paper.id.base().to_string()) {
+                cited.push(Cited {
+                    paper: &i.paper,
+                    note: i.note.as_deref(),
+                });
+            } else if let Some(n) = i.note.as_deref() {
+                if let Some(c) = cited
+                    .iter_mut()
+                    .find(|c| c.paper.id.base() == i.paper.id.base() && c.note.is_none())
+                {
+                    c.note = Some(n);
+                }
+            }
+        }
+        for p in &upvoted {
+            if seen.insert(p.id.base().to_string()) {
+                cited.push(Cited {
+                    paper: p,
+                    note: None,
+                });
+            }
+        }
+        Ok(format.render(&cited))
     }
 
     /// For each of these papers (bare ids), the ids of `user`'s collections holding it.

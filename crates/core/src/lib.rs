@@ -9,11 +9,13 @@
 //! * [`period`]: ISO weeks and months of the weekly and monthly lists.
 //! * [`ranking`]: the trending formula.
 //! * [`community`]: user names, comments and authorship claims.
+//! * [`cite`]: BibTeX, RIS and CSL-JSON of papers.
 //! * [`library`]: collections of papers and their rules.
 //! * [`hf`]: Hugging Face daily-papers items, and what they know beyond the paper ([`HfExtras`]).
 
 pub mod arxiv_id;
 pub mod category;
+pub mod cite;
 pub mod community;
 pub mod day;
 pub mod feed;

@@ -275,6 +275,11 @@ pub fn router(state: AppState) -> Router {
         .route("/papers/{id}/save", post(collections::save))
         .route("/collections", post(collections::create))
         .route("/collections/{owner}/{slug}", get(collections::show))
+        .route(
+            "/collections/{owner}/{slug}/export/{format}",
+            get(collections::export),
+        )
+        .route("/library/export/{format}", get(collections::export_library))
         .route("/collections/{id}/edit", post(collections::edit))
         .route("/collections/{id}/delete", post(collections::delete))
         .route(

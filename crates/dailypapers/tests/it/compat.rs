@@ -129,16 +129,26 @@ fn huggingface_hub_feedparser_and_schemathesis_against_a_served_archive() {
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
-/// `huggingface_hub`'s collection calls and `whoami`, round trip, against a server holding one
-/// saved Hugging Face day (`tests/compat/hf_collections.py`), with tokens made by
-/// `dailypapers user token`.
+/// `huggingface_hub`'s collection calls and `whoami`, round trip (`tests/compat/hf_collections.py`),
+/// and the collection exports read back by bibtexparser, rispy and citeproc-py
+/// (`tests/compat/citations.py`), against a server holding one saved Hugging Face day, with
+/// tokens made by `dailypapers user token`.
 #[test]
 fn huggingface_hub_collections_round_trip() {
     let Some(data) = shared_data() else { return };
     let Some(venv) = venv() else { return };
     let dir = tempfile::tempdir().unwrap();
     let day = data.join("hf-daily/days/2024-05-28.json.gz");
-    let out = bin(dir.path()).arg("import").arg(&day).output().unwrap();
+    // Two arXiv records with a DOI, a journal reference, categories and LaTeX in names and
+    // titles, for the exports.
+    let kaggle =
+        data.join("arxiv-fixtures/kaggle-snapshot/arxiv-metadata-oai-snapshot.first200.jsonl");
+    let out = bin(dir.path())
+        .arg("import")
+        .arg(&day)
+        .arg(&kaggle)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -168,39 +178,50 @@ fn huggingface_hub_collections_round_trip() {
         .unwrap();
     let up = wait_up(port);
     let papers = up.then(|| {
-        let (_, body) = crate::http_get(port, "/api/papers?limit=3").expect("papers");
+        let (_, body) = crate::http_get(port, "/api/papers?limit=1").expect("papers");
         let list: serde_json::Value = serde_json::from_str(&body).unwrap();
-        list.as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-            .join(",")
+        format!("{},0704.0001,0704.0159", list[0]["id"].as_str().unwrap())
     });
-    let out = papers.as_ref().map(|papers| {
+    let url = format!("http://127.0.0.1:{port}");
+    let run = |script: &str, extra: &[&str], papers: &str| {
         Command::new(venv.join("bin/python"))
-            .arg(repo().join("tests/compat/hf_collections.py"))
-            .args(["--url", &format!("http://127.0.0.1:{port}")])
-            .args([
-                "--user",
-                "reader-1",
-                "--token",
-                &write,
-                "--read-token",
-                &read,
-            ])
+            .arg(repo().join(script))
+            .args(["--url", &url, "--user", "reader-1", "--token", &write])
+            .args(extra)
             .args(["--papers", papers])
             .env_remove("HF_TOKEN")
             .env("HF_HOME", dir.path().join("hf-home"))
             .current_dir(dir.path())
             .output()
             .unwrap()
+    };
+    let outs = papers.as_ref().map(|papers| {
+        [
+            (
+                "hf_collections",
+                run(
+                    "tests/compat/hf_collections.py",
+                    &["--read-token", &read],
+                    papers,
+                ),
+                "7/7 checks passed",
+            ),
+            (
+                "citations",
+                run(
+                    "tests/compat/citations.py",
+                    &["--kaggle", &kaggle.to_string_lossy()],
+                    papers,
+                ),
+                "5/5 checks passed",
+            ),
+        ]
     });
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(up, "the server did not start");
-    let out = out.unwrap();
-    let text = report("hf_collections", &out);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("7/7 checks passed"), "{text}");
+    for (name, out, all) in outs.unwrap() {
+        let text = report(name, &out);
+        assert!(out.status.success() && text.contains(all), "{name}: {text}");
+    }
 }

@@ -13,7 +13,7 @@ use crate::render::with_math;
 use crate::views::{paper_path, short_authors};
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use dp_app::collections::Saved;
 use dp_core::{ArxivId, Collection, CollectionItem};
@@ -177,6 +177,7 @@ fn collection_page(c: &Collection, items: &[CollectionItem], owner_csrf: Option<
                 " · updated " (c.updated_at.format("%B %-d, %Y"))
             }
             @if let Some(d) = &c.description { p.description { (d) } }
+            @if !items.is_empty() { (export_links(&here)) }
             @if items.is_empty() {
                 p.empty { "No papers yet. Use \"Save\" on a paper to add it here." }
             } @else {
@@ -254,10 +255,75 @@ fn move_button(
     }
 }
 
+fn format_of(raw: &str) -> Result<dp_core::cite::Format, AppError> {
+    dp_core::cite::Format::from_extension(raw).ok_or_else(|| {
+        AppError::not_found("Export as bib (BibTeX), ris (RIS) or json (CSL-JSON).").page()
+    })
+}
+
+fn attachment(format: dp_core::cite::Format, name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{}\"", format.extension()),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Links to a list's exports under `base` (`…/export/bib` and so on).
+pub fn export_links(base: &str) -> Markup {
+    html! {
+        p.links.export {
+            "Export: "
+            a href={(base) "/export/bib"} download { "BibTeX" }
+            a href={(base) "/export/ris"} download { "RIS" }
+            a href={(base) "/export/json"} download { "CSL-JSON" }
+        }
+    }
+}
+
+/// `GET /collections/{owner}/{slug}/export/{format}`: the collection as BibTeX, RIS or
+/// CSL-JSON, with notes (whoever may see the collection may export it).
+pub async fn export(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((owner, slug, format)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let format = format_of(&format)?;
+    let c = state
+        .app
+        .collection_by_slug(viewer.user.as_ref(), &owner, &slug)
+        .await
+        .or_page()?;
+    let body = state.app.export_collection(&c, format).await.or_page()?;
+    Ok(attachment(format, &c.slug, body))
+}
+
+/// `GET /library/export/{format}`: every paper of the reader's collections, and those they
+/// upvoted, once each.
+pub async fn export_library(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(format): Path<String>,
+) -> Result<Response, AppError> {
+    let user = viewer.require()?;
+    let format = format_of(&format)?;
+    let body = state.app.export_library(user, format).await.or_page()?;
+    Ok(attachment(format, &format!("{}-library", user.name), body))
+}
+
 /// The library page's part on collections: each with its size, and a form for a new one.
 pub fn library_section(collections: &[Collection], csrf: &str) -> Markup {
     html! {
         h2 { "Collections" }
+        p.meta { "Your whole library (every collection, and the papers you upvoted):" }
+        (export_links("/library"))
         @if collections.is_empty() {
             p.empty { "No collections yet. \"Save\" on a paper makes your first one, or create one here." }
         } @else {

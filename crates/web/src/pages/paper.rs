@@ -343,44 +343,9 @@ fn comment_body(c: &Comment, viewer: &Viewer, now: DateTime<Utc>) -> Markup {
     }
 }
 
-/// A BibTeX entry for the paper.
+/// A paper's BibTeX (for the "Cite" box).
 pub fn bibtex(p: &Paper) -> String {
-    let year = p
-        .published
-        .map(|t| t.format("%Y").to_string())
-        .unwrap_or_default();
-    let last = p
-        .authors
-        .first()
-        .and_then(|a| a.split_whitespace().last())
-        .unwrap_or("anon");
-    let word = p
-        .title
-        .split_whitespace()
-        .find(|w| w.chars().filter(|c| c.is_alphanumeric()).count() > 3)
-        .unwrap_or("paper");
-    let key: String = format!("{last}{year}{word}")
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_lowercase();
-    let clean = |s: &str| s.replace(['{', '}'], "");
-    let mut out = format!("@misc{{{key},\n  title = {{{}}},\n", clean(&p.title));
-    if !p.authors.is_empty() {
-        out += &format!("  author = {{{}}},\n", clean(&p.authors.join(" and ")));
-    }
-    if !year.is_empty() {
-        out += &format!("  year = {{{year}}},\n");
-    }
-    out += &format!(
-        "  eprint = {{{}}},\n  archivePrefix = {{arXiv}},\n",
-        p.id.base()
-    );
-    if let Some(c) = p.primary_category() {
-        out += &format!("  primaryClass = {{{c}}},\n");
-    }
-    out += &format!("  url = {{https://arxiv.org/abs/{}}}\n}}", p.id.base());
-    out
+    dp_core::cite::bibtex(p)
 }
 
 /// Form of the upvote button.
@@ -618,7 +583,10 @@ mod tests {
         let b = bibtex(&p);
         assert!(b.starts_with("@misc{lovelaceattention,"), "{b}");
         assert!(b.contains("author = {Ada Lovelace and Alan Turing}"), "{b}");
-        assert!(b.contains("title = {Attention Is All}"), "{b}");
+        assert!(
+            b.contains("title = {Attention {Is} All}"),
+            "balanced braces kept: {b}"
+        );
         assert!(
             b.contains("eprint = {2501.01234}") && b.contains("primaryClass = {cs.CL}"),
             "{b}"

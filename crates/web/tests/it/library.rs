@@ -265,6 +265,40 @@ async fn save_makes_a_private_collection_that_only_its_owner_sees_and_changes() 
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "one title once");
 
+    // Exports: for whoever may see the collection; the library's for its reader only.
+    let bib = alice.get(&format!("{path}/export/bib")).await;
+    assert_eq!(bib.status, StatusCode::OK);
+    assert!(bib.header("content-disposition").starts_with("attachment;"));
+    assert!(
+        bib.body.contains("eprint = {2503.00002}") && bib.body.contains("eprint = {2503.00001}")
+    );
+    assert!(
+        bib.body.contains("note = {<script>alert(1)</script> & ∑}"),
+        "{}",
+        bib.body
+    );
+    assert_eq!(
+        bob.get(&format!("{path}/export/bib")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        alice.get(&format!("{path}/export/pdf")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let ris = alice.get("/library/export/ris").await;
+    assert_eq!(ris.status, StatusCode::OK);
+    assert_eq!(
+        ris.body.matches("ER  - ").count(),
+        2,
+        "each paper once: {}",
+        ris.body
+    );
+    assert_eq!(
+        anon.get("/library/export/ris").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(bob.get("/library/export/json").await.body.trim(), "[]");
+
     // Made public and renamed: anyone reads it at the same address; only alice changes it.
     let r = alice
         .post(
