@@ -9,12 +9,14 @@ use dp_core::cite::{self, Cited};
 use dp_core::library::{self, slug_id};
 use dp_core::{ArxivId, Collection, CollectionItem, CollectionTitle, User};
 use dp_store::{Added, CollectionEdit, CollectionQuery, CollectionSort};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The most collections an account keeps.
 pub const MAX_COLLECTIONS: i64 = 100;
 /// The most papers a collection holds.
 pub const MAX_ITEMS: i64 = 1000;
+/// The largest reference file imported, in bytes.
+pub const MAX_IMPORT_BYTES: usize = dp_ingest::citations::MAX_BYTES;
 /// The most collections one listing returns.
 pub const MAX_LISTED: i64 = 100;
 
@@ -34,6 +36,26 @@ impl Saved {
             Saved::New(i) | Saved::Already(i) => i,
         }
     }
+}
+
+/// What importing a reference manager's file into a collection did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// Entries read from the file.
+    pub entries: usize,
+    /// Matched: by arXiv id, by DOI, by exact title.
+    pub by_id: usize,
+    /// Matched by DOI.
+    pub by_doi: usize,
+    /// Matched by title.
+    pub by_title: usize,
+    /// Papers added to the collection.
+    pub added: usize,
+    /// Matched papers the collection held already.
+    pub already: usize,
+    /// Entries that matched no paper here, or could not be read: (label, why). Nothing was
+    /// changed for them.
+    pub unmatched: Vec<(String, String)>,
 }
 
 /// A change a reader asks for; `None` keeps a field.
@@ -384,6 +406,97 @@ impl App {
             }
         }
         Ok(format.render(&cited))
+    }
+
+    /// Imports a BibTeX or RIS file (a Zotero export, say) into a collection (its owner only):
+    /// each entry is matched to a paper here by arXiv id, then DOI, then exact title (any letter
+    /// case). The matched papers are added in one transaction: all of them, or nothing when
+    /// they would not fit. Entries that match nothing are reported and change nothing.
+    pub async fn import_references(
+        &self,
+        user: &User,
+        c: &Collection,
+        bytes: &[u8],
+    ) -> Result<ImportReport, Error> {
+        use dp_ingest::citations;
+        self.owned_collection(user, c.id).await?;
+        let parsed = citations::parse(bytes).map_err(|e| Error::Invalid(e.to_string()))?;
+        self.write_limit(user).await?;
+        let refs = &parsed.references;
+        let ids: Vec<String> = refs
+            .iter()
+            .filter_map(|r| r.arxiv.as_ref().map(|a| a.base().to_string()))
+            .collect();
+        let dois: Vec<String> = refs.iter().filter_map(|r| r.doi.clone()).collect();
+        let titles: Vec<String> = refs.iter().filter_map(|r| r.title.clone()).collect();
+        let found = self.store.match_papers(&ids, &dois, &titles).await?;
+        let known: HashSet<&str> = found.ids.iter().map(String::as_str).collect();
+        let by_doi: HashMap<&str, &str> = found
+            .by_doi
+            .iter()
+            .map(|(d, id)| (d.as_str(), id.as_str()))
+            .collect();
+        let by_title: HashMap<String, &str> = found
+            .by_title
+            .iter()
+            .map(|(t, id)| (t.to_lowercase(), id.as_str()))
+            .collect();
+        let mut report = ImportReport {
+            entries: refs.len() + parsed.unreadable.len(),
+            ..ImportReport::default()
+        };
+        let mut papers: Vec<(String, Option<String>)> = Vec::new();
+        for r in refs {
+            let id = r.arxiv.as_ref().map(|a| a.base().to_string());
+            let hit = if let Some(id) = id.filter(|i| known.contains(i.as_str())) {
+                report.by_id += 1;
+                Some(id)
+            } else if let Some(p) = r.doi.as_deref().and_then(|d| by_doi.get(d)) {
+                report.by_doi += 1;
+                Some((*p).to_string())
+            } else if let Some(p) = r
+                .title
+                .as_deref()
+                .and_then(|t| by_title.get(&t.to_lowercase()))
+            {
+                report.by_title += 1;
+                Some((*p).to_string())
+            } else {
+                None
+            };
+            match hit {
+                Some(id) => papers.push((id, None)),
+                None => report.unmatched.push((
+                    r.label.clone(),
+                    "no paper here with its arXiv id, DOI or title".into(),
+                )),
+            }
+        }
+        for u in &parsed.unreadable {
+            report.unmatched.push((u.label.clone(), u.reason.clone()));
+        }
+        match self
+            .store
+            .add_collection_items(c.id, &papers, MAX_ITEMS)
+            .await?
+        {
+            dp_store::AddedMany::Done { added, already } => {
+                report.added = added;
+                report.already = already;
+            }
+            dp_store::AddedMany::NoCollection => return Err(no_collection()),
+            dp_store::AddedMany::Full { room } => {
+                return Err(Error::Refused(format!(
+                    "The file matches {} papers but this collection has room for {room} more \
+                     (a collection holds at most {MAX_ITEMS}); nothing was imported.",
+                    papers.len()
+                )))
+            }
+        }
+        if !c.private && report.added > 0 {
+            self.changed();
+        }
+        Ok(report)
     }
 
     /// For each of these papers (bare ids), the ids of `user`'s collections holding it.

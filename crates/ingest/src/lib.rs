@@ -5,6 +5,7 @@
 //! why it was rejected, and never stops the rest of the import.
 
 pub mod atom;
+pub mod citations;
 pub mod fetch;
 pub mod formats;
 pub mod harvest;

@@ -28,6 +28,36 @@ pub enum Added {
     Full,
 }
 
+/// What adding many papers at once did: all of them, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddedMany {
+    /// Added (in the order given, at the end), and how many were there already.
+    Done {
+        /// Newly added.
+        added: usize,
+        /// Already in the collection (unchanged).
+        already: usize,
+    },
+    /// No such collection.
+    NoCollection,
+    /// They would not fit: this many more would.
+    Full {
+        /// Room left.
+        room: usize,
+    },
+}
+
+/// Stored papers found for references: by id, by DOI, by title.
+#[derive(Debug, Clone, Default)]
+pub struct PaperMatches {
+    /// The bare ids that are stored.
+    pub ids: Vec<String>,
+    /// (DOI in lower case, paper id).
+    pub by_doi: Vec<(String, String)>,
+    /// (stored title, paper id): titles equal to an asked one in the database's letter case.
+    pub by_title: Vec<(String, String)>,
+}
+
 /// A change to a collection's own fields; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct CollectionEdit {
@@ -123,6 +153,23 @@ pub trait Collections: Send + Sync {
 
     /// Removes an item. `false` when the collection holds no such item.
     async fn remove_collection_item(&self, id: i64, item_id: i64) -> Result<bool, StoreError>;
+
+    /// Adds papers (bare ids, each with an optional note) at the end of a collection in one
+    /// transaction: all that are not there yet, or none when they would take it past `max`.
+    async fn add_collection_items(
+        &self,
+        id: i64,
+        papers: &[(String, Option<String>)],
+        max: i64,
+    ) -> Result<AddedMany, StoreError>;
+
+    /// Stored papers for these ids (bare), DOIs (lower case) and titles (any case).
+    async fn match_papers(
+        &self,
+        ids: &[String],
+        dois: &[String],
+        titles: &[String],
+    ) -> Result<PaperMatches, StoreError>;
 
     /// Which of `paper_ids` are in which of the owner's collections: (paper, collection id).
     async fn saved_among(
@@ -512,6 +559,108 @@ impl Collections for SqlStore {
         }
         tx.commit().await?;
         Ok(n > 0)
+    }
+
+    async fn add_collection_items(
+        &self,
+        id: i64,
+        papers: &[(String, Option<String>)],
+        max: i64,
+    ) -> Result<AddedMany, StoreError> {
+        let mut tx = self.db.begin_write().await?;
+        let Some(items) = ordered_items(&mut tx, id).await? else {
+            return Ok(AddedMany::NoCollection);
+        };
+        let held: std::collections::HashSet<String> =
+            query("SELECT paper_id FROM collection_items WHERE collection_id = $1")
+                .bind(id)
+                .scalars::<String>(&mut tx)
+                .await?
+                .into_iter()
+                .collect();
+        let mut seen = std::collections::HashSet::new();
+        let new: Vec<&(String, Option<String>)> = papers
+            .iter()
+            .filter(|(p, _)| !held.contains(p) && seen.insert(p.as_str()))
+            .collect();
+        let already = papers.len() - new.len();
+        let room = usize::try_from(max)
+            .unwrap_or(0)
+            .saturating_sub(items.len());
+        if new.len() > room {
+            return Ok(AddedMany::Full { room });
+        }
+        let mut position: i64 = query(
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM collection_items WHERE collection_id = $1",
+        )
+        .bind(id)
+        .scalar(&mut tx)
+        .await?;
+        let now = now_millis();
+        for chunk in new.chunks(CHUNK / 5) {
+            let mut q = query(
+                "INSERT INTO collection_items (collection_id, paper_id, note, position, added_at) VALUES ",
+            );
+            for (i, (paper, note)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .push_bind(id)
+                    .push(", ")
+                    .push_bind(paper.as_str())
+                    .push(", ")
+                    .push_bind(note.as_deref())
+                    .push(", ")
+                    .push_bind(position)
+                    .push(", ")
+                    .push_bind(now)
+                    .push(")");
+                position += 1;
+            }
+            q.execute(&mut tx).await?;
+        }
+        if !new.is_empty() {
+            touch(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+        Ok(AddedMany::Done {
+            added: new.len(),
+            already,
+        })
+    }
+
+    async fn match_papers(
+        &self,
+        ids: &[String],
+        dois: &[String],
+        titles: &[String],
+    ) -> Result<PaperMatches, StoreError> {
+        let mut out = PaperMatches::default();
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = query("SELECT id FROM papers WHERE id IN (");
+            q.push_binds(chunk.iter().map(String::as_str)).push(")");
+            out.ids.extend(q.scalars::<String>(&self.db).await?);
+        }
+        for chunk in dois.chunks(CHUNK) {
+            let mut q = query("SELECT LOWER(doi), id FROM papers WHERE LOWER(doi) IN (");
+            q.push_binds(chunk.iter().map(String::as_str)).push(")");
+            out.by_doi
+                .extend(q.fetch_all::<(String, String)>(&self.db).await?);
+        }
+        for chunk in titles.chunks(CHUNK) {
+            let mut q = query("SELECT title, id FROM papers WHERE LOWER(title) IN (");
+            for (i, t) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("LOWER(").push_bind(t.as_str()).push(")");
+            }
+            q.push(")");
+            out.by_title
+                .extend(q.fetch_all::<(String, String)>(&self.db).await?);
+        }
+        Ok(out)
     }
 
     async fn saved_among(

@@ -55,7 +55,9 @@ use std::sync::Arc;
 pub use accounts::Accounts;
 pub use changes::{ChangeWatch, ChangedPaper, Changes};
 pub use claims::Claims;
-pub use collections::{Added, CollectionEdit, CollectionQuery, CollectionSort, Collections};
+pub use collections::{
+    Added, AddedMany, CollectionEdit, CollectionQuery, CollectionSort, Collections, PaperMatches,
+};
 pub use comments::Comments;
 pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;

@@ -241,6 +241,22 @@ impl Browser<'_> {
         self.send(req, body.into_bytes()).await
     }
 
+    /// Posts one file as `multipart/form-data` (field `field`), as a browser's file upload does.
+    pub async fn post_file(&mut self, path: &str, field: &str, name: &str, bytes: &[u8]) -> Resp {
+        let boundary = "dailypapers-test-boundary-7f3a";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post(path).header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        self.send(req, body).await
+    }
+
     /// Posts raw bytes as a form body.
     pub async fn post_raw(&mut self, path: &str, body: Vec<u8>) -> Resp {
         let req =

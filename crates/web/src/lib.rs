@@ -234,6 +234,12 @@ pub fn router(state: AppState) -> Router {
             post(api::collections::add_item),
         )
         .route(
+            "/api/collections/{owner}/{slug}/import",
+            post(api::collections::import).layer(DefaultBodyLimit::max(
+                dp_app::collections::MAX_IMPORT_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
             "/api/collections/{owner}/{slug}/items/{item}",
             axum::routing::patch(api::collections::update_item)
                 .delete(api::collections::delete_item),
@@ -280,6 +286,12 @@ pub fn router(state: AppState) -> Router {
             get(collections::export),
         )
         .route("/library/export/{format}", get(collections::export_library))
+        .route(
+            "/collections/{id}/import",
+            post(collections::import).layer(DefaultBodyLimit::max(
+                dp_app::collections::MAX_IMPORT_BYTES + 64 * 1024,
+            )),
+        )
         .route("/collections/{id}/edit", post(collections::edit))
         .route("/collections/{id}/delete", post(collections::delete))
         .route(

@@ -22,3 +22,7 @@ CREATE TABLE collection_items (
     UNIQUE (collection_id, paper_id)
 );
 CREATE INDEX collection_items_paper ON collection_items (paper_id);
+
+-- Importing a reference manager's file matches papers by DOI, then by title, in any letter case.
+CREATE INDEX papers_doi_lower ON papers (LOWER(doi));
+CREATE INDEX papers_title_lower ON papers (LOWER(title));

@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 use dp_core::CollectionTitle;
-use dp_store::{Added, CollectionEdit, CollectionQuery, CollectionSort};
+use dp_store::{Added, AddedMany, CollectionEdit, CollectionQuery, CollectionSort};
 
 on_both!(not_interested_marks_are_per_reader_and_undone);
 
@@ -338,4 +338,82 @@ async fn only_public_collections_are_found_unless_they_are_the_viewers(store: Ar
     );
     assert_eq!(store.collections_of(ada.id, false).await.unwrap().len(), 1);
     assert_eq!(store.collections_of(ada.id, true).await.unwrap().len(), 2);
+}
+
+on_both!(many_papers_go_in_together_or_not_at_all_and_references_find_papers);
+
+async fn many_papers_go_in_together_or_not_at_all_and_references_find_papers(
+    store: Arc<dyn Store>,
+) {
+    let users = two_papers_and(&store, &["ada"]).await;
+    let mut doi = paper("2503.00004", "Über Große Modelle");
+    doi.doi = Some("10.1000/Big.Model".into());
+    store.upsert_records(vec![Record::from(doi)]).await.unwrap();
+    let c = store
+        .create_collection(users[0].id, &title("Imported"), None, true, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .add_collection_item(c.id, &id("2503.00001"), None, 10)
+        .await
+        .unwrap();
+    let want = |ids: &[&str]| -> Vec<(String, Option<String>)> {
+        ids.iter().map(|i| (i.to_string(), None)).collect()
+    };
+    // Three new (one twice in the input) with room for two: nothing goes in.
+    let three = want(&["2503.00002", "2503.00003", "2503.00004", "2503.00002"]);
+    assert_eq!(
+        store.add_collection_items(c.id, &three, 3).await.unwrap(),
+        AddedMany::Full { room: 2 }
+    );
+    assert_eq!(
+        store.collection_items(c.id).await.unwrap().len(),
+        1,
+        "nothing half-written"
+    );
+    assert_eq!(
+        store.add_collection_items(c.id, &three, 10).await.unwrap(),
+        AddedMany::Done {
+            added: 3,
+            already: 1
+        }
+    );
+    let order: Vec<String> = store
+        .collection_items(c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.paper.id.to_string())
+        .collect();
+    assert_eq!(
+        order,
+        ["2503.00001", "2503.00002", "2503.00003", "2503.00004"]
+    );
+    assert_eq!(
+        store
+            .add_collection_items(c.id + 99, &three, 10)
+            .await
+            .unwrap(),
+        AddedMany::NoCollection
+    );
+    // Matching: ids that exist, DOIs in any case, titles in the database's letter case.
+    let m = store
+        .match_papers(
+            &["2503.00001".into(), "2503.09999".into()],
+            &["10.1000/big.model".into(), "10.9/none".into()],
+            &["two".into(), "über große modelle".into(), "Nothing".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.ids, ["2503.00001"]);
+    assert_eq!(
+        m.by_doi,
+        [("10.1000/big.model".to_string(), "2503.00004".to_string())]
+    );
+    let mut titles: Vec<String> = m.by_title.iter().map(|(_, id)| id.clone()).collect();
+    titles.sort();
+    // SQLite lowers ASCII letters only, so "Über" matches "über" on PostgreSQL alone; the use
+    // case compares what comes back in full Unicode case.
+    assert!(titles.contains(&"2503.00002".to_string()), "{titles:?}");
 }

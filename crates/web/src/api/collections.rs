@@ -262,10 +262,10 @@ pub async fn list(
         }
         match sort {
             CollectionSort::LastModified => {
-                found.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)))
+                found.sort_by_key(|c| std::cmp::Reverse((c.updated_at, c.id)))
             }
             CollectionSort::Created => {
-                found.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)))
+                found.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.id)))
             }
         }
         found.truncate(usize::try_from(limit).unwrap_or(0));
@@ -622,6 +622,79 @@ pub async fn delete_item(
         .remove_item(&user, &c, item_number(&item)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What an import did (our addition to Hugging Face's API).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportJson {
+    /// Entries read from the file.
+    pub entries: usize,
+    /// Papers added.
+    pub added: usize,
+    /// Matched papers the collection held already.
+    pub already: usize,
+    /// Matched by arXiv id.
+    pub by_id: usize,
+    /// Matched by DOI.
+    pub by_doi: usize,
+    /// Matched by exact title.
+    pub by_title: usize,
+    /// Entries not imported, and why (nothing changed for them).
+    pub unmatched: Vec<UnmatchedJson>,
+}
+
+/// An entry not imported.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnmatchedJson {
+    /// Its key or title.
+    pub entry: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// `POST /api/collections/{owner}/{slug}/import`: a BibTeX or RIS file as the body. Entries are
+/// matched by arXiv id, then DOI, then exact title; the matched papers are added all at once
+/// or not at all.
+#[utoipa::path(
+    post,
+    path = "/api/collections/{owner}/{slug}/import",
+    tag = "collections",
+    params(("owner" = String, Path, description = "Owner"), ("slug" = String, Path, description = "Slug")),
+    request_body(content = String, content_type = "text/plain", description = "A BibTeX or RIS file, at most 16 MB"),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "What was imported, and what not", body = ImportJson),
+        (status = 400, description = "Not a BibTeX or RIS file", body = ErrorJson),
+        (status = 401, description = "No token, or an invalid one", body = ErrorJson),
+        (status = 403, description = "A read-only token, or someone else's public collection", body = ErrorJson),
+        (status = 404, description = "No such collection", body = ErrorJson),
+        (status = 413, description = "Over 16 MB", body = ErrorJson),
+        (status = 422, description = "The matches would not fit in the collection; nothing imported", body = ErrorJson),
+    )
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path((owner, slug)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let (user, c) = owned(&state, &who, &owner, &slug).await?;
+    let r = state.app.import_references(&user, &c, &body).await?;
+    Ok(Json(ImportJson {
+        entries: r.entries,
+        added: r.added,
+        already: r.already,
+        by_id: r.by_id,
+        by_doi: r.by_doi,
+        by_title: r.by_title,
+        unmatched: r
+            .unmatched
+            .into_iter()
+            .map(|(entry, reason)| UnmatchedJson { entry, reason })
+            .collect(),
+    })
+    .into_response())
 }
 
 /// What `GET /api/whoami-v2` says of the token's user.

@@ -211,6 +211,7 @@ fn collection_page(c: &Collection, items: &[CollectionItem], owner_csrf: Option<
             }
             @if let Some(csrf) = owner_csrf {
                 section.owner aria-labelledby="edit-h" {
+                    (import_form(c, csrf))
                     h2 id="edit-h" { "Edit this collection" }
                     form method="post" action={"/collections/" (c.id) "/edit"} {
                         (csrf_field(csrf))
@@ -497,4 +498,82 @@ pub async fn delete_item(
         .await
         .or_page()?;
     Ok(Redirect::to(&c.path()).into_response())
+}
+
+/// The import form of a collection page.
+fn import_form(c: &Collection, csrf: &str) -> Markup {
+    html! {
+        form method="post" action={"/collections/" (c.id) "/import?csrf=" (csrf)} enctype="multipart/form-data" {
+            label for="import-file" { "Import a BibTeX or RIS file (a Zotero export, say)" }
+            input type="file" id="import-file" name="file" accept=".bib,.ris,.txt,text/plain" required;
+            p.meta { "Each entry is matched by arXiv id, then DOI, then exact title. Entries that match no paper here are listed and change nothing." }
+            button type="submit" { "Import" }
+        }
+    }
+}
+
+/// `POST /collections/{id}/import` (multipart, field `file`; the CSRF token in the query, as
+/// the form is not URL-encoded): matches the file's entries and adds them, then shows what
+/// happened.
+pub async fn import(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<CsrfQuery>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let user = viewer.require()?;
+    viewer.check_csrf(&q.csrf)?;
+    let c = state
+        .app
+        .owned_collection(user, path_number(&raw)?)
+        .await
+        .or_page()?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::status(
+            e.status(),
+            format!("The upload could not be read: {}", e.body_text()),
+        )
+        .page()
+    };
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(bad)?);
+        }
+    }
+    let file = file.ok_or_else(|| AppError::bad_request("Choose a file to import.").page())?;
+    let report = state
+        .app
+        .import_references(user, &c, &file)
+        .await
+        .or_page()?;
+    let body = html! {
+        h1 { "Imported into " a href=(c.path()) { (c.title) } }
+        p.notice role="status" {
+            (report.entries) " entries read: " (report.added) " papers added, "
+            (report.already) " already there; matched by arXiv id " (report.by_id)
+            ", by DOI " (report.by_doi) ", by title " (report.by_title) "."
+        }
+        @if report.unmatched.is_empty() {
+            p { "Every entry matched." }
+        } @else {
+            h2 { (report.unmatched.len()) " entries not imported" }
+            p.meta { "Nothing was changed for these." }
+            ul.unmatched {
+                @for (label, why) in report.unmatched.iter().take(1000) {
+                    li { strong { (label) } ": " (why) }
+                }
+            }
+            @if report.unmatched.len() > 1000 { p.meta { "… and " (report.unmatched.len() - 1000) " more." } }
+        }
+        p { a href=(c.path()) { "Back to the collection" } }
+    };
+    Ok(frame(Frame::new(state.site_name(), &viewer), "Import", body).into_response())
+}
+
+/// The CSRF token of a multipart form, sent in its action's query.
+#[derive(Deserialize)]
+pub struct CsrfQuery {
+    csrf: String,
 }

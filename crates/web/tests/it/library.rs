@@ -524,3 +524,176 @@ async fn the_collections_api_speaks_for_the_web_and_only_owners_write() {
     let (s, me) = api(&env.app, "GET", "/api/whoami-v2", Some(&bob_token), None).await;
     assert_eq!((s, me["name"].as_str()), (StatusCode::OK, Some("bob")));
 }
+
+/// A Zotero-style export of 10,000 entries: 10 papers of this server by arXiv id, 10 by DOI, 10
+/// by title (LaTeX accents, other letter case), and 9,970 that match nothing or cannot be read
+/// (unbalanced braces, stray `@`, accents, unknown ids and DOIs).
+fn hostile_zotero_export() -> String {
+    let mut out =
+        String::from("% Exported by Zotero\n@comment{jabref-meta: databaseType:bibtex;}\n\n");
+    for n in 0..10 {
+        out += &format!(
+            "@article{{byid{n},\n  title = {{Whatever {n}}},\n  eprint = {{2401.{:05}v2}},\n  archivePrefix = {{arXiv}},\n}}\n\n",
+            n
+        );
+    }
+    for n in 10..20 {
+        out += &format!(
+            "@article{{bydoi{n},\n  title = {{Retitled by a journal {n}}},\n  doi = {{https://doi.org/10.5555/ZOTERO.{n}}},\n  journal = {{Journal of Tests}},\n}}\n\n"
+        );
+    }
+    for n in 20..30 {
+        out += &format!(
+            "@inproceedings{{bytitle{n},\n  title = {{PAPER {n} ON M{{\\\"u}}LLER'S {{\\\"O}}lbild}},\n  author = {{Dupr{{\\'e}}, Ren{{\\'e}} and M{{\\\"u}}ller, J{{\\\"o}}rg}},\n}}\n\n"
+        );
+    }
+    for n in 0..9_970 {
+        out += &match n % 5 {
+            0 => format!("@article{{broken{n},\n  title = {{Unbalanced {{brace {n},\n  year = {{2020}}\n}}\n\n"),
+            1 => format!("@misc{{unknown{n},\n  title = {{Caf{{\\'e}} {n}}},\n  eprint = {{2501.{:05}}},\n}}\n\n", n % 100_000),
+            2 => format!("@article{{nodoi{n},\n  title = {{Na{{\\\"i}}ve {n}}},\n  doi = {{10.9999/missing.{n}}},\n}}\n\n"),
+            3 => format!("@book{{{{weird{n},\n  title = }}}}{{ {n}\n\n"),
+            _ => format!("@article{{plain{n}, title = {{Some other paper {n}}}, author = {{A. N. Other}}}}\n\n"),
+        };
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_hostile_ten_thousand_entry_bibtex_import_adds_exactly_the_matches_at_once() {
+    use crate::tokens::api;
+    let Some(env) = env().await else { return };
+    let mut records = Vec::new();
+    for n in 0..30 {
+        let mut p = dp_testkit::paper(
+            &format!("2401.{n:05}"),
+            &format!("Paper {n} on Müller's Ölbild"),
+        );
+        if (10..20).contains(&n) {
+            p.doi = Some(format!("10.5555/zotero.{n}"));
+        }
+        records.push(dp_core::Record::from(p));
+    }
+    env.store.upsert_records(records).await.unwrap();
+    let mut alice = env.app.browser();
+    let (ta, token) = writer(&mut alice, "alice").await;
+    let r = alice
+        .post("/collections", &[("csrf", &ta), ("title", "From Zotero")])
+        .await;
+    let path = r.location().to_string();
+    let slug = path.trim_start_matches("/collections/").to_string();
+    let id = slug.rsplit('-').next().unwrap().to_string();
+    let file = hostile_zotero_export();
+    assert!(file.len() > 500_000, "{}", file.len());
+
+    // Over the token API: the report says what matched and what not.
+    let req = axum::http::Request::post(format!("/api/collections/{slug}/import"))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, "text/plain")
+        .body(file.clone().into_bytes())
+        .unwrap();
+    let resp = env.app.request(req).await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.body);
+    let v = resp.json();
+    assert_eq!(v["entries"], 10_000, "{}", v["entries"]);
+    assert_eq!(
+        (
+            v["byId"].as_u64(),
+            v["byDoi"].as_u64(),
+            v["byTitle"].as_u64()
+        ),
+        (Some(10), Some(10), Some(10))
+    );
+    assert_eq!(v["added"], 30);
+    assert_eq!(v["unmatched"].as_array().unwrap().len(), 9_970);
+    let reasons: std::collections::HashSet<&str> = v["unmatched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.starts_with("not valid BibTeX")),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains("no paper here with its arXiv id, DOI or title"));
+    let (_, c) = api(
+        &env.app,
+        "GET",
+        &format!("/api/collections/{slug}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let mut held: Vec<String> = c["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    held.sort();
+    let want: Vec<String> = (0..30).map(|n| format!("2401.{n:05}")).collect();
+    assert_eq!(held, want, "exactly the matches");
+
+    // Again: nothing new. From the page, a small RIS file; a forged upload changes nothing.
+    let resp = env
+        .app
+        .request(
+            axum::http::Request::post(format!("/api/collections/{slug}/import"))
+                .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(file.into_bytes())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (
+            resp.json()["added"].as_u64(),
+            resp.json()["already"].as_u64()
+        ),
+        (Some(0), Some(30))
+    );
+    let ris = "TY  - JOUR\r\nTI  - Nothing like it\r\nER  - \r\nTY  - UNPB\r\nUR  - https://arxiv.org/abs/2503.00001\r\nER  - \r\n";
+    let r = alice
+        .post_file(
+            &format!("/collections/{id}/import?csrf={ta}"),
+            "file",
+            "z.ris",
+            ris.as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("2 entries read: 1 papers added"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Nothing like it"));
+    let r = alice
+        .post_file(
+            &format!("/collections/{id}/import?csrf=forged"),
+            "file",
+            "z.ris",
+            ris.as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = alice
+        .post_file(
+            &format!("/collections/{id}/import?csrf={ta}"),
+            "file",
+            "z.bin",
+            b"\xff\xfe\x00",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("not UTF-8"), "{}", r.body);
+    let (_, c) = api(
+        &env.app,
+        "GET",
+        &format!("/api/collections/{slug}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(c["items"].as_array().unwrap().len(), 31);
+}
