@@ -15,7 +15,7 @@
 //! | [`digests`] | the digest run's settings, previews |
 //! | [`harvest`] | harvests (schedule and CLI), the job board, run now, pause, progress |
 //! | [`jobs`] | typed background jobs and the worker that runs them |
-//! | [`library`], [`collections`] | a reader's library: collections of papers with notes, papers they are not interested in |
+//! | [`library`], [`collections`], [`follows`] | a reader's library: collections of papers with notes, follows, private feeds, papers they are not interested in |
 //! | [`status`] | readiness and the figures of `/metrics` |
 //! | [`config`] | the one typed configuration (defaults < file < environment < flags) |
 //!
@@ -30,6 +30,7 @@ pub mod comments;
 pub mod config;
 pub mod digests;
 pub mod error;
+pub mod follows;
 pub mod harvest;
 pub mod jobs;
 pub mod library;

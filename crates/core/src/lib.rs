@@ -10,6 +10,7 @@
 //! * [`ranking`]: the trending formula.
 //! * [`community`]: user names, comments and authorship claims.
 //! * [`cite`]: BibTeX, RIS and CSL-JSON of papers.
+//! * [`follow`]: what a reader follows (authors, accounts, categories, searches).
 //! * [`library`]: collections of papers and their rules.
 //! * [`hf`]: Hugging Face daily-papers items, and what they know beyond the paper ([`HfExtras`]).
 
@@ -19,6 +20,7 @@ pub mod cite;
 pub mod community;
 pub mod day;
 pub mod feed;
+pub mod follow;
 pub mod hf;
 pub mod library;
 pub mod paper;
@@ -31,6 +33,7 @@ pub use category::{Category, CategoryError, CategoryFilter};
 pub use community::{ApiToken, Claim, ClaimState, Comment, InputError, TokenScope, User, Username};
 pub use day::{parse_day, DayError};
 pub use feed::{shown_count, FeedEntry, FeedItem, RankBy, LIST_RANKING};
+pub use follow::{Follow, FollowKind};
 pub use hf::HfExtras;
 pub use library::{Collection, CollectionItem, CollectionTitle, LibraryInputError};
 pub use paper::{Paper, PaperError};

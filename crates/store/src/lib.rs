@@ -37,6 +37,7 @@ pub mod community;
 pub mod copy;
 pub mod error;
 pub mod feeds;
+pub mod follows;
 pub mod jobs;
 pub mod library;
 pub mod limits;
@@ -62,6 +63,7 @@ pub use comments::Comments;
 pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;
 pub use feeds::Feeds;
+pub use follows::{Followed, Follows};
 pub use jobs::{Job, JobRun, Jobs, NewJob};
 pub use library::Library;
 pub use limits::RateLimits;
@@ -87,6 +89,7 @@ pub trait Store:
     + Jobs
     + Library
     + Collections
+    + Follows
     + Watermarks
     + Subscribers
     + Outbox

@@ -179,8 +179,8 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
     use pages::{
-        about, account, admin, api_docs, collections, daily, digests, feeds, jobs, library, paper,
-        password, profile, settings, submit, subscribe,
+        about, account, admin, api_docs, collections, daily, digests, feeds, follows, jobs,
+        library, paper, password, profile, settings, submit, subscribe,
     };
     metrics::init();
     let hsts = state.settings.hsts;
@@ -286,6 +286,22 @@ pub fn router(state: AppState) -> Router {
             get(collections::export),
         )
         .route("/library/export/{format}", get(collections::export_library))
+        .route("/following", get(follows::show))
+        .route("/follows", post(follows::follow))
+        .route("/follows/{id}/delete", post(follows::unfollow))
+        .route("/following/feed-key", post(follows::reset_key))
+        .route("/feeds/{key}/following.rss", get(follows::following_feed))
+        .route("/feeds/{key}/following.atom", get(follows::following_feed))
+        .route("/feeds/{key}/follows/{file}", get(follows::follow_feed))
+        .route("/feeds/{key}/collections/{file}", get(follows::collection_feed))
+        .route(
+            "/collections/{owner}/{slug}/feed.rss",
+            get(follows::public_collection_feed),
+        )
+        .route(
+            "/collections/{owner}/{slug}/feed.atom",
+            get(follows::public_collection_feed),
+        )
         .route(
             "/collections/{id}/import",
             post(collections::import).layer(DefaultBodyLimit::max(

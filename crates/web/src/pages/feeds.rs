@@ -213,6 +213,21 @@ pub fn atom(feed: &Feed, base: &str, site: &str) -> String {
     out.to_string()
 }
 
+/// A feed that is one reader's (or changes with a reader's edits): kept by no shared cache.
+pub async fn respond_private(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: Format,
+    feed: Feed,
+) -> Result<Response, AppError> {
+    let mut resp = respond(state, headers, format, feed).await?;
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(resp)
+}
+
 async fn respond(
     state: &AppState,
     headers: &HeaderMap,

@@ -8,6 +8,7 @@ pub mod collections;
 pub mod daily;
 pub mod digests;
 pub mod feeds;
+pub mod follows;
 pub mod jobs;
 pub mod library;
 pub mod paper;

@@ -88,7 +88,8 @@ pub async fn show(
             return Ok(PageOut::from((StatusCode::NOT_FOUND, body)));
         };
         let title = page.detail.paper.title.clone();
-        // "Save" for a signed-in reader (their pages are never cached, so this is theirs).
+        // "Save" and "Follow" for a signed-in reader (their pages are never cached, so this is
+        // theirs).
         let save = match viewer.user.as_ref() {
             Some(u) => {
                 let collections = state.app.my_collections(u).await.or_page()?;
@@ -98,13 +99,16 @@ pub async fn show(
                     .saved_among(Some(u), std::slice::from_ref(&base))
                     .await
                     .or_page()?;
-                Some(super::collections::save_control(
+                let follows = state.app.follows(u).await.or_page()?;
+                let save = super::collections::save_control(
                     &id,
                     &collections,
                     saved.get(&base).map_or(&[][..], Vec::as_slice),
                     &viewer.csrf,
                     &paper_path(&id),
-                ))
+                );
+                let follow = super::follows::follow_box(&page.detail.paper, &follows, &viewer.csrf);
+                Some(maud::html! { (save) (follow) })
             }
             None => None,
         };

@@ -6,6 +6,7 @@ mod api;
 mod bounds;
 mod community;
 mod daily;
+mod follows;
 mod hardening;
 mod jobs;
 mod library;

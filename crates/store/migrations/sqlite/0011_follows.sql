@@ -1,0 +1,17 @@
+-- What readers follow (authors, accounts, categories, searches), and each reader's secret key
+-- for private feeds (stored hashed; a new key revokes the old). An account's rows go with it.
+CREATE TABLE follows (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    value_key   TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (user_id, kind, value_key)
+);
+
+CREATE TABLE feed_keys (
+    user_id     INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    key_hash    TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
