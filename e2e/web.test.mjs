@@ -188,3 +188,72 @@ test('not interested: a paper leaves my list only, and my library brings it back
   await bob.goto(DAY);
   assert.deepEqual(await order(bob), ['2601.00002', '2601.00001']);
 });
+
+test('save papers in place, write a note and reorder them in the collection', async () => {
+  await bob.goto(DAY);
+  const card = bob.locator('li.card[data-id="2601.00002"]');
+  await card.locator('details.save summary').click();
+  await card.getByRole('button', { name: 'Save', exact: true }).click();
+  // In place: no navigation, the card says where it went.
+  await card.locator('.saved-status').waitFor();
+  assert.match(await card.locator('.saved-status').innerText(), /Saved to Reading list\./);
+  assert.equal(await card.locator('details.save summary').innerText(), 'Saved');
+  assert.ok(bob.url().endsWith(DAY));
+  // The second paper, from its own page, into the same collection (now the first choice).
+  await bob.goto('/papers/2601.00001');
+  await bob.locator('details.save summary').click();
+  assert.equal(await bob.locator('details.save select option').first().innerText(), 'Reading list');
+  await bob.locator('details.save').getByRole('button', { name: 'Save', exact: true }).click();
+  await bob.locator('.saved-status').waitFor();
+
+  await bob.getByRole('link', { name: 'Library', exact: true }).click();
+  await bob.getByRole('link', { name: 'Reading list' }).click();
+  await bob.waitForURL('**/collections/bob/reading-list-*');
+  const items = () => bob.$$eval('ol.collection-items > li', (ls) => ls.map((l) => l.dataset.id));
+  assert.deepEqual(await items(), ['2601.00002', '2601.00001']);
+  const second = bob.locator('ol.collection-items > li[data-id="2601.00001"]');
+  await second.getByLabel('Note').fill('Read before <Friday> & cite it');
+  await second.getByRole('button', { name: 'Save note' }).click();
+  await bob.waitForURL('**/collections/bob/reading-list-*');
+  assert.equal(await bob.locator('li[data-id="2601.00001"] p.note').innerText(), 'Read before <Friday> & cite it');
+  await bob.locator('li[data-id="2601.00001"]').getByRole('button', { name: 'Move up' }).click();
+  await bob.waitForURL('**/collections/bob/reading-list-*');
+  assert.deepEqual(await items(), ['2601.00001', '2601.00002']);
+});
+
+test('export a collection as BibTeX, RIS and CSL-JSON from its page', async () => {
+  await bob.goto('/library');
+  await bob.getByRole('link', { name: 'Reading list' }).click();
+  const fetched = {};
+  for (const [name, ext] of [['BibTeX', 'bib'], ['RIS', 'ris'], ['CSL-JSON', 'json']]) {
+    const [download] = await Promise.all([
+      bob.waitForEvent('download'),
+      bob.locator('p.export').getByRole('link', { name, exact: true }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), new RegExp(`^reading-list-\\d+\\.${ext}$`));
+    const path = await download.path();
+    fetched[ext] = (await import('node:fs')).readFileSync(path, 'utf8');
+  }
+  assert.match(fetched.bib, /eprint = \{2601\.00001\}/);
+  assert.match(fetched.bib, /note = \{Read before <Friday> & cite it\}/);
+  assert.match(fetched.ris, /AN {2}- arXiv:2601\.00002/);
+  const csl = JSON.parse(fetched.json);
+  assert.deepEqual(csl.map((c) => c.number), ['arXiv:2601.00001', 'arXiv:2601.00002']);
+});
+
+test('follow an author from a paper page; Following lists their papers and says why', async () => {
+  await bob.goto('/papers/2601.00002');
+  await bob.locator('details.follow summary').click();
+  await bob.getByRole('button', { name: 'Follow Alan Turing' }).click();
+  await bob.waitForURL('**/papers/2601.00002');
+  await bob.locator('details.follow summary').click();
+  assert.ok(await bob.getByText('Alan Turing (followed)').isVisible());
+  await bob.getByRole('link', { name: 'Following', exact: true }).click();
+  await bob.waitForURL('**/following');
+  const listed = await bob.$$eval('ol.following > li', (ls) => ls.map((l) => l.dataset.id));
+  assert.deepEqual([...listed].sort(), ['2601.00001', '2601.00002']);
+  assert.match(await bob.locator('ol.following > li').first().innerText(), /Because you follow author Alan Turing/);
+  await bob.getByRole('button', { name: 'Stop following' }).click();
+  await bob.waitForURL('**/following');
+  assert.ok(await bob.getByText('You follow nothing yet').isVisible());
+});

@@ -9,7 +9,7 @@ Usage:
 Makes a public collection of the three papers with notes (through Hugging Face's client, as a
 reader would), downloads its exports anonymously, parses each file, and checks that every field
 comes back as the server's own API states it: title, authors, year, arXiv id, primary category,
-DOI when known, the notes. Prints `ok NAME` or `FAIL NAME: why`; exits 1 when any check failed.
+DOI when known, the notes. Also reads the collection's RSS and Atom feeds with feedparser. Prints `ok NAME` or `FAIL NAME: why`; exits 1 when any check failed.
 """
 
 from __future__ import annotations
@@ -162,6 +162,20 @@ def main() -> int:
             expect(item["type"] == "article", item["type"])
             expect(item.get("note") == want_notes[pid], f"note {item.get('note')!r}")
 
+    def feeds():
+        import feedparser
+
+        for ext in ("rss", "atom"):
+            body, ctype, _ = get(f"{args.url}/collections/{c.slug}/feed.{ext}")
+            parsed = feedparser.parse(body)
+            expect(not parsed.bozo, f"{ext}: {parsed.get('bozo_exception')}")
+            expect(ext in parsed.version, f"{ext}: version {parsed.version}")
+            links = sorted(e.link.rsplit("/", 1)[-1] for e in parsed.entries)
+            expect(links == sorted(ids), f"{ext}: {links}")
+            titles = {e.link.rsplit("/", 1)[-1]: e.title for e in parsed.entries}
+            for pid in ids:
+                expect(titles[pid] == papers[pid]["title"], f"{ext}: title {titles[pid]!r}")
+
     def library_needs_sign_in():
         try:
             get(f"{args.url}/library/export/bib")
@@ -195,6 +209,7 @@ def main() -> int:
     check("ris", ris)
     check("csl-json", csl)
     check("doi and journal", doi_and_journal)
+    check("collection feeds in feedparser", feeds)
     check("library export needs sign-in", library_needs_sign_in)
     api.delete_collection(c.slug)
     failed = [n for n, why in RESULTS if why]

@@ -111,7 +111,7 @@ fn the_web_ui_in_chromium() {
         .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
         // The recorded paper is from 2011.
         .env("DAILYPAPERS_COMMUNITY__SUBMIT_MAX_AGE_DAYS", "100000");
-    serve_and_run(&mut serve, port, "web.test.mjs", 11);
+    serve_and_run(&mut serve, port, "web.test.mjs", 14);
     assert_eq!(
         arxiv_hits.load(std::sync::atomic::Ordering::SeqCst),
         1,

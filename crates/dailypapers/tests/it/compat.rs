@@ -213,7 +213,7 @@ fn huggingface_hub_collections_round_trip() {
                     &["--kaggle", &kaggle.to_string_lossy()],
                     papers,
                 ),
-                "5/5 checks passed",
+                "6/6 checks passed",
             ),
         ]
     });
