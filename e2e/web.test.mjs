@@ -66,6 +66,8 @@ test('upvote a paper: the count updates in place and the list reorders', async (
   await card.getByRole('button', { name: /Upvote/ }).click();
   await card.locator('button[aria-pressed="true"]').waitFor();
   assert.equal(await card.locator('.count').textContent(), '4');
+  // In place: the page was not reloaded (a reload would show the new order already).
+  assert.deepEqual(await order(bob), ['2601.00001', '2601.00002', '2601.00003']);
   await bob.reload();
   assert.deepEqual(await order(bob), ['2601.00002', '2601.00001', '2601.00003']);
   // Readers who are not signed in see the new order too.

@@ -122,7 +122,10 @@ async fn following_lists_what_a_reader_follows_and_private_feeds_need_a_live_key
     let page = alice.get("/following").await.body;
     assert_eq!(crate::order(&page), ["2503.00011", "2503.00010"], "{page}");
     assert_eq!(page.matches("data-follow=").count(), 2);
-    assert!(page.contains("Because you follow author grace HOPPER"), "as typed: {page}");
+    assert!(
+        page.contains("Because you follow author grace HOPPER"),
+        "as typed: {page}"
+    );
     assert!(page.contains("Because you follow category stat"));
 
     // Private feeds: none until made; shown once; a new key revokes the old.
