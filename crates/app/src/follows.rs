@@ -77,11 +77,12 @@ impl App {
             .ok_or_else(|| Error::NotFound("You do not follow that.".into()))
     }
 
-    /// The newest papers of these follows (at most `limit`), newest first, each with the
-    /// follows that bring it. A followed search needs search on this server; without it, the
-    /// search brings nothing.
+    /// The newest papers of these follows of `user` (at most `limit`), newest first, each
+    /// with the follows that bring it; papers `user` is not interested in are left out. A
+    /// followed search needs search on this server; without it, the search brings nothing.
     pub async fn papers_of_follows(
         &self,
+        user: &User,
         follows: &[Follow],
         limit: usize,
     ) -> Result<Vec<FollowedPaper>, Error> {
@@ -146,6 +147,10 @@ impl App {
                 }
             }
         }
+        let ids: Vec<String> = found.keys().cloned().collect();
+        for id in self.not_interested_among(Some(user), &ids).await? {
+            found.remove(&id);
+        }
         let mut out: Vec<FollowedPaper> = found.into_values().collect();
         out.sort_by(|a, b| {
             (b.paper.published, b.paper.id.base()).cmp(&(a.paper.published, a.paper.id.base()))
@@ -157,7 +162,8 @@ impl App {
     /// The "Following" list of `user`.
     pub async fn following(&self, user: &User) -> Result<Vec<FollowedPaper>, Error> {
         let follows = self.follows(user).await?;
-        self.papers_of_follows(&follows, FOLLOWING_SHOWN).await
+        self.papers_of_follows(user, &follows, FOLLOWING_SHOWN)
+            .await
     }
 
     /// Makes a new private-feed key for `user` and returns it (shown in feed addresses; only

@@ -222,6 +222,25 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/whoami-v2", get(api::collections::whoami))
         .route(
+            "/api/library/follows",
+            get(api::library::follows).post(api::library::follow),
+        )
+        .route(
+            "/api/library/follows/{id}",
+            axum::routing::delete(api::library::unfollow),
+        )
+        .route("/api/library/following", get(api::library::following))
+        .route(
+            "/api/library/not-interested",
+            get(api::library::not_interested),
+        )
+        .route(
+            "/api/library/not-interested/{id}",
+            axum::routing::put(api::library::mark_not_interested)
+                .delete(api::library::unmark_not_interested),
+        )
+        .route("/api/library/export/{format}", get(api::library::export))
+        .route(
             "/api/collections",
             get(api::collections::list).post(api::collections::create),
         )

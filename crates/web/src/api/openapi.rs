@@ -2,7 +2,7 @@
 //! handlers' annotations and the response types, so it follows the code.
 
 use crate::api::{
-    collections, comments, daily_papers, model, papers, search, similar, submit, votes,
+    collections, comments, daily_papers, library, model, papers, search, similar, submit, votes,
 };
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -42,6 +42,14 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         collections::update_item,
         collections::delete_item,
         collections::import,
+        library::follows,
+        library::follow,
+        library::unfollow,
+        library::following,
+        library::not_interested,
+        library::mark_not_interested,
+        library::unmark_not_interested,
+        library::export,
     ),
     components(schemas(
         model::DailyItem,
@@ -75,6 +83,10 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         collections::WhoamiJson,
         collections::ImportJson,
         collections::UnmatchedJson,
+        library::FollowJson,
+        library::FollowBody,
+        library::FollowedPaperJson,
+        library::PaperBrief,
     )),
     modifiers(&TokenAuth),
     tags(
@@ -82,6 +94,7 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         (name = "search", description = "Keyword and semantic search, similar papers"),
         (name = "comments", description = "Discussion of a paper"),
         (name = "votes", description = "Upvotes"),
+        (name = "library", description = "A reader's follows, Following list, not-interested marks and exports (token's owner; reads need a token, writes a write token)"),
         (name = "collections", description = "A reader's collections of papers, as Hugging Face's collections API; whoami"),
     )
 )]

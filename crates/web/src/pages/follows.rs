@@ -87,7 +87,7 @@ async fn page(
     let follows = state.app.follows(user).await.or_page()?;
     let papers = state
         .app
-        .papers_of_follows(&follows, dp_app::follows::FOLLOWING_SHOWN)
+        .papers_of_follows(user, &follows, dp_app::follows::FOLLOWING_SHOWN)
         .await
         .or_page()?;
     let has_key = state.app.has_feed_key(user).await.or_page()?;
@@ -299,6 +299,7 @@ pub async fn follow_feed(
     let papers = state
         .app
         .papers_of_follows(
+            &user,
             std::slice::from_ref(&follow),
             dp_app::follows::FOLLOWING_SHOWN,
         )

@@ -291,3 +291,200 @@ async fn an_account_follow_brings_the_papers_its_approved_claims_name() {
 async fn ada_id(env: &crate::Env) -> i64 {
     env.store.user_by_name("ada").await.unwrap().unwrap().id
 }
+
+#[tokio::test]
+async fn the_library_over_the_token_api_reads_with_a_read_token_and_writes_with_a_write_token() {
+    use crate::tokens::api;
+    use serde_json::json;
+    let Some(env) = env().await else { return };
+    let mut alice = env.app.browser();
+    let csrf = alice.signup("alice").await;
+    let mut tokens = Vec::new();
+    for scope in ["write", "read"] {
+        let r = alice
+            .post(
+                "/settings/tokens",
+                &[("csrf", &csrf), ("name", scope), ("scope", scope)],
+            )
+            .await;
+        tokens.push(crate::tokens::new_token(&r.body));
+    }
+    let (write, read) = (tokens[0].as_str(), tokens[1].as_str());
+    let body = json!({"kind": "author", "value": "Ada Lovelace"});
+    assert_eq!(
+        api(&env.app, "GET", "/api/library/follows", None, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api(
+            &env.app,
+            "POST",
+            "/api/library/follows",
+            Some(read),
+            Some(body.clone())
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, f) = api(
+        &env.app,
+        "POST",
+        "/api/library/follows",
+        Some(write),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{f}");
+    assert_eq!(
+        (f["kind"].as_str(), f["value"].as_str()),
+        (Some("author"), Some("Ada Lovelace"))
+    );
+    let (s, bad) = api(
+        &env.app,
+        "POST",
+        "/api/library/follows",
+        Some(write),
+        Some(json!({"kind": "category", "value": "nope.XX"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(bad["error"]
+        .as_str()
+        .unwrap()
+        .contains("not an arXiv category"));
+    let (_, list) = api(&env.app, "GET", "/api/library/follows", Some(read), None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // Following: every paper (all by Ada Lovelace), newest first; a mark leaves one out.
+    let (_, papers) = api(&env.app, "GET", "/api/library/following", Some(read), None).await;
+    let ids: Vec<&str> = papers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["paper"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["2503.00002", "2503.00001", "2503.00003", "2503.00004"],
+        "{papers}"
+    );
+    assert_eq!(papers[0]["because"][0], "author Ada Lovelace");
+    assert_eq!(
+        api(
+            &env.app,
+            "PUT",
+            "/api/library/not-interested/2503.00003",
+            Some(read),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api(
+            &env.app,
+            "PUT",
+            "/api/library/not-interested/2503.00003",
+            Some(write),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api(
+            &env.app,
+            "PUT",
+            "/api/library/not-interested/2503.99999",
+            Some(write),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, marked) = api(
+        &env.app,
+        "GET",
+        "/api/library/not-interested",
+        Some(read),
+        None,
+    )
+    .await;
+    assert_eq!(marked[0]["id"], "2503.00003");
+    let (_, papers) = api(&env.app, "GET", "/api/library/following", Some(read), None).await;
+    assert_eq!(
+        papers.as_array().unwrap().len(),
+        3,
+        "the marked paper is left out"
+    );
+    assert!(!alice
+        .get("/following")
+        .await
+        .body
+        .contains("data-id=\"2503.00003\""));
+    assert_eq!(
+        api(
+            &env.app,
+            "DELETE",
+            "/api/library/not-interested/2503.00003",
+            Some(write),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    // Export with a read token; unfollow with a write token.
+    let req = axum::http::Request::get("/api/library/export/ris")
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {read}"))
+        .body(Vec::new())
+        .unwrap();
+    let resp = env.app.request(req).await;
+    assert_eq!(resp.status, StatusCode::OK);
+    assert!(resp
+        .header("content-type")
+        .starts_with("application/x-research-info-systems"));
+    let id = f["id"].as_i64().unwrap();
+    assert_eq!(
+        api(
+            &env.app,
+            "DELETE",
+            &format!("/api/library/follows/{id}"),
+            Some(read),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api(
+            &env.app,
+            "DELETE",
+            &format!("/api/library/follows/{id}"),
+            Some(write),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api(
+            &env.app,
+            "DELETE",
+            &format!("/api/library/follows/{id}"),
+            Some(write),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+}
