@@ -232,6 +232,7 @@ impl App {
         unsubscribe: bool,
         cadence_raw: &str,
         searches_raw: &str,
+        with_follows: bool,
     ) -> Result<(), Error> {
         let not_found = || Error::NotFound("No such subscription.".into());
         let own = self
@@ -253,6 +254,9 @@ impl App {
         let searches = saved_searches(searches_raw)?;
         self.store
             .update_subscription(id, user.id, cadence, &searches)
+            .await?;
+        self.store
+            .set_digest_follows(id, user.id, with_follows)
             .await?;
         Ok(())
     }

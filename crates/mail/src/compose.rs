@@ -40,6 +40,8 @@ pub struct DigestContent {
     pub top: Vec<DigestPaper>,
     /// Per saved search, the new papers that match it.
     pub searches: Vec<(String, Vec<DigestPaper>)>,
+    /// New papers of what the subscriber's account follows (when they asked for them).
+    pub follows: Vec<DigestPaper>,
     /// One-click unsubscribe address (also in `List-Unsubscribe`).
     pub unsubscribe_url: String,
 }
@@ -47,12 +49,16 @@ pub struct DigestContent {
 impl DigestContent {
     /// Whether there is anything to send.
     pub fn is_empty(&self) -> bool {
-        self.top.is_empty() && self.searches.iter().all(|(_, p)| p.is_empty())
+        self.top.is_empty()
+            && self.searches.iter().all(|(_, p)| p.is_empty())
+            && self.follows.is_empty()
     }
 
     /// Papers listed in all.
     pub fn paper_count(&self) -> usize {
-        self.top.len() + self.searches.iter().map(|(_, p)| p.len()).sum::<usize>()
+        self.top.len()
+            + self.searches.iter().map(|(_, p)| p.len()).sum::<usize>()
+            + self.follows.len()
     }
 }
 
@@ -95,6 +101,16 @@ pub fn text(c: &DigestContent) -> String {
             "-".repeat(title.chars().count())
         ));
         for (i, p) in papers.iter().enumerate() {
+            paper(&mut out, i, p);
+        }
+    }
+    if !c.follows.is_empty() {
+        let title = "New papers of what you follow";
+        out.push_str(&format!(
+            "{title}\n{}\n\n",
+            "-".repeat(title.chars().count())
+        ));
+        for (i, p) in c.follows.iter().enumerate() {
             paper(&mut out, i, p);
         }
     }
@@ -144,6 +160,10 @@ pub fn html(c: &DigestContent) -> String {
                             h2 style=(H2) { "New papers for your search “" (q) "”" }
                             @for p in papers { (card(p)) }
                         }
+                    }
+                    @if !c.follows.is_empty() {
+                        h2 style=(H2) { "New papers of what you follow" }
+                        @for p in &c.follows { (card(p)) }
                     }
                     p style=(META) { a href=(c.list_url) style="color:#0b57d0;" { "See all papers on " (c.site) } }
                     p style=(FOOT) {
@@ -283,8 +303,22 @@ mod tests {
             list_url: "http://h/papers/date/2025-03-17".into(),
             top: vec![p.clone()],
             searches: vec![("diffusion".into(), vec![p]), ("none".into(), vec![])],
+            follows: Vec::new(),
             unsubscribe_url: "http://h/unsubscribe?token=1.2.x".into(),
         }
+    }
+
+    #[test]
+    fn followed_papers_get_a_section_of_their_own() {
+        let mut c = content();
+        c.follows = c.top.clone();
+        assert!(text(&c).contains("New papers of what you follow\n-----"));
+        assert!(html(&c).contains("New papers of what you follow"));
+        assert_eq!(c.paper_count(), 3);
+        assert!(
+            !text(&content()).contains("what you follow"),
+            "none: no section"
+        );
     }
 
     #[test]

@@ -14,16 +14,25 @@ use crate::{Email, MailError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use dp_core::text::excerpt;
 use dp_core::{FeedItem, Period};
-use dp_store::{Cadence, Delivery, Feeds, Outbox, OutboxItem, Papers, Subscribers};
+use dp_store::{
+    Accounts, Cadence, Claims, Delivery, Feeds, Follows, Library, Outbox, OutboxItem, Papers,
+    Subscribers,
+};
 use lettre::message::Mailbox;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// What a digest run reads and writes in the store: the lists and papers it shows, the
 /// subscribers it sends to, and the outbox it records every delivery in.
-pub trait DigestStore: Feeds + Papers + Subscribers + Outbox {}
+pub trait DigestStore:
+    Feeds + Papers + Subscribers + Outbox + Follows + Accounts + Claims + Library
+{
+}
 
-impl<T: Feeds + Papers + Subscribers + Outbox + ?Sized> DigestStore for T {}
+impl<T> DigestStore for T where
+    T: Feeds + Papers + Subscribers + Outbox + Follows + Accounts + Claims + Library + ?Sized
+{
+}
 
 /// Finds papers for a saved search: the bare ids of papers matching `query` first published
 /// from `from` to `to` (inclusive), best first.
@@ -245,6 +254,10 @@ async fn compose_with(
             searches.push((q.clone(), found.as_ref().clone()));
         }
     }
+    let follows = match (sub.with_follows, sub.user_id) {
+        (true, Some(uid)) => followed_papers(store, matcher, cache, cfg, sub, uid).await?,
+        _ => Vec::new(),
+    };
     let base = cfg.base_url.trim_end_matches('/');
     let token = signer.sign("unsubscribe", sub.id, now + Duration::days(cfg.link_days));
     let content = DigestContent {
@@ -253,6 +266,7 @@ async fn compose_with(
         list_url: shared.1.clone(),
         top: shared.2.clone(),
         searches,
+        follows,
         unsubscribe_url: format!("{base}/unsubscribe?token={token}"),
     };
     if content.is_empty() {
@@ -275,6 +289,84 @@ async fn compose_with(
         unsubscribe_url: Some(&content.unsubscribe_url),
     })?;
     Ok(Some((content, message)))
+}
+
+/// The papers first published in the subscriber's window that match the searches their
+/// account follows (through `matcher`, best first), then those by the authors, accounts and
+/// categories it follows (newest first), each once, at most [`RunConfig::per_search`]; papers
+/// the account marked "not interested" are left out.
+async fn followed_papers(
+    store: &(impl DigestStore + ?Sized),
+    matcher: Option<&dyn Matcher>,
+    cache: &SearchCache,
+    cfg: &RunConfig,
+    sub: &dp_store::Subscriber,
+    user_id: i64,
+) -> Result<Vec<DigestPaper>, MailError> {
+    use dp_core::FollowKind;
+    let from = since(sub.last_sent_day, cfg);
+    let mut authors = Vec::new();
+    let mut categories = Vec::new();
+    let mut found: Vec<DigestPaper> = Vec::new();
+    for f in store.follows_of(user_id).await? {
+        match f.kind {
+            FollowKind::Author => authors.push(f.value),
+            FollowKind::Category => categories.push(f.value),
+            FollowKind::Account => {
+                if let Some(account) = store.user_by_name(&f.value).await? {
+                    let approved = store
+                        .claims(Some(dp_core::ClaimState::Approved), None, Some(account.id))
+                        .await?;
+                    authors.extend(approved.into_iter().map(|c| c.author_name));
+                }
+            }
+            FollowKind::Search => {
+                if let Some(m) = matcher {
+                    found.extend(
+                        cache
+                            .get(store, m, &f.value, from, cfg)
+                            .await?
+                            .iter()
+                            .cloned(),
+                    );
+                }
+            }
+        }
+    }
+    let base = cfg.base_url.trim_end_matches('/');
+    let limit = i64::try_from(cfg.per_search * 4).unwrap_or(i64::MAX);
+    let first = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let last = cfg
+        .day
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    for p in store.recent_papers_by(&authors, &categories, limit).await? {
+        let inside = p
+            .published
+            .is_some_and(|t| first.is_none_or(|f| t >= f) && last.is_none_or(|l| t < l));
+        if inside {
+            found.push(DigestPaper {
+                id: p.id.base().to_string(),
+                url: format!("{base}/papers/{}", p.id),
+                excerpt: excerpt(&p.abstract_text, 300),
+                title: p.title,
+                authors: p.authors,
+                upvotes: 0,
+            });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|p| seen.insert(p.id.clone()));
+    let ids: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
+    let hidden: std::collections::HashSet<String> = store
+        .not_interested_among(user_id, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    found.retain(|p| !hidden.contains(&p.id));
+    found.truncate(cfg.per_search);
+    Ok(found)
 }
 
 /// Time before attempt `attempts + 1` after a temporary failure: 5 s, 30 s, 3 min, 15 min, ...

@@ -93,6 +93,8 @@ pub struct Subscriber {
     pub last_error: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Whether its digest adds the newest papers of what its account follows.
+    pub with_follows: bool,
 }
 
 /// Most saved searches per subscriber.
@@ -147,6 +149,11 @@ pub trait Subscribers: Send + Sync {
     /// Every subscription with an id after `after`, in id order, at most `limit` (for admins).
     async fn subscribers(&self, after: i64, limit: i64) -> Result<Vec<Subscriber>, StoreError>;
 
+    /// Adds (or stops adding) the newest papers of what the account `user_id` follows to the
+    /// digest of a subscription it manages. `false` when it manages no such subscription.
+    async fn set_digest_follows(&self, id: i64, user_id: i64, on: bool)
+        -> Result<bool, StoreError>;
+
     /// Changes the cadence and saved searches of a subscription the account `user_id` manages.
     /// `false` when it has no such subscription.
     async fn update_subscription(
@@ -171,7 +178,7 @@ pub trait Subscribers: Send + Sync {
 
 /// The columns of `subscribers` a `SubscriberRow` reads.
 pub(crate) const SUB_COLUMNS: &str =
-    "id, email, cadence, state, user_id, searches, last_sent_day, last_error, created_at";
+    "id, email, cadence, state, user_id, searches, last_sent_day, last_error, created_at, with_follows";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct SubscriberRow {
@@ -184,6 +191,7 @@ pub(crate) struct SubscriberRow {
     last_sent_day: Option<String>,
     last_error: Option<String>,
     created_at: i64,
+    with_follows: bool,
 }
 
 impl SubscriberRow {
@@ -208,6 +216,7 @@ impl SubscriberRow {
                 .transpose()?,
             last_error: self.last_error,
             created_at: time(self.created_at)?,
+            with_follows: self.with_follows,
         })
     }
 }
@@ -369,6 +378,24 @@ impl Subscribers for SqlStore {
         )
         .bind(cadence.as_str())
         .bind(searches)
+        .bind(now_millis())
+        .bind(id)
+        .bind(user_id)
+        .execute(&self.db)
+        .await?;
+        Ok(r == 1)
+    }
+
+    async fn set_digest_follows(
+        &self,
+        id: i64,
+        user_id: i64,
+        on: bool,
+    ) -> Result<bool, StoreError> {
+        let r = query(
+            "UPDATE subscribers SET with_follows = $1, changed_at = $2 WHERE id = $3 AND user_id = $4",
+        )
+        .bind(on)
         .bind(now_millis())
         .bind(id)
         .bind(user_id)

@@ -233,3 +233,93 @@ async fn saved_searches_add_new_papers_and_nothing_new_sends_nothing() {
     assert!(sent[0].2.contains("New papers for your search"));
     assert!(sent[0].2.contains("http://papers.test/papers/2503.00009"));
 }
+
+#[tokio::test]
+async fn a_signed_in_subscriber_gets_the_new_papers_of_what_they_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = store(dir.path()).await else {
+        return;
+    };
+    let ada = store
+        .create_user(&dp_core::Username::parse("reader").unwrap(), "h", false)
+        .await
+        .unwrap();
+    let target = dp_core::follow::Target::parse("author", "ada lovelace").unwrap();
+    store.add_follow(ada.id, &target, 10).await.unwrap();
+    let zebra = dp_core::follow::Target::parse("search", "zebra").unwrap();
+    store.add_follow(ada.id, &zebra, 10).await.unwrap();
+    store
+        .set_not_interested(ada.id, &dp_testkit::id("2503.00002"), true)
+        .await
+        .unwrap();
+    let with = store
+        .subscribe(
+            "follows@example.org",
+            "follows@example.org",
+            Cadence::Daily,
+            Some(ada.id),
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .set_subscriber_state(with.id, SubState::Confirmed)
+        .await
+        .unwrap();
+    assert!(store
+        .set_digest_follows(with.id, ada.id, true)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .set_digest_follows(with.id, ada.id + 1, true)
+            .await
+            .unwrap(),
+        "only the account that manages it"
+    );
+    // Same account, follows not asked for: nothing new for it on a day without a list.
+    let without = store
+        .subscribe(
+            "plain@example.org",
+            "plain@example.org",
+            Cadence::Daily,
+            Some(ada.id),
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .set_subscriber_state(without.id, SubState::Confirmed)
+        .await
+        .unwrap();
+
+    let signer = Signer::new(b"test secret, sixteen bytes+");
+    let mailer = Scripted::default();
+    // The papers were first published on 2025-03-16, a day without a list.
+    let r = run_digest(
+        store.as_ref(),
+        &mailer,
+        Some(&Words),
+        &signer,
+        &config("2025-03-16"),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.sent, r.skipped), (1, 1), "{r:?}");
+    let sent = mailer.sent.lock().unwrap();
+    assert_eq!(sent[0].0, "follows@example.org");
+    let raw = &sent[0].2;
+    assert!(raw.contains("New papers of what you follow"), "{raw}");
+    for (id, shown) in [
+        ("2503.00001", true),
+        ("2503.00009", true),
+        ("2503.00002", false),
+    ] {
+        assert_eq!(
+            raw.contains(&format!("http://papers.test/papers/{id}")),
+            shown,
+            "{id} (2503.00002 is marked not interested)"
+        );
+    }
+}

@@ -15,3 +15,6 @@ CREATE TABLE feed_keys (
     key_hash    TEXT NOT NULL UNIQUE,
     created_at  INTEGER NOT NULL
 );
+
+-- A signed-in subscriber may add the newest papers of what they follow to their digest.
+ALTER TABLE subscribers ADD COLUMN with_follows INTEGER NOT NULL DEFAULT 0;

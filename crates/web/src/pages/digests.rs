@@ -102,6 +102,9 @@ pub struct SubscriptionForm {
     searches: String,
     #[serde(default)]
     action: String,
+    /// `1` when "add what I follow" is ticked.
+    #[serde(default)]
+    follows: Option<String>,
 }
 
 /// `POST /settings/subscriptions/{id}`.
@@ -118,7 +121,14 @@ pub async fn update(
         .map_err(|_| AppError::not_found("No such subscription.").page())?;
     state
         .app
-        .update_subscription(user, id, f.action == "unsubscribe", &f.cadence, &f.searches)
+        .update_subscription(
+            user,
+            id,
+            f.action == "unsubscribe",
+            &f.cadence,
+            &f.searches,
+            f.follows.is_some(),
+        )
         .await
         .or_page()?;
     Ok(Redirect::to("/settings#digests").into_response())

@@ -184,6 +184,10 @@ fn digests_section(subs: &[Subscriber], csrf: &str) -> Markup {
                 }
                 label for={"searches-" (s.id)} { "Saved searches (one per line)" }
                 textarea id={"searches-" (s.id)} name="searches" rows="3" maxlength="1100" { (s.searches.join("\n")) }
+                label {
+                    input type="checkbox" name="follows" value="1" checked[s.with_follows];
+                    " Add the newest papers of what I follow (" a href="/following" { "Following" } ")"
+                }
                 button.primary type="submit" name="action" value="save" { "Save" }
                 @if s.state == SubState::Confirmed || s.state == SubState::Pending {
                     button type="submit" name="action" value="unsubscribe" { "Unsubscribe" }

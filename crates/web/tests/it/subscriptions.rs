@@ -82,6 +82,7 @@ async fn subscriptions_from_the_settings_page_and_the_admin_preview() {
                 ("csrf", &csrf),
                 ("cadence", "weekly"),
                 ("searches", "diffusion\nauthor:\"Ada Lovelace\""),
+                ("follows", "1"),
                 ("action", "save"),
             ],
         )
@@ -93,6 +94,12 @@ async fn subscriptions_from_the_settings_page_and_the_admin_preview() {
         .await
         .unwrap()
         .unwrap();
+    assert!(sub.with_follows, "the follows were added to the digest");
+    assert!(b
+        .get("/settings")
+        .await
+        .body
+        .contains("name=\"follows\" value=\"1\" checked"));
     assert_eq!(sub.cadence, dp_store::Cadence::Weekly);
     assert_eq!(sub.searches, ["diffusion", "author:\"Ada Lovelace\""]);
     // Someone else cannot touch it, and bad searches are refused.
