@@ -179,6 +179,33 @@ impl App {
         self.start_session(user.clone()).await
     }
 
+    /// Deletes `user`'s account after checking its password (see
+    /// [`dp_store::Accounts::delete_account`] for what goes and what stays). The last admin
+    /// cannot delete their account.
+    pub async fn delete_account(&self, user: &User, password: String) -> Result<(), Error> {
+        self.write_limit(user).await?;
+        let hash = self
+            .store
+            .user_credentials(&user.name)
+            .await?
+            .map(|(_, h)| h);
+        if !verify_password(password, hash).await {
+            return Err(Error::SignIn("The password is wrong.".into()));
+        }
+        if user.is_admin && self.store.admin_count().await? <= 1 {
+            return Err(Error::Refused(
+                "You are the only admin: make another account an admin first.".into(),
+            ));
+        }
+        self.store
+            .delete_account(user.id)
+            .await?
+            .ok_or_else(|| Error::NotFound("No such account.".into()))?;
+        tracing::info!(user = %user.name, "account deleted");
+        self.changed();
+        Ok(())
+    }
+
     /// Sets an account's password from the command line (`dailypapers user password`) and ends
     /// all its sessions.
     pub async fn reset_password(&self, name: &str, password: String) -> Result<User, Error> {

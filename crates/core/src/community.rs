@@ -26,6 +26,9 @@ pub enum InputError {
     /// A comment over the limit.
     #[error("the comment is too long ({0} characters, at most 10000)")]
     LongComment(usize),
+    /// A name kept for deleted accounts.
+    #[error("user names starting with \"deleted-\" are kept for deleted accounts")]
+    ReservedName,
     /// A token name outside the rules.
     #[error("token names are 1 to 60 characters, without control characters")]
     TokenName,
@@ -44,10 +47,12 @@ impl Username {
         let ok = (3..=32).contains(&s.len())
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Username(s.to_string()))
-        } else {
+        if !ok {
             Err(InputError::Username)
+        } else if s.to_ascii_lowercase().starts_with("deleted-") {
+            Err(InputError::ReservedName)
+        } else {
+            Ok(Username(s.to_string()))
         }
     }
 
@@ -241,6 +246,7 @@ mod tests {
     #[test]
     fn user_names() {
         assert_eq!(Username::parse(" alice_1 ").unwrap().as_str(), "alice_1");
+        assert_eq!(Username::parse("Deleted-12"), Err(InputError::ReservedName));
         for bad in [
             "al",
             "a b c",

@@ -25,6 +25,16 @@ pub trait Accounts: Send + Sync {
     /// An account by name (any letter case).
     async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
 
+    /// Deletes an account: its sessions, tokens, private collections, follows, feed key,
+    /// "not interested" marks and claims go; its subscriptions stay but are no longer managed
+    /// by it; its name becomes `deleted-ID` (free to take again) and it can never sign in.
+    /// What it wrote in public (comments, votes, public collections) stays, under that name.
+    /// Returns the new name, or `None` when there is no such account.
+    async fn delete_account(&self, user_id: i64) -> Result<Option<String>, StoreError>;
+
+    /// How many admins there are (banned ones not counted).
+    async fn admin_count(&self) -> Result<i64, StoreError>;
+
     /// Grants or removes admin rights.
     async fn set_admin(&self, user_id: i64, admin: bool) -> Result<(), StoreError>;
 
@@ -134,6 +144,46 @@ impl Accounts for SqlStore {
         .await?
         .map(UserRow::into_user)
         .transpose()
+    }
+
+    async fn delete_account(&self, user_id: i64) -> Result<Option<String>, StoreError> {
+        let mut tx = self.db.begin_write().await?;
+        let name = format!("deleted-{user_id}");
+        let n = query(
+            "UPDATE users SET name = $1, name_key = $1, password_hash = '!', is_admin = $2, \
+             banned = $3 WHERE id = $4",
+        )
+        .bind(name.as_str())
+        .bind(false)
+        .bind(true)
+        .bind(user_id)
+        .execute(&mut tx)
+        .await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        for sql in [
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM api_tokens WHERE user_id = $1",
+            "DELETE FROM collection_items WHERE collection_id IN \
+             (SELECT id FROM collections WHERE owner_id = $1 AND private)",
+            "DELETE FROM collections WHERE owner_id = $1 AND private",
+            "DELETE FROM follows WHERE user_id = $1",
+            "DELETE FROM feed_keys WHERE user_id = $1",
+            "DELETE FROM not_interested WHERE user_id = $1",
+            "DELETE FROM claims WHERE user_id = $1",
+            "UPDATE subscribers SET user_id = NULL, with_follows = FALSE WHERE user_id = $1",
+        ] {
+            query(sql).bind(user_id).execute(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(name))
+    }
+
+    async fn admin_count(&self) -> Result<i64, StoreError> {
+        query("SELECT COUNT(*) FROM users WHERE is_admin AND NOT banned")
+            .scalar(&self.db)
+            .await
     }
 
     async fn set_admin(&self, user_id: i64, admin: bool) -> Result<(), StoreError> {

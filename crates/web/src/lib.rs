@@ -363,6 +363,7 @@ pub fn router(state: AppState) -> Router {
             get(password::form).post(password::change),
         )
         .route("/settings/sessions/end", post(password::end_sessions))
+        .route("/settings/delete", post(password::delete_account))
         .route("/settings/tokens", post(settings::create))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke))
         .route("/users/{name}", get(profile::show))

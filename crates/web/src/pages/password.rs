@@ -1,5 +1,6 @@
 //! A signed-in reader's password and sessions: `/settings/password` changes the password (and
-//! ends every other session), `POST /settings/sessions/end` signs out everywhere.
+//! ends every other session), `POST /settings/sessions/end` signs out everywhere,
+//! `POST /settings/delete` deletes the account.
 
 use crate::auth::{session_cookie, Viewer, SESSION_COOKIE};
 use crate::error::OrPage;
@@ -100,4 +101,32 @@ pub async fn end_sessions(
     state.app.log_out_everywhere(user).await.or_page()?;
     let jar = CookieJar::new().remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/login?next=/settings")).into_response())
+}
+
+/// Form of the account deletion.
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    csrf: String,
+    password: String,
+    confirm: Option<String>,
+}
+
+/// `POST /settings/delete`: deletes the account after checking its password; signed out.
+pub async fn delete_account(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, AppError> {
+    let user = viewer.require()?;
+    viewer.check_csrf(&form.csrf)?;
+    if form.confirm.as_deref() != Some("1") {
+        return Err(AppError::bad_request("Tick the box to confirm.").page());
+    }
+    state
+        .app
+        .delete_account(user, form.password)
+        .await
+        .or_page()?;
+    let jar = CookieJar::new().remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/papers")).into_response())
 }

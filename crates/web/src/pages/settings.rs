@@ -39,6 +39,7 @@ fn page(
             button type="submit" { "Sign out everywhere" }
         }
         (digests_section(subs, &viewer.csrf))
+        (delete_section(&viewer.csrf))
         h2 { "API tokens" }
         p { "Scripts and bots use a token to comment, reply, upvote and submit through the "
             a href="/api" { "API" } " (" code { "Authorization: Bearer TOKEN" } "). Reads need no token. "
@@ -164,6 +165,22 @@ pub async fn revoke(
         .map_err(|_| AppError::bad_request("No such token.").page())?;
     state.app.revoke_api_token(user, id).await.or_page()?;
     Ok(Redirect::to("/settings").into_response())
+}
+
+/// Deleting the account.
+fn delete_section(csrf: &str) -> Markup {
+    html! {
+        h2 id="delete" { "Delete your account" }
+        p { "Your private collections, follows, feed addresses, \"not interested\" marks, claims, API tokens and sessions are deleted. "
+            "Your comments, votes and public collections stay, under the name deleted-N. Digests you subscribe to keep coming until you unsubscribe." }
+        form method="post" action="/settings/delete" {
+            (csrf_field(csrf))
+            label for="delete-password" { "Your password" }
+            input type="password" id="delete-password" name="password" autocomplete="current-password" required;
+            label { input type="checkbox" name="confirm" value="1" required; " Delete my account; this cannot be undone" }
+            button type="submit" { "Delete my account" }
+        }
+    }
 }
 
 /// The settings page's section on the reader's subscriptions.

@@ -697,3 +697,110 @@ async fn a_hostile_ten_thousand_entry_bibtex_import_adds_exactly_the_matches_at_
     .await;
     assert_eq!(c["items"].as_array().unwrap().len(), 31);
 }
+
+#[tokio::test]
+async fn deleting_an_account_deletes_its_private_library_and_keeps_what_it_made_public() {
+    let Some(env) = env().await else { return };
+    let mut root = env.app.browser();
+    root.signup("rootadmin").await; // the first account is the admin
+    let mut alice = env.app.browser();
+    let ta = alice.signup("alice").await;
+    let private = alice
+        .post_with(
+            "/papers/2503.00001/save",
+            &[("csrf", &ta), ("collection", "new"), ("title", "Secret")],
+            true,
+        )
+        .await
+        .json()["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = alice
+        .post(
+            "/collections",
+            &[("csrf", &ta), ("title", "Shared"), ("public", "1")],
+        )
+        .await;
+    let public = r.location().to_string();
+    alice
+        .post(
+            "/follows",
+            &[("csrf", &ta), ("kind", "author"), ("value", "Ada Lovelace")],
+        )
+        .await;
+    // A wrong password or no confirmation changes nothing.
+    let r = alice
+        .post(
+            "/settings/delete",
+            &[
+                ("csrf", &ta),
+                ("password", "wrong password"),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = alice
+        .post(
+            "/settings/delete",
+            &[("csrf", &ta), ("password", dp_testkit::server::PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(alice.get(&private).await.status, StatusCode::OK);
+
+    let r = alice
+        .post(
+            "/settings/delete",
+            &[
+                ("csrf", &ta),
+                ("password", dp_testkit::server::PASSWORD),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let user = env.store.user_by_name("alice").await.unwrap();
+    assert!(user.is_none(), "the name is free again");
+    assert_eq!(
+        alice.get("/library").await.status,
+        StatusCode::UNAUTHORIZED,
+        "signed out"
+    );
+    let id = private.rsplit('-').next().unwrap().parse::<i64>().unwrap();
+    assert!(
+        env.store.collection(id).await.unwrap().is_none(),
+        "the private collection is gone"
+    );
+    let pid = public.rsplit('-').next().unwrap().parse::<i64>().unwrap();
+    let kept = env
+        .store
+        .collection(pid)
+        .await
+        .unwrap()
+        .expect("the public one stays");
+    assert!(kept.owner.starts_with("deleted-"), "{}", kept.owner);
+    assert_eq!(env.app.get(&kept.path()).await.status, StatusCode::OK);
+    // Nobody signs in as the deleted account, and its old name can be taken anew.
+    let mut again = env.app.browser();
+    again.signup("alice").await;
+    assert!(again
+        .get("/following")
+        .await
+        .body
+        .contains("You follow nothing yet"));
+    // The last admin cannot delete their own account.
+    let csrf = root.get("/settings").await.csrf();
+    let r = root
+        .post(
+            "/settings/delete",
+            &[
+                ("csrf", &csrf),
+                ("password", dp_testkit::server::PASSWORD),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+}
