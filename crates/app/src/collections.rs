@@ -178,6 +178,15 @@ impl App {
         Ok(self.store.collection_items(c.id).await?)
     }
 
+    /// The first `n` papers of a collection (listings show a few).
+    pub async fn collection_items_head(
+        &self,
+        c: &Collection,
+        n: i64,
+    ) -> Result<Vec<CollectionItem>, Error> {
+        Ok(self.store.collection_items_head(c.id, n).await?)
+    }
+
     /// `user`'s own collections, private ones too.
     pub async fn my_collections(&self, user: &User) -> Result<Vec<Collection>, Error> {
         Ok(self.store.collections_of(user.id, true).await?)
@@ -420,7 +429,12 @@ impl App {
     ) -> Result<ImportReport, Error> {
         use dp_ingest::citations;
         self.owned_collection(user, c.id).await?;
-        let parsed = citations::parse(bytes).map_err(|e| Error::Invalid(e.to_string()))?;
+        // Parsing up to 16 MB takes a while: off the async workers.
+        let owned = bytes.to_vec();
+        let parsed = tokio::task::spawn_blocking(move || citations::parse(&owned))
+            .await
+            .map_err(Error::internal)?
+            .map_err(|e| Error::Invalid(e.to_string()))?;
         self.write_limit(user).await?;
         let refs = &parsed.references;
         let ids: Vec<String> = refs

@@ -93,13 +93,13 @@ impl App {
             match f.kind {
                 FollowKind::Author => authors.push((f.value.clone(), f.label())),
                 FollowKind::Account => {
-                    if let Ok(profile) = self.profile(&f.value).await {
-                        for c in profile
-                            .claims
-                            .iter()
-                            .filter(|c| c.state == ClaimState::Approved)
-                        {
-                            authors.push((c.author_name.clone(), f.label()));
+                    if let Some(account) = self.store.user_by_name(&f.value).await? {
+                        let approved = self
+                            .store
+                            .claims(Some(ClaimState::Approved), None, Some(account.id))
+                            .await?;
+                        for c in approved {
+                            authors.push((c.author_name, f.label()));
                         }
                     }
                 }
@@ -111,7 +111,11 @@ impl App {
         let names: Vec<String> = authors.iter().map(|(n, _)| n.clone()).collect();
         let cats: Vec<String> = categories.iter().map(|(c, _)| c.clone()).collect();
         let limit_i = i64::try_from(limit).unwrap_or(i64::MAX);
-        for p in self.store.recent_papers_by(&names, &cats, limit_i).await? {
+        for p in self
+            .store
+            .recent_papers_by(&names, &cats, None, limit_i)
+            .await?
+        {
             let mut because: Vec<String> = authors
                 .iter()
                 .filter(|(n, _)| p.authors.iter().any(|a| same_author(n, a)))

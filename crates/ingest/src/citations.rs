@@ -172,6 +172,10 @@ fn parse_bibtex(text: &str) -> Result<Parsed, CitationError> {
             }
         };
         for entry in bib.iter() {
+            // One chunk may hold many entries (all on one line): the cap counts each.
+            if out.references.len() + out.unreadable.len() >= MAX_ENTRIES {
+                return Err(CitationError::TooMany);
+            }
             let field = |name: &str| entry.get(name).map(|c| one_line(&c.format_verbatim()));
             let title = field("title").filter(|t| !t.is_empty());
             let archive = field("archiveprefix")
@@ -218,7 +222,7 @@ fn parse_ris(text: &str) -> Result<Parsed, CitationError> {
         match tag {
             "TY" => {
                 n += 1;
-                if out.references.len() >= MAX_ENTRIES {
+                if out.references.len() + out.unreadable.len() >= MAX_ENTRIES {
                     return Err(CitationError::TooMany);
                 }
                 if let Some((r, _)) = current.take() {
@@ -357,6 +361,19 @@ mod tests {
         assert_eq!(parse(&big).unwrap_err(), CitationError::TooLarge);
         let many = "@misc{k, title={t}}\n".repeat(MAX_ENTRIES + 1);
         assert_eq!(parse(many.as_bytes()).unwrap_err(), CitationError::TooMany);
+        let one_line: String = (0..=MAX_ENTRIES)
+            .map(|i| format!("@misc{{k{i}, title={{t}}}} "))
+            .collect();
+        assert_eq!(
+            parse(one_line.as_bytes()).unwrap_err(),
+            CitationError::TooMany,
+            "entries on one line count too"
+        );
+        let unfinished = "TY  - X\n".repeat(MAX_ENTRIES + 2);
+        assert_eq!(
+            parse(unfinished.as_bytes()).unwrap_err(),
+            CitationError::TooMany
+        );
         // Deep nesting and stray characters cost only their entries.
         let nasty = format!(
             "@misc{{deep, title={}}}\n@misc{{ok, title={{Fine}}}}\n",

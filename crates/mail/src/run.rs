@@ -335,26 +335,27 @@ async fn followed_papers(
     }
     let base = cfg.base_url.trim_end_matches('/');
     let limit = i64::try_from(cfg.per_search * 4).unwrap_or(i64::MAX);
-    let first = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    // The window in the query itself: papers stored since (a late run) cannot crowd it out.
+    let first = from
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis());
     let last = cfg
         .day
         .succ_opt()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc());
-    for p in store.recent_papers_by(&authors, &categories, limit).await? {
-        let inside = p
-            .published
-            .is_some_and(|t| first.is_none_or(|f| t >= f) && last.is_none_or(|l| t < l));
-        if inside {
-            found.push(DigestPaper {
-                id: p.id.base().to_string(),
-                url: format!("{base}/papers/{}", p.id),
-                excerpt: excerpt(&p.abstract_text, 300),
-                title: p.title,
-                authors: p.authors,
-                upvotes: 0,
-            });
-        }
+        .map(|t| t.and_utc().timestamp_millis());
+    for p in store
+        .recent_papers_by(&authors, &categories, first.zip(last), limit)
+        .await?
+    {
+        found.push(DigestPaper {
+            id: p.id.base().to_string(),
+            url: format!("{base}/papers/{}", p.id),
+            excerpt: excerpt(&p.abstract_text, 300),
+            title: p.title,
+            authors: p.authors,
+            upvotes: 0,
+        });
     }
     let mut seen = std::collections::HashSet::new();
     found.retain(|p| seen.insert(p.id.clone()));

@@ -149,6 +149,19 @@ impl Accounts for SqlStore {
     async fn delete_account(&self, user_id: i64) -> Result<Option<String>, StoreError> {
         let mut tx = self.db.begin_write().await?;
         let name = format!("deleted-{user_id}");
+        let Some(old_key) = query("SELECT name_key FROM users WHERE id = $1")
+            .bind(user_id)
+            .scalar_optional::<String>(&mut tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        // Follows of this account are by name, and the name is free again: they end here, so
+        // they do not pass to whoever takes the name next.
+        query("DELETE FROM follows WHERE kind = 'account' AND value_key = $1")
+            .bind(old_key.as_str())
+            .execute(&mut tx)
+            .await?;
         let n = query(
             "UPDATE users SET name = $1, name_key = $1, password_hash = '!', is_admin = $2, \
              banned = $3 WHERE id = $4",

@@ -132,6 +132,13 @@ pub trait Collections: Send + Sync {
     /// A collection's papers, in order.
     async fn collection_items(&self, id: i64) -> Result<Vec<CollectionItem>, StoreError>;
 
+    /// The first `n` papers of a collection, in order.
+    async fn collection_items_head(
+        &self,
+        id: i64,
+        n: i64,
+    ) -> Result<Vec<CollectionItem>, StoreError>;
+
     /// Adds a paper at the end of a collection holding fewer than `max`.
     async fn add_collection_item(
         &self,
@@ -382,14 +389,14 @@ impl Collections for SqlStore {
             let pattern = format!(
                 "%{}%",
                 title
-                    .to_lowercase()
                     .replace('\\', "\\\\")
                     .replace('%', "\\%")
                     .replace('_', "\\_")
             );
-            sql.push(" AND LOWER(c.title) LIKE ")
+            // Both sides lowered by the database, so each backend agrees with itself.
+            sql.push(" AND LOWER(c.title) LIKE LOWER(")
                 .push_bind(pattern)
-                .push(" ESCAPE '\\'");
+                .push(") ESCAPE '\\'");
         }
         sql.push(match q.sort {
             CollectionSort::LastModified => " ORDER BY c.updated_at DESC, c.id DESC",
@@ -443,6 +450,24 @@ impl Collections for SqlStore {
             item_select()
         ))
         .bind(id)
+        .fetch_all::<ItemRow>(&self.db)
+        .await?
+        .into_iter()
+        .map(ItemRow::into_item)
+        .collect()
+    }
+
+    async fn collection_items_head(
+        &self,
+        id: i64,
+        n: i64,
+    ) -> Result<Vec<CollectionItem>, StoreError> {
+        query(format!(
+            "{} WHERE i.collection_id = $1 ORDER BY i.position, i.id LIMIT $2",
+            item_select()
+        ))
+        .bind(id)
+        .bind(n)
         .fetch_all::<ItemRow>(&self.db)
         .await?
         .into_iter()

@@ -39,11 +39,13 @@ pub trait Follows: Send + Sync {
     async fn follows_of(&self, user_id: i64) -> Result<Vec<Follow>, StoreError>;
 
     /// Papers (not hidden) by any of these authors (names as printed, any letter case) or in
-    /// any of these categories, newest first.
+    /// any of these categories, newest first; only those first published in `[from, to)`
+    /// (milliseconds) when given.
     async fn recent_papers_by(
         &self,
         authors: &[String],
         categories: &[String],
+        published: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<Paper>, StoreError>;
 
@@ -148,6 +150,7 @@ impl Follows for SqlStore {
         &self,
         authors: &[String],
         categories: &[String],
+        published: Option<(i64, i64)>,
         limit: i64,
     ) -> Result<Vec<Paper>, StoreError> {
         // Names and categories are JSON arrays of strings: match whole elements.
@@ -171,9 +174,17 @@ impl Follows for SqlStore {
             return Ok(Vec::new());
         }
         let mut q = query(format!(
-            "SELECT {} FROM papers p WHERE NOT p.hidden AND (",
+            "SELECT {} FROM papers p WHERE NOT p.hidden AND ",
             prefixed(PAPER_COLUMNS, "p")
         ));
+        if let Some((from, to)) = published {
+            q.push("p.published_at >= ")
+                .push_bind(from)
+                .push(" AND p.published_at < ")
+                .push_bind(to)
+                .push(" AND ");
+        }
+        q.push("(");
         for (i, (column, pattern)) in patterns.into_iter().enumerate() {
             if i > 0 {
                 q.push(" OR ");

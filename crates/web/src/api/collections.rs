@@ -185,7 +185,7 @@ async fn full(state: &AppState, c: &Collection) -> Result<CollectionJson, AppErr
         ("item" = Option<String>, Query, description = "Only collections holding this paper: `papers/2307.09288`"),
         ("q" = Option<String>, Query, description = "Words in the title"),
         ("sort" = Option<String>, Query, description = "`lastModified` (default), `trending`, `upvotes` or `created`"),
-        ("limit" = Option<u32>, Query, description = "1 to 100 (default 100)"),
+        ("limit" = Option<u32>, Query, description = "At least 1; more than 100 gives 100 (the default)"),
     ),
     responses(
         (status = 200, description = "Collections (no `position`; four items each)", body = [CollectionJson]),
@@ -228,12 +228,14 @@ pub async fn list(
                     }
                 }
             }
+            // Above the most a listing returns is that most (as Hugging Face clamps).
             "limit" => {
                 limit = v
                     .parse::<i64>()
                     .ok()
-                    .filter(|n| (1..=dp_app::collections::MAX_LISTED).contains(n))
-                    .ok_or_else(|| AppError::bad_request("limit: a number from 1 to 100"))?
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| AppError::bad_request("limit: a positive number"))?
+                    .min(dp_app::collections::MAX_LISTED)
             }
             _ => {}
         }
@@ -272,7 +274,10 @@ pub async fn list(
     }
     let mut out = Vec::with_capacity(found.len());
     for c in &found {
-        let items = state.app.collection_items(c).await?;
+        let items = state
+            .app
+            .collection_items_head(c, LISTED_ITEMS as i64)
+            .await?;
         out.push(collection_json(c, &items, true));
     }
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(out)).into_response())

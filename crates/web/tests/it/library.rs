@@ -729,6 +729,20 @@ async fn deleting_an_account_deletes_its_private_library_and_keeps_what_it_made_
             &[("csrf", &ta), ("kind", "author"), ("value", "Ada Lovelace")],
         )
         .await;
+    // Someone follows alice's account (by name).
+    let mut carol = env.app.browser();
+    let tc = carol.signup("carol").await;
+    carol
+        .post(
+            "/follows",
+            &[("csrf", &tc), ("kind", "account"), ("value", "alice")],
+        )
+        .await;
+    assert!(carol
+        .get("/following")
+        .await
+        .body
+        .contains("account</span> alice"));
     // A wrong password or no confirmation changes nothing.
     let r = alice
         .post(
@@ -785,6 +799,14 @@ async fn deleting_an_account_deletes_its_private_library_and_keeps_what_it_made_
     // Nobody signs in as the deleted account, and its old name can be taken anew.
     let mut again = env.app.browser();
     again.signup("alice").await;
+    assert!(
+        !carol
+            .get("/following")
+            .await
+            .body
+            .contains("account</span> alice"),
+        "a follow of the deleted account does not pass to the new alice"
+    );
     assert!(again
         .get("/following")
         .await
