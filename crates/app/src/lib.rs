@@ -16,6 +16,7 @@
 //! | [`harvest`] | harvests (schedule and CLI), the job board, run now, pause, progress |
 //! | [`jobs`] | typed background jobs and the worker that runs them |
 //! | [`library`], [`collections`], [`follows`] | a reader's library: collections of papers with notes, follows, private feeds, papers they are not interested in |
+//! | [`foryou`] | "For you": a reader's ranking of papers from their own signals, with reasons |
 //! | [`status`] | readiness and the figures of `/metrics` |
 //! | [`config`] | the one typed configuration (defaults < file < environment < flags) |
 //!
@@ -31,6 +32,7 @@ pub mod config;
 pub mod digests;
 pub mod error;
 pub mod follows;
+pub mod foryou;
 pub mod harvest;
 pub mod jobs;
 pub mod library;
@@ -127,6 +129,8 @@ pub struct App {
     /// The background schedules this site runs ([`harvest::schedules`]).
     schedules: Arc<Vec<harvest::Schedule>>,
     on_change: Arc<dyn Fn() + Send + Sync>,
+    /// Word statistics of the stored papers for "For you" ([`foryou`]).
+    vocab: Arc<foryou::VocabularyCell>,
 }
 
 impl App {
@@ -142,6 +146,7 @@ impl App {
             results: search::ResultCache::default(),
             schedules: Arc::new(Vec::new()),
             on_change: Arc::new(|| {}),
+            vocab: Arc::new(foryou::VocabularyCell::default()),
         }
     }
 

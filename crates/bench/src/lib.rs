@@ -6,9 +6,12 @@
 //! * `bench search` ([`search`], [`scale`]): retrieval quality on BEIR sets, query latency over
 //!   the shared corpus, embedding throughput, and search over up to 1,080,000 papers.
 //! * `bench digest` ([`digest`]): a digest run against an SMTP server, against raw SMTP.
+//! * `bench foryou` ([`foryou`]): "For you" on real readers' choices, against random and
+//!   author overlap.
 //! * `bench serve` ([`load`]): HTTP load on running servers, against `/healthz`.
 
 pub mod digest;
+pub mod foryou;
 pub mod load;
 pub mod scale;
 pub mod search;
@@ -68,6 +71,22 @@ enum BenchWhat {
         /// vectors; at most 1,080,000), with build times, latency and memory.
         #[arg(long, value_name = "N")]
         scale: Option<usize>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// "For you" on real readers' choices (`eval/foryou/`): MRR and recall of ours and of the
+    /// baselines (random, author overlap), side by side, and time per ranking.
+    Foryou {
+        /// The eval file (`.jsonl` or `.jsonl.gz`).
+        #[arg(long, value_name = "FILE")]
+        eval: PathBuf,
+        /// Where the shared data is.
+        #[arg(long, default_value = "../shared/data")]
+        shared: PathBuf,
+        /// Only the first N readers.
+        #[arg(long)]
+        readers: Option<usize>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -277,6 +296,12 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             };
             return crate::soak::run(config, &opts).await;
         }
+        BenchWhat::Foryou {
+            eval,
+            shared,
+            readers,
+            json,
+        } => return crate::foryou::run(eval, shared, *readers, *json).await,
         BenchWhat::Digest {
             smtp_port,
             subscribers,

@@ -11,6 +11,7 @@
 //! * [`community`]: user names, comments and authorship claims.
 //! * [`cite`]: BibTeX, RIS and CSL-JSON of papers.
 //! * [`follow`]: what a reader follows (authors, accounts, categories, searches).
+//! * [`foryou`]: a reader's interests from their signals, and scores with reasons.
 //! * [`library`]: collections of papers and their rules.
 //! * [`hf`]: Hugging Face daily-papers items, and what they know beyond the paper ([`HfExtras`]).
 
@@ -21,6 +22,7 @@ pub mod community;
 pub mod day;
 pub mod feed;
 pub mod follow;
+pub mod foryou;
 pub mod hf;
 pub mod library;
 pub mod paper;

@@ -116,6 +116,7 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                     nav.account aria-label="Account" {
                         @if let Some(u) = f.user {
                             a href={"/users/" (u.name)} { (u.name) }
+                            a href="/papers/for-you" { "For you" }
                             a href="/following" { "Following" }
                             a href="/library" { "Library" }
                             a href="/settings" { "Settings" }

@@ -181,7 +181,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
     use pages::{
-        about, account, admin, api_docs, collections, daily, digests, feeds, follows, jobs,
+        about, account, admin, api_docs, collections, daily, digests, feeds, follows, foryou, jobs,
         library, paper, password, profile, settings, submit, subscribe,
     };
     metrics::init();
@@ -230,6 +230,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(api::library::unfollow),
         )
         .route("/api/library/following", get(api::library::following))
+        .route("/api/papers/for-you", get(api::library::for_you))
         .route(
             "/api/library/not-interested",
             get(api::library::not_interested),
@@ -293,6 +294,7 @@ pub fn router(state: AppState) -> Router {
         .route("/papers/week/{week}", get(daily::by_week))
         .route("/papers/month/{month}", get(daily::by_month))
         .route("/papers/trending", get(daily::trending))
+        .route("/papers/for-you", get(foryou::show))
         .route("/papers/trending/feed.rss", get(feeds::trending))
         .route("/papers/trending/feed.atom", get(feeds::trending))
         .route("/papers/{id}", get(paper::show))

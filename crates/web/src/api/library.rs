@@ -274,3 +274,43 @@ pub async fn export(
     )
         .into_response())
 }
+
+/// A paper ranked for the token's owner.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ForYouJson {
+    /// The paper.
+    pub paper: PaperBrief,
+    /// Its score (higher first; comparable within one answer only).
+    pub score: f32,
+    /// The reason that weighs most, in words (absent when none of the reader's signals match).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `GET /api/papers/for-you`: recent papers ranked for the token's owner (50), with reasons;
+/// `X-Signals` says how many signals the ranking learnt from (below 5 it knows little).
+#[utoipa::path(
+    get, path = "/api/papers/for-you", tag = "library",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Papers, best first", body = [ForYouJson]),
+        (status = 401, description = "No token, or an invalid one", body = ErrorJson),
+    )
+)]
+pub async fn for_you(State(state): State<AppState>, who: ApiUser) -> Result<Response, AppError> {
+    let fy = state.app.for_you(&who.user, 50).await?;
+    let body: Vec<ForYouJson> = fy
+        .items
+        .iter()
+        .map(|(p, s)| ForYouJson {
+            paper: brief(p),
+            score: s.score,
+            reason: s.reason.as_ref().map(|r| r.line()),
+        })
+        .collect();
+    let mut resp = no_store(body);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&fy.signals.to_string()) {
+        resp.headers_mut().insert("x-signals", v);
+    }
+    Ok(resp)
+}

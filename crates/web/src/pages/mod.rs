@@ -9,6 +9,7 @@ pub mod daily;
 pub mod digests;
 pub mod feeds;
 pub mod follows;
+pub mod foryou;
 pub mod jobs;
 pub mod library;
 pub mod paper;

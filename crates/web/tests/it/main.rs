@@ -7,6 +7,7 @@ mod bounds;
 mod community;
 mod daily;
 mod follows;
+mod foryou;
 mod hardening;
 mod jobs;
 mod library;

@@ -1,0 +1,225 @@
+//! "For you": one reader's ranking of any papers, from their own signals (upvotes, saved papers,
+//! submissions, follows, approved claims, "not interested"), with the reason for each.
+//!
+//! The model ([`dp_core::foryou::Profile`]) is rebuilt from the signals on every call, so a new
+//! upvote or save changes the next page at once; building it and scoring a few thousand
+//! papers takes milliseconds. The word statistics it needs ([`Vocabulary`]) are derived from
+//! the store once per process and kept.
+
+use crate::{App, Error};
+use dp_core::foryou::{Liked, Profile, Scored, Signals, Vocabulary, Weights};
+use dp_core::{ClaimState, FollowKind, Paper, User};
+use std::sync::Arc;
+
+/// Signals read per kind (the newest first).
+const PER_KIND: i64 = 500;
+/// Papers read per page while building the vocabulary.
+const VOCAB_PAGE: i64 = 5_000;
+
+/// A reader's signals, owning their papers.
+#[derive(Debug, Clone, Default)]
+pub struct OwnedSignals {
+    /// Liked papers and how.
+    pub liked: Vec<(Paper, Liked)>,
+    /// Followed author names.
+    pub authors: Vec<String>,
+    /// Names their approved claims confirm.
+    pub own_names: Vec<String>,
+    /// Followed categories.
+    pub categories: Vec<String>,
+    /// Papers they are not interested in.
+    pub disliked: Vec<Paper>,
+}
+
+impl OwnedSignals {
+    /// The signals as the model reads them.
+    pub fn view(&self) -> Signals<'_> {
+        Signals {
+            liked: self.liked.iter().map(|(p, l)| (p, l.clone())).collect(),
+            authors: self.authors.clone(),
+            own_names: self.own_names.clone(),
+            categories: self.categories.clone(),
+            disliked: self.disliked.iter().collect(),
+        }
+    }
+}
+
+/// Where the vocabulary is kept (one per process, built on first use).
+#[derive(Default)]
+pub struct VocabularyCell(tokio::sync::OnceCell<Arc<Vocabulary>>);
+
+impl App {
+    /// The word statistics of every stored paper (built on first use, then kept).
+    pub async fn vocabulary(&self) -> Result<Arc<Vocabulary>, Error> {
+        let store = self.store.clone();
+        self.vocab
+            .0
+            .get_or_try_init(|| async move {
+                let mut vocab = Vocabulary::default();
+                let mut after = 0;
+                loop {
+                    let page = store.papers_since(after, VOCAB_PAGE).await?;
+                    let Some(last) = page.last() else { break };
+                    after = last.seq;
+                    for c in &page {
+                        vocab.add(&c.paper);
+                    }
+                }
+                tracing::info!(
+                    papers = vocab.docs(),
+                    words = vocab.len(),
+                    "for-you vocabulary built"
+                );
+                Ok::<_, Error>(Arc::new(vocab))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Uses this vocabulary from now on (a benchmark that built it already).
+    pub fn set_vocabulary(&self, vocab: Vocabulary) {
+        let _ = self.vocab.0.set(Arc::new(vocab));
+    }
+
+    /// Everything `user` told this site about their interests.
+    pub async fn signals(&self, user: &User) -> Result<OwnedSignals, Error> {
+        let store = &self.store;
+        let mut out = OwnedSignals::default();
+        for c in self.my_collections(user).await? {
+            for item in store.collection_items(c.id).await? {
+                out.liked.push((item.paper, Liked::Saved(c.title.clone())));
+            }
+        }
+        for p in store.upvoted_by(user.id, PER_KIND).await? {
+            out.liked.push((p, Liked::Upvoted));
+        }
+        for p in store.submitted_by(user.id, PER_KIND).await? {
+            out.liked.push((p, Liked::Submitted));
+        }
+        // A paper liked several ways counts once (the first way found).
+        let mut seen = std::collections::HashSet::new();
+        out.liked
+            .retain(|(p, _)| seen.insert(p.id.base().to_string()));
+        for f in store.follows_of(user.id).await? {
+            match f.kind {
+                FollowKind::Author => out.authors.push(f.value),
+                FollowKind::Category => out.categories.push(f.value),
+                FollowKind::Account => {
+                    if let Some(a) = store.user_by_name(&f.value).await? {
+                        let claims = store
+                            .claims(Some(ClaimState::Approved), None, Some(a.id))
+                            .await?;
+                        out.authors
+                            .extend(claims.into_iter().map(|c| c.author_name));
+                    }
+                }
+                FollowKind::Search => {}
+            }
+        }
+        let own = store
+            .claims(Some(ClaimState::Approved), None, Some(user.id))
+            .await?;
+        out.own_names = own.into_iter().map(|c| c.author_name).collect();
+        out.disliked = store.not_interested(user.id, PER_KIND).await?;
+        Ok(out)
+    }
+
+    /// `user`'s model.
+    pub async fn profile_of(&self, user: &User) -> Result<(Profile, Arc<Vocabulary>), Error> {
+        let vocab = self.vocabulary().await?;
+        let signals = self.signals(user).await?;
+        let profile = Profile::new(&signals.view(), &vocab, Weights::default());
+        Ok((profile, vocab))
+    }
+
+    /// Ranks `papers` for `user`: indexes into `papers` with their scores, best first; the first
+    /// `explained` of them with the reason too.
+    pub async fn rank_for(
+        &self,
+        user: &User,
+        papers: &[Paper],
+        explained: usize,
+    ) -> Result<Vec<(usize, Scored)>, Error> {
+        let (profile, vocab) = self.profile_of(user).await?;
+        let refs: Vec<&Paper> = papers.iter().collect();
+        let ranked = profile.rank(&refs, &vocab);
+        Ok(ranked
+            .into_iter()
+            .enumerate()
+            .map(|(n, (i, score))| {
+                if n < explained {
+                    (i, profile.explain(&papers[i], &vocab))
+                } else {
+                    (
+                        i,
+                        Scored {
+                            score,
+                            reason: None,
+                        },
+                    )
+                }
+            })
+            .collect())
+    }
+}
+
+/// Below this many signals, "For you" asks the reader for more and shows trending meanwhile.
+pub const COLD_START_SIGNALS: usize = 5;
+/// Papers of the newest lists, and newest arXiv papers, "For you" ranks.
+const CANDIDATE_LIST_ENTRIES: usize = 300;
+const CANDIDATE_NEWEST: i64 = 700;
+
+/// A reader's "For you" list.
+#[derive(Debug, Clone)]
+pub struct ForYou {
+    /// How many signals the model was built from.
+    pub signals: usize,
+    /// Fewer than [`COLD_START_SIGNALS`]: ask for more.
+    pub cold: bool,
+    /// Ranked papers with their score and reason.
+    pub items: Vec<(Paper, Scored)>,
+}
+
+impl App {
+    /// Recent papers ranked for `user`: the newest lists' papers and the newest arXiv papers,
+    /// without those they are not interested in; the first `limit`, each with its reason.
+    pub async fn for_you(&self, user: &User, limit: usize) -> Result<ForYou, Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut papers: Vec<Paper> = Vec::new();
+        for item in self.recent(CANDIDATE_LIST_ENTRIES).await? {
+            if seen.insert(item.paper.id.base().to_string()) {
+                papers.push(item.paper);
+            }
+        }
+        for s in self.papers_by_time(None, CANDIDATE_NEWEST).await? {
+            if seen.insert(s.paper.id.base().to_string()) {
+                papers.push(s.paper);
+            }
+        }
+        let ids: Vec<String> = papers.iter().map(|p| p.id.base().to_string()).collect();
+        let hidden: std::collections::HashSet<String> = self
+            .not_interested_among(Some(user), &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let vocab = self.vocabulary().await?;
+        let signals = self.signals(user).await?;
+        // Papers they liked already are theirs; the list brings others.
+        let liked: std::collections::HashSet<&str> =
+            signals.liked.iter().map(|(p, _)| p.id.base()).collect();
+        papers.retain(|p| !hidden.contains(p.id.base()) && !liked.contains(p.id.base()));
+        let profile = Profile::new(&signals.view(), &vocab, Weights::default());
+        let refs: Vec<&Paper> = papers.iter().collect();
+        let ranked = profile.rank(&refs, &vocab);
+        let items = ranked
+            .into_iter()
+            .take(limit)
+            .map(|(i, _)| (papers[i].clone(), profile.explain(&papers[i], &vocab)))
+            .collect();
+        Ok(ForYou {
+            signals: profile.signals(),
+            cold: profile.signals() < COLD_START_SIGNALS,
+            items,
+        })
+    }
+}
