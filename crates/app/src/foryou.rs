@@ -44,9 +44,12 @@ impl OwnedSignals {
     }
 }
 
-/// Where the vocabulary is kept (one per process, built on first use).
+/// Where the vocabulary is kept (one per process, built on first use), and the weights.
 #[derive(Default)]
-pub struct VocabularyCell(tokio::sync::OnceCell<Arc<Vocabulary>>);
+pub struct VocabularyCell(
+    tokio::sync::OnceCell<Arc<Vocabulary>>,
+    std::sync::OnceLock<Weights>,
+);
 
 impl App {
     /// The word statistics of every stored paper (built on first use, then kept).
@@ -79,6 +82,15 @@ impl App {
     /// Uses this vocabulary from now on (a benchmark that built it already).
     pub fn set_vocabulary(&self, vocab: Vocabulary) {
         let _ = self.vocab.0.set(Arc::new(vocab));
+    }
+
+    /// Uses these weights instead of the defaults (the benchmark, to measure others).
+    pub fn set_foryou_weights(&self, w: Weights) {
+        let _ = self.vocab.1.set(w);
+    }
+
+    fn foryou_weights(&self) -> Weights {
+        self.vocab.1.get().copied().unwrap_or_default()
     }
 
     /// Everything `user` told this site about their interests.
@@ -128,7 +140,7 @@ impl App {
     pub async fn profile_of(&self, user: &User) -> Result<(Profile, Arc<Vocabulary>), Error> {
         let vocab = self.vocabulary().await?;
         let signals = self.signals(user).await?;
-        let profile = Profile::new(&signals.view(), &vocab, Weights::default());
+        let profile = Profile::new(&signals.view(), &vocab, self.foryou_weights());
         Ok((profile, vocab))
     }
 
@@ -208,7 +220,7 @@ impl App {
         let liked: std::collections::HashSet<&str> =
             signals.liked.iter().map(|(p, _)| p.id.base()).collect();
         papers.retain(|p| !hidden.contains(p.id.base()) && !liked.contains(p.id.base()));
-        let profile = Profile::new(&signals.view(), &vocab, Weights::default());
+        let profile = Profile::new(&signals.view(), &vocab, self.foryou_weights());
         let refs: Vec<&Paper> = papers.iter().collect();
         let ranked = profile.rank(&refs, &vocab);
         let items = ranked

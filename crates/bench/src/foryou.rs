@@ -162,7 +162,13 @@ impl Figures {
 }
 
 /// `bench foryou`: prints the figures of ours and the baselines (or one JSON object).
-pub async fn run(eval: &Path, shared: &Path, limit: Option<usize>, json: bool) -> Result<()> {
+pub async fn run(
+    eval: &Path,
+    shared: &Path,
+    limit: Option<usize>,
+    weights: Option<&str>,
+    json: bool,
+) -> Result<()> {
     let mut readers = read_eval(eval)?;
     if let Some(n) = limit {
         readers.truncate(n);
@@ -196,6 +202,23 @@ pub async fn run(eval: &Path, shared: &Path, limit: Option<usize>, json: bool) -
         t.elapsed().as_secs_f64()
     );
     let app = App::new(store.clone(), dp_app::Rules::default());
+    if let Some(w) = weights {
+        let v: Vec<f32> = w
+            .split(',')
+            .map(|x| x.trim().parse())
+            .collect::<Result<_, _>>()
+            .context("--weights: five numbers")?;
+        let [authors, topic, category, disliked, followed_author] = v[..] else {
+            bail!("--weights: authors,topic,category,disliked,followed_author");
+        };
+        app.set_foryou_weights(dp_core::foryou::Weights {
+            authors,
+            topic,
+            category,
+            disliked,
+            followed_author,
+        });
+    }
     let t = Instant::now();
     let vocab = app.vocabulary().await?;
     eprintln!(

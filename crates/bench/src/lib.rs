@@ -87,6 +87,9 @@ enum BenchWhat {
         /// Only the first N readers.
         #[arg(long)]
         readers: Option<usize>,
+        /// Other weights to measure: authors,topic,category,disliked,followed_author.
+        #[arg(long)]
+        weights: Option<String>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -300,8 +303,9 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             eval,
             shared,
             readers,
+            weights,
             json,
-        } => return crate::foryou::run(eval, shared, *readers, *json).await,
+        } => return crate::foryou::run(eval, shared, *readers, weights.as_deref(), *json).await,
         BenchWhat::Digest {
             smtp_port,
             subscribers,
