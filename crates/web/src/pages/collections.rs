@@ -349,6 +349,24 @@ pub fn library_section(collections: &[Collection], csrf: &str) -> Markup {
     }
 }
 
+/// What every owner form of a collection checks first: a signed-in reader, the form's CSRF
+/// token, and that the collection `raw` names is theirs.
+async fn own_form<'v>(
+    state: &AppState,
+    viewer: &'v Viewer,
+    csrf: &str,
+    raw: &str,
+) -> Result<(&'v dp_core::User, Collection), AppError> {
+    let user = viewer.require()?;
+    viewer.check_csrf(csrf)?;
+    let c = state
+        .app
+        .owned_collection(user, path_number(raw)?)
+        .await
+        .or_page()?;
+    Ok((user, c))
+}
+
 /// Form of a new collection, and of a collection's edit.
 #[derive(Deserialize)]
 pub struct CollectionForm {
@@ -388,13 +406,7 @@ pub async fn edit(
     Path(raw): Path<String>,
     Form(form): Form<CollectionForm>,
 ) -> Result<Response, AppError> {
-    let user = viewer.require()?;
-    viewer.check_csrf(&form.csrf)?;
-    let c = state
-        .app
-        .owned_collection(user, path_number(&raw)?)
-        .await
-        .or_page()?;
+    let (user, c) = own_form(&state, &viewer, &form.csrf, &raw).await?;
     state
         .app
         .edit_collection(
@@ -424,13 +436,7 @@ pub async fn delete(
     Path(raw): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, AppError> {
-    let user = viewer.require()?;
-    viewer.check_csrf(&form.csrf)?;
-    let c = state
-        .app
-        .owned_collection(user, path_number(&raw)?)
-        .await
-        .or_page()?;
+    let (user, c) = own_form(&state, &viewer, &form.csrf, &raw).await?;
     state.app.delete_collection(user, &c).await.or_page()?;
     Ok(Redirect::to("/library").into_response())
 }
@@ -450,13 +456,7 @@ pub async fn edit_item(
     Path((raw, item)): Path<(String, String)>,
     Form(form): Form<ItemForm>,
 ) -> Result<Response, AppError> {
-    let user = viewer.require()?;
-    viewer.check_csrf(&form.csrf)?;
-    let c = state
-        .app
-        .owned_collection(user, path_number(&raw)?)
-        .await
-        .or_page()?;
+    let (user, c) = own_form(&state, &viewer, &form.csrf, &raw).await?;
     let position = match form.position.as_deref() {
         None | Some("") => None,
         Some(p) => Some(
@@ -485,13 +485,7 @@ pub async fn delete_item(
     Path((raw, item)): Path<(String, String)>,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, AppError> {
-    let user = viewer.require()?;
-    viewer.check_csrf(&form.csrf)?;
-    let c = state
-        .app
-        .owned_collection(user, path_number(&raw)?)
-        .await
-        .or_page()?;
+    let (user, c) = own_form(&state, &viewer, &form.csrf, &raw).await?;
     state
         .app
         .remove_item(user, &c, path_number(&item)?)

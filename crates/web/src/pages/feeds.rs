@@ -36,7 +36,7 @@ pub enum Format {
 
 impl Format {
     /// The format a feed's path asks for (`.atom`, else RSS).
-    fn of(uri: &Uri) -> (Format, String) {
+    pub(crate) fn of(uri: &Uri) -> (Format, String) {
         let path = uri.path();
         let file = path.rsplit('/').next().unwrap_or("feed.rss").to_string();
         let format = if path.ends_with(".atom") {

@@ -25,6 +25,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::DateTime;
+use dp_app::follows::FollowedPaper;
 use dp_core::text::excerpt;
 use dp_core::{Follow, FollowKind, Paper, User};
 use maud::{html, Markup};
@@ -252,6 +253,16 @@ async fn key_owner(state: &AppState, key: &str) -> Result<User, AppError> {
         .ok_or_else(|| AppError::not_found("There is no feed at this address (a replaced key?)."))
 }
 
+/// A feed of followed papers, mirroring `/following`.
+fn followed_feed(title: String, uri: &Uri, papers: Vec<FollowedPaper>) -> Feed {
+    Feed {
+        title,
+        page: "/following".into(),
+        path: uri.path().to_string(),
+        entries: entries(papers.into_iter().map(|f| f.paper).collect()),
+    }
+}
+
 fn entries(papers: Vec<Paper>) -> Vec<Entry> {
     papers
         .into_iter()
@@ -271,18 +282,9 @@ pub async fn following_feed(
     Path(key): Path<String>,
 ) -> Result<Response, AppError> {
     let user = key_owner(&state, &key).await?;
-    let format = if uri.path().ends_with(".atom") {
-        feeds::Format::Atom
-    } else {
-        feeds::Format::Rss
-    };
+    let (format, _) = feeds::Format::of(&uri);
     let papers = state.app.following(&user).await?;
-    let feed = Feed {
-        title: format!("Following ({})", user.name),
-        page: "/following".into(),
-        path: uri.path().to_string(),
-        entries: entries(papers.into_iter().map(|f| f.paper).collect()),
-    };
+    let feed = followed_feed(format!("Following ({})", user.name), &uri, papers);
     feeds::respond_private(&state, &headers, format, feed).await
 }
 
@@ -304,12 +306,7 @@ pub async fn follow_feed(
             dp_app::follows::FOLLOWING_SHOWN,
         )
         .await?;
-    let feed = Feed {
-        title: format!("Following {}", follow.label()),
-        page: "/following".into(),
-        path: uri.path().to_string(),
-        entries: entries(papers.into_iter().map(|f| f.paper).collect()),
-    };
+    let feed = followed_feed(format!("Following {}", follow.label()), &uri, papers);
     feeds::respond_private(&state, &headers, format, feed).await
 }
 
@@ -364,11 +361,7 @@ pub async fn public_collection_feed(
     uri: Uri,
     Path((owner, slug)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let format = if uri.path().ends_with(".atom") {
-        feeds::Format::Atom
-    } else {
-        feeds::Format::Rss
-    };
+    let (format, _) = feeds::Format::of(&uri);
     let c = state.app.collection_by_slug(None, &owner, &slug).await?;
     let feed = collection_feed_of(&state, &c, uri.path()).await?;
     feeds::respond_private(&state, &headers, format, feed).await
