@@ -10,6 +10,7 @@
 //!   author overlap.
 //! * `bench serve` ([`load`]): HTTP load on running servers, against `/healthz`.
 
+pub mod asl;
 pub mod digest;
 pub mod foryou;
 pub mod load;

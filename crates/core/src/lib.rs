@@ -13,6 +13,7 @@
 //! * [`follow`]: what a reader follows (authors, accounts, categories, searches).
 //! * [`foryou`]: a reader's interests from their signals, and scores with reasons.
 //! * [`library`]: collections of papers and their rules.
+//! * [`linear`]: a linear SVM over sparse vectors (a reader's words against the rest).
 //! * [`hf`]: Hugging Face daily-papers items, and what they know beyond the paper ([`HfExtras`]).
 
 pub mod arxiv_id;
@@ -25,6 +26,7 @@ pub mod follow;
 pub mod foryou;
 pub mod hf;
 pub mod library;
+pub mod linear;
 pub mod paper;
 pub mod period;
 pub mod ranking;
