@@ -26,6 +26,7 @@ pub fn run_config(config: &Config, cadence: Cadence, day: NaiveDate) -> Result<R
         max_attempts: 5,
         retry_wait: std::time::Duration::from_secs(120),
         link_days: 90,
+        recommender: None,
     })
 }
 
@@ -84,6 +85,7 @@ impl App {
             max_attempts: 1,
             retry_wait: std::time::Duration::ZERO,
             link_days: 90,
+            recommender: Some(Arc::new(self.clone())),
         };
         let matcher = self.search.as_ref().map(|f| IndexMatcher(f.engine()));
         let content = preview(

@@ -235,3 +235,182 @@ impl App {
         })
     }
 }
+
+/// Papers `/papers/new` lists for one day at most.
+pub const NEW_MAX: i64 = 5_000;
+
+/// What a reset of "For you" removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reset {
+    /// Follows stopped.
+    pub follows: usize,
+    /// "Not interested" marks taken back.
+    pub not_interested: usize,
+    /// Upvotes withdrawn.
+    pub upvotes: usize,
+    /// Collections deleted (only when asked).
+    pub collections: usize,
+}
+
+impl App {
+    /// Orders `papers` for `user`: indexes into `papers`, best first, each with the line that
+    /// says why (for the first `explained`; the rest have none).
+    pub async fn order_for(
+        &self,
+        user: &User,
+        papers: &[Paper],
+        explained: usize,
+    ) -> Result<Vec<(usize, Option<String>)>, Error> {
+        Ok(self
+            .rank_for(user, papers, explained)
+            .await?
+            .into_iter()
+            .map(|(i, s)| (i, s.reason.map(|r| r.line())))
+            .collect())
+    }
+
+    /// The newest day on which arXiv first published a stored paper.
+    pub async fn newest_arxiv_day(&self) -> Result<Option<chrono::NaiveDate>, Error> {
+        Ok(self
+            .store
+            .papers_page(None, 1)
+            .await?
+            .first()
+            .and_then(|s| s.paper.published)
+            .map(|t| t.date_naive()))
+    }
+
+    /// Every stored paper arXiv first published on `day` (UTC), newest first, in `category`
+    /// when one is given (an archive covers its classes); at most [`NEW_MAX`].
+    pub async fn new_papers(
+        &self,
+        day: chrono::NaiveDate,
+        category: Option<&dp_core::Category>,
+    ) -> Result<Vec<Paper>, Error> {
+        let ms = |d: chrono::NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .map_or(0, |t| t.and_utc().timestamp_millis())
+        };
+        let first = ms(day);
+        let mut cursor = (day.succ_opt().map_or(i64::MAX, ms), String::new());
+        let mut out = Vec::new();
+        'pages: loop {
+            let page = self.store.papers_page(Some(cursor.clone()), 1_000).await?;
+            let Some(last) = page.last() else { break };
+            let Some(at) = last.paper.published else {
+                break;
+            };
+            cursor = (at.timestamp_millis(), last.paper.id.base().to_string());
+            for s in page {
+                let p = s.paper;
+                if p.published.is_none_or(|t| t.timestamp_millis() < first) {
+                    break 'pages;
+                }
+                if category.is_none_or(|c| p.categories.iter().any(|pc| c.covers(pc))) {
+                    out.push(p);
+                    if out.len() as i64 >= NEW_MAX {
+                        break 'pages;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes what "For you" learnt from: `user`'s follows, "not interested" marks and upvotes,
+    /// and their collections too when `collections`. Each step can be run again: a reset cut
+    /// short finishes on the next try.
+    pub async fn reset_for_you(&self, user: &User, collections: bool) -> Result<Reset, Error> {
+        self.write_limit(user).await?;
+        let store = &self.store;
+        let mut done = Reset::default();
+        for f in store.follows_of(user.id).await? {
+            if store.remove_follow(user.id, f.id).await? {
+                done.follows += 1;
+            }
+        }
+        loop {
+            let marks = store.not_interested(user.id, PER_KIND).await?;
+            if marks.is_empty() {
+                break;
+            }
+            for p in marks {
+                store.set_not_interested(user.id, &p.id, false).await?;
+                done.not_interested += 1;
+            }
+        }
+        loop {
+            let voted = store.upvoted_by(user.id, PER_KIND).await?;
+            if voted.is_empty() {
+                break;
+            }
+            for p in voted {
+                store.set_vote(user.id, &p.id, false).await?;
+                done.upvotes += 1;
+            }
+        }
+        if collections {
+            for c in store.collections_of(user.id, true).await? {
+                if store.delete_collection(c.id).await? {
+                    done.collections += 1;
+                }
+            }
+        }
+        self.changed();
+        Ok(done)
+    }
+
+    /// The account with this id.
+    async fn account(&self, user_id: i64) -> Result<Option<User>, Error> {
+        Ok(self.store.user_by_id(user_id).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl dp_mail::run::Recommender for App {
+    async fn recommend(
+        &self,
+        user_id: i64,
+        mut candidates: Vec<Paper>,
+        limit: usize,
+    ) -> Result<Vec<(Paper, String)>, String> {
+        let inner = async {
+            let Some(user) = self.account(user_id).await? else {
+                return Ok(Vec::new());
+            };
+            let signals = self.signals(&user).await?;
+            if signals.view().count() < COLD_START_SIGNALS {
+                return Ok(Vec::new());
+            }
+            let liked: std::collections::HashSet<String> = signals
+                .liked
+                .iter()
+                .map(|(p, _)| p.id.base().to_string())
+                .collect();
+            let ids: Vec<String> = candidates.iter().map(|p| p.id.base().to_string()).collect();
+            let hidden: std::collections::HashSet<String> = self
+                .store
+                .not_interested_among(user.id, &ids)
+                .await?
+                .into_iter()
+                .collect();
+            candidates.retain(|p| !liked.contains(p.id.base()) && !hidden.contains(p.id.base()));
+            let vocab = self.vocabulary().await?;
+            let profile = Profile::new(&signals.view(), &vocab, self.foryou_weights());
+            let refs: Vec<&Paper> = candidates.iter().collect();
+            let mut out = Vec::new();
+            for (i, score) in profile.rank(&refs, &vocab) {
+                if out.len() >= limit || score <= 0.0 {
+                    break;
+                }
+                // Only papers with a true reason: a digest says why each one is there.
+                let s = profile.explain(&candidates[i], &vocab);
+                if let Some(r) = s.reason {
+                    out.push((candidates[i].clone(), r.line()));
+                }
+            }
+            Ok::<_, Error>(out)
+        };
+        inner.await.map_err(|e| e.to_string())
+    }
+}

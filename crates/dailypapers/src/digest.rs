@@ -42,7 +42,12 @@ pub async fn run(store: Arc<dyn Store>, config: &Config, args: DigestArgs) -> Re
             .await?
             .context("the store has no daily list yet; nothing to send")?,
     };
-    let cfg = run_config(config, cadence, day)?;
+    let mut cfg = run_config(config, cadence, day)?;
+    // "For you" sections, ranked by the same use case the pages call.
+    cfg.recommender = Some(Arc::new(dp_app::App::new(
+        store.clone(),
+        dp_app::Rules::default(),
+    )));
     let signer =
         dp_mail::installation_signer(store.as_ref(), config.mail.secret.as_deref()).await?;
     let matcher = matcher(store.as_ref(), config).await?;

@@ -42,6 +42,8 @@ pub struct DigestContent {
     pub searches: Vec<(String, Vec<DigestPaper>)>,
     /// New papers of what the subscriber's account follows (when they asked for them).
     pub follows: Vec<DigestPaper>,
+    /// New papers ranked for the subscriber's account ("For you"), each with its reason.
+    pub for_you: Vec<(DigestPaper, String)>,
     /// One-click unsubscribe address (also in `List-Unsubscribe`).
     pub unsubscribe_url: String,
 }
@@ -52,6 +54,7 @@ impl DigestContent {
         self.top.is_empty()
             && self.searches.iter().all(|(_, p)| p.is_empty())
             && self.follows.is_empty()
+            && self.for_you.is_empty()
     }
 
     /// Papers listed in all.
@@ -59,6 +62,7 @@ impl DigestContent {
         self.top.len()
             + self.searches.iter().map(|(_, p)| p.len()).sum::<usize>()
             + self.follows.len()
+            + self.for_you.len()
     }
 }
 
@@ -114,6 +118,18 @@ pub fn text(c: &DigestContent) -> String {
             paper(&mut out, i, p);
         }
     }
+    if !c.for_you.is_empty() {
+        let title = "For you";
+        out.push_str(&format!(
+            "{title}\n{}\n\n",
+            "-".repeat(title.chars().count())
+        ));
+        for (i, (p, why)) in c.for_you.iter().enumerate() {
+            paper(&mut out, i, p);
+            out.truncate(out.trim_end().len());
+            out.push_str(&format!("\n   Why: {why}\n\n"));
+        }
+    }
     out.push_str(&format!(
         "All papers: {}\n\nYou get this because you subscribed on {}. Unsubscribe (one click): {}\n",
         c.list_url, c.site, c.unsubscribe_url
@@ -164,6 +180,13 @@ pub fn html(c: &DigestContent) -> String {
                     @if !c.follows.is_empty() {
                         h2 style=(H2) { "New papers of what you follow" }
                         @for p in &c.follows { (card(p)) }
+                    }
+                    @if !c.for_you.is_empty() {
+                        h2 style=(H2) { "For you" }
+                        @for (p, why) in &c.for_you {
+                            (card(p))
+                            p style=(META) { "Why: " (why) }
+                        }
                     }
                     p style=(META) { a href=(c.list_url) style="color:#0b57d0;" { "See all papers on " (c.site) } }
                     p style=(FOOT) {
@@ -304,6 +327,7 @@ mod tests {
             top: vec![p.clone()],
             searches: vec![("diffusion".into(), vec![p]), ("none".into(), vec![])],
             follows: Vec::new(),
+            for_you: Vec::new(),
             unsubscribe_url: "http://h/unsubscribe?token=1.2.x".into(),
         }
     }

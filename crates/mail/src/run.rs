@@ -41,6 +41,19 @@ pub trait Matcher: Send + Sync {
     fn matches(&self, query: &str, from: NaiveDate, to: NaiveDate, limit: usize) -> Vec<String>;
 }
 
+/// Ranks new papers for one account: the "For you" section of a digest.
+#[async_trait::async_trait]
+pub trait Recommender: Send + Sync {
+    /// At most `limit` of `candidates` ranked for account `user_id`, best first, each with the
+    /// line that says why; papers the account already liked or turned down are left out.
+    async fn recommend(
+        &self,
+        user_id: i64,
+        candidates: Vec<dp_core::Paper>,
+        limit: usize,
+    ) -> Result<Vec<(dp_core::Paper, String)>, String>;
+}
+
 /// What a run does.
 #[derive(Clone)]
 pub struct RunConfig {
@@ -69,6 +82,9 @@ pub struct RunConfig {
     pub retry_wait: std::time::Duration,
     /// How long unsubscribe links stay valid.
     pub link_days: i64,
+    /// Ranks the "For you" section of subscribers who asked for their own sections (`None`:
+    /// no such section).
+    pub recommender: Option<std::sync::Arc<dyn Recommender>>,
 }
 
 impl RunConfig {
@@ -258,6 +274,12 @@ async fn compose_with(
         (true, Some(uid)) => followed_papers(store, matcher, cache, cfg, sub, uid).await?,
         _ => Vec::new(),
     };
+    let for_you = match (sub.with_follows, sub.user_id, &cfg.recommender) {
+        (true, Some(uid), Some(r)) => {
+            recommended(store, r.as_ref(), cfg, sub, uid, &follows).await?
+        }
+        _ => Vec::new(),
+    };
     let base = cfg.base_url.trim_end_matches('/');
     let token = signer.sign("unsubscribe", sub.id, now + Duration::days(cfg.link_days));
     let content = DigestContent {
@@ -267,6 +289,7 @@ async fn compose_with(
         top: shared.2.clone(),
         searches,
         follows,
+        for_you,
         unsubscribe_url: format!("{base}/unsubscribe?token={token}"),
     };
     if content.is_empty() {
@@ -368,6 +391,67 @@ async fn followed_papers(
     found.retain(|p| !hidden.contains(&p.id));
     found.truncate(cfg.per_search);
     Ok(found)
+}
+
+/// Papers arXiv first published in the subscriber's window, at most this many, are ranked.
+const FOR_YOU_CANDIDATES: i64 = 3_000;
+
+/// The "For you" section: the papers first published in the subscriber's window, ranked for
+/// their account by `r`, without those already in the follows section; at most
+/// [`RunConfig::per_search`].
+async fn recommended(
+    store: &(impl DigestStore + ?Sized),
+    r: &dyn Recommender,
+    cfg: &RunConfig,
+    sub: &dp_store::Subscriber,
+    user_id: i64,
+    follows: &[DigestPaper],
+) -> Result<Vec<(DigestPaper, String)>, MailError> {
+    let from = since(sub.last_sent_day, cfg);
+    let ms = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis())
+    };
+    let first = ms(from);
+    let end = cfg.day.succ_opt().map_or(i64::MAX, ms);
+    let page = store
+        .papers_page(Some((end, String::new())), FOR_YOU_CANDIDATES)
+        .await?;
+    let shown: std::collections::HashSet<&str> = follows.iter().map(|p| p.id.as_str()).collect();
+    let candidates: Vec<dp_core::Paper> = page
+        .into_iter()
+        .map(|s| s.paper)
+        .filter(|p| p.published.is_some_and(|t| t.timestamp_millis() >= first))
+        .filter(|p| !shown.contains(p.id.base()))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let base = cfg.base_url.trim_end_matches('/');
+    // A ranking that fails leaves the section out; the rest of the digest still goes.
+    let ranked = match r.recommend(user_id, candidates, cfg.per_search).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(subscriber = sub.id, error = %e, "For you section left out");
+            Vec::new()
+        }
+    };
+    Ok(ranked
+        .into_iter()
+        .map(|(p, why)| {
+            (
+                DigestPaper {
+                    id: p.id.base().to_string(),
+                    url: format!("{base}/papers/{}", p.id),
+                    excerpt: excerpt(&p.abstract_text, 300),
+                    title: p.title,
+                    authors: p.authors,
+                    upvotes: 0,
+                },
+                why,
+            )
+        })
+        .collect())
 }
 
 /// Time before attempt `attempts + 1` after a temporary failure: 5 s, 30 s, 3 min, 15 min, ...

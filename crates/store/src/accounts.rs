@@ -25,6 +25,9 @@ pub trait Accounts: Send + Sync {
     /// An account by name (any letter case).
     async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
 
+    /// An account by id.
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
+
     /// Deletes an account: its sessions, tokens, private collections, follows, feed key,
     /// "not interested" marks and claims go; its subscriptions stay but are no longer managed
     /// by it; its name becomes `deleted-ID` (free to take again) and it can never sign in.
@@ -144,6 +147,15 @@ impl Accounts for SqlStore {
         .await?
         .map(UserRow::into_user)
         .transpose()
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        query(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional::<UserRow>(&self.db)
+            .await?
+            .map(UserRow::into_user)
+            .transpose()
     }
 
     async fn delete_account(&self, user_id: i64) -> Result<Option<String>, StoreError> {

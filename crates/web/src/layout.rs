@@ -110,6 +110,7 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                         a href="/papers/trending" { "Trending" }
                         a href="/papers/week/current" { "Weekly" }
                         a href="/papers/month/current" { "Monthly" }
+                        a href="/papers/new" { "New on arXiv" }
                         a href="/submit" { "Submit" }
                         a href="/search" { "Search" }
                     }

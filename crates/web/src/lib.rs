@@ -295,6 +295,9 @@ pub fn router(state: AppState) -> Router {
         .route("/papers/month/{month}", get(daily::by_month))
         .route("/papers/trending", get(daily::trending))
         .route("/papers/for-you", get(foryou::show))
+        .route("/papers/for-you/start", post(foryou::start))
+        .route("/papers/for-you/reset", post(foryou::reset))
+        .route("/papers/new", get(foryou::new_papers))
         .route("/papers/trending/feed.rss", get(feeds::trending))
         .route("/papers/trending/feed.atom", get(feeds::trending))
         .route("/papers/{id}", get(paper::show))
@@ -315,6 +318,8 @@ pub fn router(state: AppState) -> Router {
         .route("/following/feed-key", post(follows::reset_key))
         .route("/feeds/{key}/following.rss", get(follows::following_feed))
         .route("/feeds/{key}/following.atom", get(follows::following_feed))
+        .route("/feeds/{key}/for-you.rss", get(follows::for_you_feed))
+        .route("/feeds/{key}/for-you.atom", get(follows::for_you_feed))
         .route("/feeds/{key}/follows/{file}", get(follows::follow_feed))
         .route("/feeds/{key}/collections/{file}", get(follows::collection_feed))
         .route(

@@ -28,7 +28,8 @@ impl BackgroundJob for Digest {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), Error> {
-        let cfg = crate::digests::run_config(&ctx.config, self.cadence, self.day)?;
+        let mut cfg = crate::digests::run_config(&ctx.config, self.cadence, self.day)?;
+        cfg.recommender = Some(std::sync::Arc::new(ctx.app.clone()));
         let store = ctx.store();
         let signer = dp_mail::installation_signer(store, ctx.config.mail.secret.as_deref())
             .await

@@ -116,6 +116,7 @@ fn config(d: &str) -> RunConfig {
         max_attempts: 3,
         retry_wait: std::time::Duration::ZERO,
         link_days: 90,
+        recommender: None,
     }
 }
 

@@ -39,6 +39,8 @@ pub struct CardCtx<'a> {
     pub saved: std::collections::HashMap<String, Vec<i64>>,
     /// Where the vote form returns to.
     pub here: &'a str,
+    /// Why each paper is where it is, when the list is ordered for the reader (bare id → line).
+    pub reasons: std::collections::HashMap<String, String>,
 }
 
 impl<'a> CardCtx<'a> {
@@ -78,7 +80,74 @@ impl<'a> CardCtx<'a> {
             collections,
             saved,
             here,
+            reasons: Default::default(),
         })
+    }
+}
+
+/// How a list is ordered: `?order=for-you` ranks it for the signed-in reader.
+#[derive(Deserialize, Default)]
+pub struct OrderQuery {
+    order: Option<String>,
+}
+
+impl OrderQuery {
+    /// Whether the reader asked for their own order (anything else: by upvotes).
+    fn for_you(&self) -> bool {
+        self.order.as_deref() == Some("for-you")
+    }
+}
+
+/// A reader who is not signed in has no order of their own: the login page, then back here.
+fn login_for_order(viewer: &Viewer, uri: &Uri) -> Option<Response> {
+    use axum::response::IntoResponse;
+    viewer.user.is_none().then(|| {
+        let next = uri
+            .path_and_query()
+            .map_or_else(|| uri.path().to_string(), |p| p.to_string());
+        let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    })
+}
+
+/// Orders `items` for the signed-in reader, with the reason of each in `ctx`.
+async fn order_for_reader(
+    state: &AppState,
+    viewer: &Viewer,
+    items: Vec<FeedItem>,
+    ctx: &mut CardCtx<'_>,
+) -> Result<Vec<FeedItem>, AppError> {
+    let Some(user) = viewer.user.as_ref() else {
+        return Ok(items);
+    };
+    let papers: Vec<dp_core::Paper> = items.iter().map(|i| i.paper.clone()).collect();
+    let order = state
+        .app
+        .order_for(user, &papers, papers.len())
+        .await
+        .or_page()?;
+    let mut slots: Vec<Option<FeedItem>> = items.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len());
+    for (i, why) in order {
+        if let Some(item) = slots.get_mut(i).and_then(Option::take) {
+            if let Some(why) = why {
+                ctx.reasons.insert(item.paper.id.base().to_string(), why);
+            }
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+/// The "By upvotes · For you" switch of a list at `path`.
+fn order_switch(path: &str, for_you: bool) -> Markup {
+    html! {
+        nav.order aria-label="Order" {
+            "Order: "
+            @if for_you { a href=(path) { "by upvotes" } } @else { strong aria-current="true" { "by upvotes" } }
+            " · "
+            @if for_you { strong aria-current="true" { "for you" } } @else { a href={(path) "?order=for-you"} rel="nofollow" { "for you" } }
+        }
     }
 }
 
@@ -87,7 +156,13 @@ pub async fn latest(
     State(state): State<AppState>,
     viewer: Viewer,
     uri: Uri,
+    Query(order): Query<OrderQuery>,
 ) -> Result<Response, AppError> {
+    if order.for_you() {
+        if let Some(r) = login_for_order(&viewer, &uri) {
+            return Ok(r);
+        }
+    }
     use std::sync::atomic::Ordering;
     let path = uri.path().to_string();
     let has_lists = state.has_lists.load(Ordering::Relaxed)
@@ -97,7 +172,7 @@ pub async fn latest(
             state.has_lists.store(true, Ordering::Relaxed);
             cached(&state, &viewer, path.clone(), || async {
                 match state.app.latest_day().await.or_page()? {
-                    Some(day) => day_page(&state, &viewer, day, &path).await,
+                    Some(day) => day_page(&state, &viewer, day, &path, order.for_you()).await,
                     None => Err(AppError::not_found("There are no lists yet.").page()),
                 }
             })
@@ -191,19 +266,17 @@ pub async fn by_day(
     viewer: Viewer,
     Path(day): Path<String>,
     uri: Uri,
+    Query(order): Query<OrderQuery>,
 ) -> Result<Response, AppError> {
     let day = dp_core::parse_day(&day).map_err(|e| AppError::bad_request(e.to_string()).page())?;
-    render_day(&state, &viewer, day, uri.path()).await
-}
-
-async fn render_day(
-    state: &AppState,
-    viewer: &Viewer,
-    day: NaiveDate,
-    path: &str,
-) -> Result<Response, AppError> {
-    cached(state, viewer, path.to_string(), || {
-        day_page(state, viewer, day, path)
+    if order.for_you() {
+        if let Some(r) = login_for_order(&viewer, &uri) {
+            return Ok(r);
+        }
+    }
+    let path = uri.path();
+    cached(&state, &viewer, path.to_string(), || {
+        day_page(&state, &viewer, day, path, order.for_you())
     })
     .await
 }
@@ -213,12 +286,18 @@ async fn day_page(
     viewer: &Viewer,
     day: NaiveDate,
     path: &str,
+    for_you: bool,
 ) -> Result<Markup, AppError> {
     {
         let DayList {
             items, prev, next, ..
         } = state.app.day_list(day).await.or_page()?;
-        let ctx = CardCtx::load(state, viewer, &items, path).await?;
+        let mut ctx = CardCtx::load(state, viewer, &items, path).await?;
+        let items = if for_you {
+            order_for_reader(state, viewer, items, &mut ctx).await?
+        } else {
+            items
+        };
         let heading = day.format("%A, %B %-d, %Y").to_string();
         let body = html! {
             div.daynav {
@@ -227,6 +306,7 @@ async fn day_page(
                 @if let Some(n) = next { a rel="next" href={"/papers/date/" (n)} { (n) " →" } } @else { span {} }
             }
             (picker(day))
+            (order_switch(path, for_you))
             (list(&items, &ctx, "No papers on this day.", None))
         };
         // The latest list's page points at the feed of the latest list; a dated page at its day's.
@@ -261,13 +341,19 @@ pub async fn by_week(
     viewer: Viewer,
     Path(week): Path<String>,
     uri: Uri,
+    Query(order): Query<OrderQuery>,
 ) -> Result<Response, AppError> {
+    if order.for_you() {
+        if let Some(r) = login_for_order(&viewer, &uri) {
+            return Ok(r);
+        }
+    }
     let period = if week == "current" {
         Period::week_of(current_day(&state).await?)
     } else {
         Period::parse_week(&week).map_err(|e| AppError::bad_request(e.to_string()).page())?
     };
-    render_period(&state, &viewer, period, uri.path()).await
+    render_period(&state, &viewer, period, uri.path(), order.for_you()).await
 }
 
 /// `/papers/month/{YYYY-MM | current}`.
@@ -276,13 +362,19 @@ pub async fn by_month(
     viewer: Viewer,
     Path(month): Path<String>,
     uri: Uri,
+    Query(order): Query<OrderQuery>,
 ) -> Result<Response, AppError> {
+    if order.for_you() {
+        if let Some(r) = login_for_order(&viewer, &uri) {
+            return Ok(r);
+        }
+    }
     let period = if month == "current" {
         Period::month_of(current_day(&state).await?)
     } else {
         Period::parse_month(&month).map_err(|e| AppError::bad_request(e.to_string()).page())?
     };
-    render_period(&state, &viewer, period, uri.path()).await
+    render_period(&state, &viewer, period, uri.path(), order.for_you()).await
 }
 
 /// The latest day with papers, or today.
@@ -295,11 +387,17 @@ async fn render_period(
     viewer: &Viewer,
     period: Period,
     path: &str,
+    for_you: bool,
 ) -> Result<Response, AppError> {
     cached(state, viewer, path.to_string(), || async move {
         let (from, to) = period.days();
         let items = state.app.period_list(period).await.or_page()?;
-        let ctx = CardCtx::load(state, viewer, &items, path).await?;
+        let mut ctx = CardCtx::load(state, viewer, &items, path).await?;
+        let items = if for_you {
+            order_for_reader(state, viewer, items, &mut ctx).await?
+        } else {
+            items
+        };
         let label = period.label();
         let body = html! {
             div.daynav {
@@ -307,7 +405,9 @@ async fn render_period(
                 h1 { (label) }
                 a rel="next" href=(period.next().path()) { (period.next()) " →" }
             }
-            p.meta { "Papers added from " (from) " to " (to) ", ranked by upvotes." }
+            p.meta { "Papers added from " (from) " to " (to) ", ranked "
+                @if for_you { "for you." } @else { "by upvotes." } }
+            (order_switch(path, for_you))
             (list(&items, &ctx, "No papers in this period.", None))
         };
         let feed = format!("{}/feed", period.path());
@@ -418,6 +518,7 @@ fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64
                     " · " a href={(path) "#comments"} { (item.comments()) " comments" }
                     @if let Some((s, age)) = score { " · score " (format!("{s:.3}")) " at " (format!("{age:.0}")) " h" }
                 }
+                @if let Some(why) = ctx.reasons.get(p.id.base()) { p.reason.meta { (why) } }
                 p.abstract { (with_math(&excerpt(&p.abstract_text, 280))) }
                 p.links {
                     a href=(p.abs_url()) { "arXiv " (p.id) }

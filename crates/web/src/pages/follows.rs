@@ -130,6 +130,7 @@ async fn page(
                 p.notice role="status" { "Your new feed addresses (shown once: copy them now; the old ones no longer work):" }
                 ul.feed-links {
                     li { "Following: " code { (base) "/feeds/" (key) "/following.atom" } " · " code { (base) "/feeds/" (key) "/following.rss" } }
+                    li { "For you: " code { (base) "/feeds/" (key) "/for-you.atom" } " · " code { (base) "/feeds/" (key) "/for-you.rss" } }
                     @for f in &follows {
                         li { (f.label()) ": " code { (base) "/feeds/" (key) "/follows/" (f.id) ".atom" } }
                     }
@@ -285,6 +286,28 @@ pub async fn following_feed(
     let (format, _) = feeds::Format::of(&uri);
     let papers = state.app.following(&user).await?;
     let feed = followed_feed(format!("Following ({})", user.name), &uri, papers);
+    feeds::respond_private(&state, &headers, format, feed).await
+}
+
+/// `/feeds/{key}/for-you.{rss,atom}`: the key owner's "For you" list.
+pub async fn for_you_feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(key): Path<String>,
+) -> Result<Response, AppError> {
+    let user = key_owner(&state, &key).await?;
+    let (format, _) = feeds::Format::of(&uri);
+    let fy = state
+        .app
+        .for_you(&user, dp_app::follows::FOLLOWING_SHOWN)
+        .await?;
+    let feed = Feed {
+        title: format!("For you ({})", user.name),
+        page: "/papers/for-you".into(),
+        path: uri.path().to_string(),
+        entries: entries(fy.items.into_iter().map(|(p, _)| p).collect()),
+    };
     feeds::respond_private(&state, &headers, format, feed).await
 }
 

@@ -203,7 +203,7 @@ fn digests_section(subs: &[Subscriber], csrf: &str) -> Markup {
                 textarea id={"searches-" (s.id)} name="searches" rows="3" maxlength="1100" { (s.searches.join("\n")) }
                 label {
                     input type="checkbox" name="follows" value="1" checked[s.with_follows];
-                    " Add the newest papers of what I follow (" a href="/following" { "Following" } ")"
+                    " Add my own sections: the newest papers of what I follow (" a href="/following" { "Following" } ") and those ranked " a href="/papers/for-you" { "for you" }
                 }
                 button.primary type="submit" name="action" value="save" { "Save" }
                 @if s.state == SubState::Confirmed || s.state == SubState::Pending {
