@@ -199,6 +199,10 @@ impl Default for Weights {
     }
 }
 
+/// The least cosine to a liked paper that counts as "close to" it: below, words in common are
+/// too few to say so (two unrelated abstracts share a few common words).
+pub const MIN_CLOSE: f32 = 0.1;
+
 /// The strongest reason behind a score, in words that are true of the reader's data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
@@ -393,7 +397,7 @@ impl Profile {
                 .iter()
                 .map(|(lv, title, how)| (dot(&v, lv), title, how))
                 .max_by(|a, b| a.0.total_cmp(&b.0))
-                .filter(|(s, _, _)| *s > 0.0)
+                .filter(|(s, _, _)| *s >= MIN_CLOSE)
                 .map(|(_, title, how)| Reason::Close {
                     title: title.clone(),
                     how: how.clone(),

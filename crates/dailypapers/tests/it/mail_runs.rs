@@ -197,3 +197,163 @@ fn smtp_over_starttls_or_tls_with_authentication() {
         drop(sink);
     }
 }
+
+#[test]
+fn a_subscriber_with_signals_gets_a_for_you_section_with_true_reasons() {
+    let Some(venv) = venv() else { return };
+    with_runtime(|dir| for_you_section(venv, dir));
+}
+
+async fn for_you_section(venv: PathBuf, dir: tempfile::TempDir) {
+    use dp_testkit::{paper, PaperExt};
+    let mail_dir = dir.path().join("mail");
+    let sink = start_sink(&venv, &mail_dir, 0);
+    let at =
+        |h: u32| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 18, h, 0, 0).unwrap();
+    let papers = [
+        (
+            "2503.10001",
+            "Speculative decoding for long contexts",
+            "Grace Hopper",
+            "cs.CL",
+        ),
+        (
+            "2503.10002",
+            "Faster speculative decoding with drafts",
+            "Carl Sagan",
+            "cs.CL",
+        ),
+        (
+            "2503.10003",
+            "Robot grasping from pixels",
+            "Rodney Brooks",
+            "cs.RO",
+        ),
+        (
+            "2503.10004",
+            "Galaxy rotation curves",
+            "Vera Rubin",
+            "astro-ph.GA",
+        ),
+        (
+            "2503.10005",
+            "Token pruning for language models",
+            "Ken Thompson",
+            "cs.CL",
+        ),
+        (
+            "2503.10006",
+            "Chromatic numbers of sparse graphs",
+            "Paul Erdos",
+            "math.CO",
+        ),
+        // Followed by nothing, but close to the upvoted paper: For you finds it.
+        (
+            "2503.10007",
+            "Speculative decoding drafts on mobile chips",
+            "Ada Lovelace",
+            "cs.AR",
+        ),
+    ];
+    {
+        let store = dp_store::open(&database_url(dir.path())).await.unwrap();
+        let records: Vec<dp_core::Record> = papers
+            .iter()
+            .enumerate()
+            .map(|(i, (id, title, author, cat))| {
+                let mut p = paper(id, title)
+                    .with_abstract(&format!("{title}: we study {title}."))
+                    .with_authors(&[author])
+                    .published_at(at(8 + i as u32));
+                p.categories = vec![cat.to_string()];
+                dp_core::Record {
+                    paper: p,
+                    entry: None,
+                }
+            })
+            .collect();
+        store.upsert_records(records).await.unwrap();
+        let user = store
+            .create_user(&dp_core::Username::parse("reader").unwrap(), "h", false)
+            .await
+            .unwrap();
+        // Five signals: an author, two categories, a turned-down paper, an upvote.
+        for (kind, value) in [
+            ("author", "Grace Hopper"),
+            ("category", "cs.CL"),
+            ("category", "math"),
+        ] {
+            let t = dp_core::follow::Target::parse(kind, value).unwrap();
+            store.add_follow(user.id, &t, 10).await.unwrap();
+        }
+        store
+            .set_not_interested(user.id, &dp_testkit::id("2503.10005"), true)
+            .await
+            .unwrap();
+        store
+            .set_vote(user.id, &dp_testkit::id("2503.10002"), true)
+            .await
+            .unwrap();
+        for (email, with) in [("mine@example.org", true), ("plain@example.org", false)] {
+            let s = store
+                .subscribe(email, email, dp_store::Cadence::Daily, Some(user.id), &[])
+                .await
+                .unwrap();
+            store
+                .set_subscriber_state(s.id, dp_store::SubState::Confirmed)
+                .await
+                .unwrap();
+            store.set_digest_follows(s.id, user.id, with).await.unwrap();
+        }
+        store.close().await;
+    }
+    let report = digest(dir.path(), sink.port, "http://papers.test", "2025-03-18");
+    assert_eq!(report["sent"], 1, "{report}");
+    let mails = wait_for(&mail_dir, 1);
+    let mail = mails
+        .iter()
+        .find(|m| m.to.contains("mine@"))
+        .expect("the digest");
+    let msg = MessageParser::default().parse(&mail.raw).unwrap();
+    let text = msg.body_text(0).unwrap().replace("\r\n", "\n");
+    let html = msg.body_html(0).unwrap().to_string();
+    let section = &text[text
+        .find("For you\n-------")
+        .unwrap_or_else(|| panic!("a For you section: {text}"))..];
+    assert!(html.contains("For you"));
+    let whys: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Why: "))
+        .collect();
+    assert!(!whys.is_empty(), "{section}");
+    assert!(
+        section.contains("/papers/2503.10007"),
+        "found by topic: {section}"
+    );
+    for why in &whys {
+        assert!(
+            [
+                "by Grace Hopper, whom you follow",
+                "in cs.CL, which you follow",
+                "in math, which you follow",
+            ]
+            .contains(why)
+                || why.starts_with(
+                    "close to \u{201c}Faster speculative decoding with drafts\u{201d}"
+                ),
+            "every reason is one of the reader's own signals: {why}"
+        );
+    }
+    assert!(
+        !section.contains("/papers/2503.10005"),
+        "not interested: left out"
+    );
+    assert!(
+        !section.contains("/papers/2503.10002"),
+        "already liked: not offered again"
+    );
+    assert!(
+        !section.contains("/papers/2503.10004"),
+        "nothing of the reader's: no reason, not in the section"
+    );
+}
