@@ -77,7 +77,8 @@ enum BenchWhat {
         json: bool,
     },
     /// "For you" on real readers' choices (`eval/foryou/`): MRR and recall of ours and of the
-    /// baselines (random, author overlap), side by side, and time per ranking.
+    /// baselines (random, author overlap, arxiv-sanity-lite's tf-idf SVM), side by side, and
+    /// time per ranking.
     Foryou {
         /// The eval file (`.jsonl` or `.jsonl.gz`).
         #[arg(long, value_name = "FILE")]

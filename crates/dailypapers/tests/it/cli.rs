@@ -475,3 +475,41 @@ fn bench_search_scores_a_beir_set() {
     assert_eq!(k["mrr@10"], 1.0);
     assert!(v["semantic"].is_null() && v["hybrid"].is_null());
 }
+
+/// `bench foryou` on a slice of the dev readers (the first four): "For you" beats random and
+/// author overlap on both tasks, and every method of the issue is reported.
+#[test]
+fn bench_foryou_beats_random_and_author_overlap_on_a_slice() {
+    let Some(data) = crate::shared_data() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let v = run_json(
+        bin(dir.path())
+            .args(["bench", "foryou", "--json", "--readers", "4", "--eval"])
+            .arg(data.join("eval/foryou/foryou-dev.jsonl.gz"))
+            .arg("--shared")
+            .arg(&data),
+    );
+    let m = &v["methods"];
+    for method in ["ours", "random", "author_overlap", "asl_tfidf_svm"] {
+        for key in [
+            "arxiv_mrr",
+            "arxiv_recall@10",
+            "arxiv_recall@50",
+            "day_mrr",
+            "day_recall@3",
+            "new_authors_arxiv_mrr",
+            "new_authors_day_mrr",
+            "ms_per_reader",
+        ] {
+            assert!(m[method][key].is_number(), "{method}.{key}: {v}");
+        }
+    }
+    assert_eq!(v["readers"], 4, "{v}");
+    let f = |method: &str, key: &str| m[method][key].as_f64().unwrap();
+    for key in ["arxiv_mrr", "day_mrr"] {
+        assert!(f("ours", key) > f("random", key), "{key}: {v}");
+        assert!(f("ours", key) > f("author_overlap", key), "{key}: {v}");
+    }
+}
