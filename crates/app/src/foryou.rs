@@ -68,6 +68,7 @@ impl App {
                         vocab.add(&c.paper);
                     }
                 }
+                vocab.seal();
                 tracing::info!(
                     papers = vocab.docs(),
                     words = vocab.len(),

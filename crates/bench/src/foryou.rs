@@ -209,8 +209,10 @@ pub async fn run(
             .map(|x| x.trim().parse())
             .collect::<Result<_, _>>()
             .context("--weights: five numbers")?;
-        let [authors, topic, category, disliked, followed_author] = v[..] else {
-            bail!("--weights: authors,topic,category,disliked,followed_author");
+        let (authors, topic, category, disliked, followed_author, svm) = match v[..] {
+            [a, t, c, d, f] => (a, t, c, d, f, dp_core::foryou::Weights::default().svm),
+            [a, t, c, d, f, s] => (a, t, c, d, f, s),
+            _ => bail!("--weights: authors,topic,category,disliked,followed_author[,svm]"),
         };
         app.set_foryou_weights(dp_core::foryou::Weights {
             authors,
@@ -218,6 +220,7 @@ pub async fn run(
             category,
             disliked,
             followed_author,
+            svm,
         });
     }
     let t = Instant::now();

@@ -89,7 +89,7 @@ enum BenchWhat {
         /// Only the first N readers.
         #[arg(long)]
         readers: Option<usize>,
-        /// Other weights to measure: authors,topic,category,disliked,followed_author.
+        /// Other weights to measure: authors,topic,category,disliked,followed_author[,svm].
         #[arg(long)]
         weights: Option<String>,
         /// Print one JSON object.

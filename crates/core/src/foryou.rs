@@ -33,7 +33,9 @@ const STOP: &[&str] = &[
 /// The words of a paper's title and abstract that carry its topic: lower-case, letters and
 /// digits, at least three characters, stop words out.
 pub fn words(p: &Paper) -> Vec<String> {
-    let stop: HashSet<&str> = STOP.iter().copied().collect();
+    static STOP_SET: std::sync::LazyLock<HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| STOP.iter().copied().collect());
+    let stop = &*STOP_SET;
     let mut out = Vec::new();
     for text in [&p.title, &p.abstract_text] {
         for w in text.split(|c: char| !c.is_alphanumeric()) {
@@ -57,23 +59,102 @@ pub fn author_key(name: &str) -> String {
         .to_lowercase()
 }
 
-/// How many papers each word appears in: inverse document frequencies for tf-idf.
+/// Every how many papers one is kept as a background paper (what a reader's liked papers are
+/// told apart from).
+const BACKGROUND_EVERY: u32 = 32;
+
+/// How many papers each word appears in (inverse document frequencies for tf-idf), each word's
+/// feature number, and a sample of papers as the background a reader's model is trained
+/// against.
 #[derive(Debug, Clone, Default)]
 pub struct Vocabulary {
-    df: HashMap<String, u32>,
+    /// word → (feature number, papers it appears in)
+    df: HashMap<String, (u32, u32)>,
     docs: u32,
+    /// Word counts of the sampled papers, then (after [`Vocabulary::seal`]) their tf-idf.
+    background: Vec<crate::linear::Sparse>,
+    sealed: bool,
 }
 
 impl Vocabulary {
-    /// Counts one paper.
+    /// Counts one paper (every 16th is also kept as a background paper).
     pub fn add(&mut self, p: &Paper) {
         self.docs += 1;
         let mut seen: Vec<String> = words(p);
+        let keep = self.docs % BACKGROUND_EVERY == 0;
+        let mut counts: HashMap<u32, f32> = HashMap::new();
+        for w in &seen {
+            let next = self.df.len() as u32;
+            let id = self.df.entry(w.clone()).or_insert((next, 0)).0;
+            if keep {
+                *counts.entry(id).or_insert(0.0) += 1.0;
+            }
+        }
         seen.sort_unstable();
         seen.dedup();
         for w in seen {
-            *self.df.entry(w).or_insert(0) += 1;
+            if let Some(e) = self.df.get_mut(&w) {
+                e.1 += 1;
+            }
         }
+        if keep {
+            let mut v: crate::linear::Sparse = counts.into_iter().collect();
+            v.sort_unstable_by_key(|x| x.0);
+            self.background.push(v);
+        }
+    }
+
+    /// Turns the background papers' counts into unit tf-idf vectors, once all papers are
+    /// counted.
+    pub fn seal(&mut self) {
+        if self.sealed {
+            return;
+        }
+        let mut idf = vec![0.0f32; self.df.len()];
+        for (id, df) in self.df.values() {
+            idf[*id as usize] = ((1.0 + self.docs as f32) / (1.0 + *df as f32)).ln() + 1.0;
+        }
+        for v in &mut self.background {
+            for (id, x) in v.iter_mut() {
+                *x = (1.0 + x.ln()) * idf[*id as usize];
+            }
+            let norm = v.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                v.iter_mut().for_each(|x| x.1 /= norm);
+            }
+        }
+        self.sealed = true;
+    }
+
+    /// The background papers' vectors (empty before [`Vocabulary::seal`]).
+    pub fn background(&self) -> &[crate::linear::Sparse] {
+        if self.sealed {
+            &self.background
+        } else {
+            &[]
+        }
+    }
+
+    /// `w · v` for weights `w` by feature number.
+    pub fn decision(&self, w: &[f32], v: &SparseVec) -> f32 {
+        v.iter()
+            .filter_map(|(word, x)| {
+                self.df
+                    .get(word)
+                    .and_then(|(id, _)| w.get(*id as usize))
+                    .map(|y| x * y)
+            })
+            .sum()
+    }
+
+    /// A paper's tf-idf vector by feature number (words the vocabulary lacks left out).
+    pub fn indexed(&self, v: &SparseVec) -> crate::linear::Sparse {
+        let mut out: crate::linear::Sparse = v
+            .iter()
+            .filter_map(|(w, x)| self.df.get(w).map(|(id, _)| (*id, *x)))
+            .collect();
+        out.sort_unstable_by_key(|x| x.0);
+        out
     }
 
     /// Papers counted.
@@ -93,7 +174,7 @@ impl Vocabulary {
 
     /// Smoothed inverse document frequency of a word (unknown words weigh most).
     pub fn idf(&self, word: &str) -> f32 {
-        let df = self.df.get(word).copied().unwrap_or(0) as f32;
+        let df = self.df.get(word).map_or(0, |e| e.1) as f32;
         ((1.0 + self.docs as f32) / (1.0 + df)).ln() + 1.0
     }
 
@@ -185,6 +266,9 @@ pub struct Weights {
     pub disliked: f32,
     /// Hits an author followed by name counts for, against 1 per liked paper.
     pub followed_author: f32,
+    /// Of the decision value of the reader's linear SVM (their liked papers against the
+    /// background papers).
+    pub svm: f32,
 }
 
 impl Default for Weights {
@@ -195,6 +279,7 @@ impl Default for Weights {
             category: 0.15,
             disliked: 0.5,
             followed_author: 3.0,
+            svm: 2.0,
         }
     }
 }
@@ -284,6 +369,9 @@ pub struct Profile {
     disliked: SparseVec,
     liked: Vec<(SparseVec, String, Liked)>,
     signals: usize,
+    /// The reader's SVM over words, as its intercept and the words' weights (none without
+    /// liked papers or background papers).
+    svm: Option<(f32, Vec<f32>)>,
 }
 
 impl Profile {
@@ -317,6 +405,26 @@ impl Profile {
             }
         }
         normalize(&mut disliked);
+        let svm = (weights.svm != 0.0 && !liked.is_empty() && !vocab.background().is_empty()).then(
+            || {
+                let pos: Vec<crate::linear::Sparse> =
+                    liked.iter().map(|(v, _, _)| vocab.indexed(v)).collect();
+                let p: Vec<&[(u32, f32)]> = pos.iter().map(Vec::as_slice).collect();
+                let n: Vec<&[(u32, f32)]> = vocab.background().iter().map(Vec::as_slice).collect();
+                let m = crate::linear::train_svm(
+                    &p,
+                    &n,
+                    vocab.len(),
+                    crate::linear::SvmOptions {
+                        c: 0.1,
+                        max_epochs: 30,
+                        tol: 1e-2,
+                        ..Default::default()
+                    },
+                );
+                (m.bias, m.w)
+            },
+        );
         Profile {
             weights,
             authors,
@@ -329,6 +437,7 @@ impl Profile {
             disliked,
             liked,
             signals: signals.count(),
+            svm,
         }
     }
 
@@ -339,10 +448,10 @@ impl Profile {
 
     /// The score of a paper, without the reason (the fast path for ranking).
     pub fn score(&self, p: &Paper, vocab: &Vocabulary) -> f32 {
-        self.parts(p, &vocab.vector(p)).score
+        self.parts(p, &vocab.vector(p), vocab).score
     }
 
-    fn parts(&self, p: &Paper, v: &SparseVec) -> Parts {
+    fn parts(&self, p: &Paper, v: &SparseVec, vocab: &Vocabulary) -> Parts {
         let w = self.weights;
         let mut hits = 0.0f32;
         let mut best: Option<(String, u32, bool, f32)> = None;
@@ -356,7 +465,10 @@ impl Profile {
             }
         }
         let author = w.authors * (1.0 + hits).ln();
-        let topic = w.topic * dot(v, &self.centroid);
+        let mut topic = w.topic * dot(v, &self.centroid);
+        if let Some((bias, weights)) = &self.svm {
+            topic += w.svm * (bias + vocab.decision(weights, v));
+        }
         let category = if self
             .categories
             .iter()
@@ -385,7 +497,7 @@ impl Profile {
             topic,
             category,
             best,
-        } = self.parts(p, &v);
+        } = self.parts(p, &v, vocab);
         let reason = if author > 0.0 && author >= topic && author >= category {
             best.map(|(name, liked, followed)| Reason::Author {
                 name,
@@ -436,6 +548,94 @@ mod tests {
         p.authors = authors.iter().map(|a| a.to_string()).collect();
         p.categories = cats.iter().map(|c| c.to_string()).collect();
         p
+    }
+
+    #[test]
+    fn the_readers_svm_tells_their_topic_from_the_background() {
+        // 320 background papers on many topics; the reader liked three on graph coloring.
+        let topics = [
+            "galaxy rotation",
+            "protein folding",
+            "speech codecs",
+            "robot grasping",
+        ];
+        let mut papers: Vec<Paper> = (0..320)
+            .map(|i| {
+                let t = topics[i % topics.len()];
+                paper(
+                    &format!("2501.{:05}", i + 100),
+                    &format!("On {t} number {i}"),
+                    &format!("We study {t} with method {i}."),
+                    &[&format!("Author {i}")],
+                    &["cs.XX"],
+                )
+            })
+            .collect();
+        for (i, t) in [
+            "chromatic bounds",
+            "coloring planar graphs",
+            "list coloring",
+        ]
+        .iter()
+        .enumerate()
+        {
+            papers.push(paper(
+                &format!("2502.{:05}", i + 1),
+                &format!("Graph {t}"),
+                &format!("Graph {t} and chromatic numbers of graphs."),
+                &[&format!("Liked {i}")],
+                &["math.CO"],
+            ));
+        }
+        let near = paper(
+            "2503.00001",
+            "Edge coloring of graphs",
+            "Chromatic index of graphs.",
+            &["N"],
+            &[],
+        );
+        let far = paper(
+            "2503.00002",
+            "Galaxy rotation curves",
+            "We study galaxy rotation.",
+            &["F"],
+            &[],
+        );
+        let mut vocab = Vocabulary::default();
+        papers
+            .iter()
+            .chain([&near, &far])
+            .for_each(|p| vocab.add(p));
+        vocab.seal();
+        assert_eq!(vocab.background().len(), 325 / BACKGROUND_EVERY as usize);
+        let n = papers.len();
+        let signals = Signals {
+            liked: papers[n - 3..]
+                .iter()
+                .map(|p| (p, Liked::Upvoted))
+                .collect(),
+            ..Signals::default()
+        };
+        // The SVM alone (no centroid cosine) puts the graph paper first.
+        let only_svm = Weights {
+            topic: 0.0,
+            ..Weights::default()
+        };
+        let profile = Profile::new(&signals, &vocab, only_svm);
+        assert!(profile.score(&near, &vocab) > profile.score(&far, &vocab));
+        let off = Profile::new(
+            &signals,
+            &vocab,
+            Weights {
+                svm: 0.0,
+                ..only_svm
+            },
+        );
+        assert_eq!(
+            off.score(&near, &vocab),
+            off.score(&far, &vocab),
+            "no SVM: no topic"
+        );
     }
 
     fn corpus() -> Vec<Paper> {
