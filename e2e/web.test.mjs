@@ -259,3 +259,55 @@ test('follow an author from a paper page; Following lists their papers and says 
   await bob.waitForURL('**/following');
   assert.ok(await bob.getByText('You follow nothing yet').isVisible());
 });
+
+test('For you: the cold start, picks, a save that changes the order, and not interested', async () => {
+  const carol = await (await browser.newContext({ baseURL: BASE })).newPage();
+  carol.setDefaultTimeout(10000);
+  await signup(carol, 'dora');
+  await carol.getByRole('link', { name: 'For you', exact: true }).click();
+  await carol.waitForURL('**/papers/for-you');
+  // Cold start: what to do, and trending meanwhile (and why).
+  assert.ok(await carol.getByText('Tell this site what you like.').isVisible());
+  assert.ok(await carol.getByText('here is what is trending, because your own ranking has too little to go on').isVisible());
+  assert.ok((await carol.locator('ol.trending-fallback > li').count()) > 0);
+  // Picks: four topics and an author make five signals.
+  for (const topic of ['(cs.CL)', '(cs.CV)', '(cs.LG)', '(cs.AI)']) {
+    await carol.getByLabel(topic, { exact: false }).check();
+  }
+  await carol.getByLabel('Authors you read').fill('Carl Sagan');
+  await carol.getByRole('button', { name: 'Follow these' }).click();
+  await carol.waitForURL('**/papers/for-you');
+  assert.equal(await carol.getByText('Tell this site what you like.').count(), 0);
+  const first = carol.locator('ol.for-you > li').first();
+  assert.equal(await first.getAttribute('data-id'), '2601.00012');
+  assert.match(await first.innerText(), /by Carl Sagan, whom you follow/);
+
+  // The day's list in my order; saving a paper moves the paper on its topic up.
+  const DAY4 = '/papers/date/2026-01-04';
+  await carol.goto(DAY4);
+  assert.deepEqual(await order(carol), ['2601.00013', '2601.00014', '2601.00011', '2601.00012'], 'by upvotes');
+  await carol.getByRole('link', { name: 'for you', exact: true }).click();
+  await carol.waitForURL(`**${DAY4}?order=for-you`);
+  assert.deepEqual(await order(carol), ['2601.00012', '2601.00013', '2601.00014', '2601.00011']);
+  const card = carol.locator('li.card[data-id="2601.00012"]');
+  await card.locator('details.save summary').click();
+  await card.getByRole('button', { name: 'Save', exact: true }).click();
+  await card.locator('.saved-status').waitFor();
+  await carol.reload();
+  const mine = await order(carol);
+  assert.ok(mine.indexOf('2601.00011') < mine.indexOf('2601.00013'), `the saved topic moved up: ${mine}`);
+  assert.match(
+    await carol.locator('li.card[data-id="2601.00011"]').innerText(),
+    /close to “Faster speculative decoding with draft models” in your collection Reading list/,
+  );
+
+  // Not interested: the paper leaves my lists and my For you page.
+  await carol.locator('li.card[data-id="2601.00011"]').getByRole('button', { name: 'Not interested' }).click();
+  await carol.waitForURL(`**${DAY4}*`);
+  await carol.goto(`${DAY4}?order=for-you`);
+  assert.equal((await order(carol)).includes('2601.00011'), false);
+  await carol.goto('/papers/for-you');
+  const ids = await carol.$$eval('ol.for-you > li', (ls) => ls.map((l) => l.dataset.id));
+  assert.equal(ids.includes('2601.00011'), false, `${ids}`);
+  await carol.context().close();
+});

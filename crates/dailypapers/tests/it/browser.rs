@@ -48,15 +48,29 @@ fn prerequisites() -> bool {
 }
 
 /// One day with three papers at 3, 3 and 2 upvotes; the second has math in its abstract and
-/// markup in its title.
-fn seed(dir: &Path) -> PathBuf {
-    let paper = |id: &str, title: &str, summary: &str, upvotes: i64| {
+/// markup in its title. The day before, four papers on other topics by other authors, for
+/// "For you".
+fn seed(dir: &Path) -> Vec<PathBuf> {
+    let paper_by = |id: &str, title: &str, summary: &str, upvotes: i64, authors: &[&str]| {
+        let authors: Vec<serde_json::Value> = authors
+            .iter()
+            .map(|a| serde_json::json!({ "name": a }))
+            .collect();
         serde_json::json!({
             "paper": {"id": id, "title": title, "summary": summary, "upvotes": upvotes,
-                      "authors": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}],
+                      "authors": authors,
                       "publishedAt": "2026-01-02T00:00:00.000Z"},
             "publishedAt": "2026-01-02T00:00:00.000Z", "title": title, "numComments": 0
         })
+    };
+    let paper = |id: &str, title: &str, summary: &str, upvotes: i64| {
+        paper_by(
+            id,
+            title,
+            summary,
+            upvotes,
+            &["Ada Lovelace", "Alan Turing"],
+        )
     };
     let items = serde_json::json!([
         paper(
@@ -75,7 +89,39 @@ fn seed(dir: &Path) -> PathBuf {
     ]);
     let f = dir.join("2026-01-05.json");
     std::fs::write(&f, items.to_string()).unwrap();
-    f
+    let before = serde_json::json!([
+        paper_by(
+            "2601.00013",
+            "Galaxy rotation curves",
+            "Dark matter halos and galaxy rotation curves.",
+            5,
+            &["Vera Rubin"]
+        ),
+        paper_by(
+            "2601.00014",
+            "Robot grasping from pixels",
+            "Robot hands learn grasping from camera pixels.",
+            2,
+            &["Rodney Brooks"]
+        ),
+        paper_by(
+            "2601.00011",
+            "Speculative decoding for language models",
+            "Speculative decoding drafts tokens for language models.",
+            1,
+            &["Grace Hopper"]
+        ),
+        paper_by(
+            "2601.00012",
+            "Faster speculative decoding with draft models",
+            "Draft models make speculative decoding of language models faster.",
+            1,
+            &["Carl Sagan"]
+        ),
+    ]);
+    let g = dir.join("2026-01-04.json");
+    std::fs::write(&g, before.to_string()).unwrap();
+    vec![f, g]
 }
 
 #[test]
@@ -85,10 +131,10 @@ fn the_web_ui_in_chromium() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let seed_file = seed(dir.path());
+    let seed_files = seed(dir.path());
     let out = bin(dir.path())
         .arg("import")
-        .arg(&seed_file)
+        .args(&seed_files)
         .output()
         .unwrap();
     assert!(
@@ -111,7 +157,7 @@ fn the_web_ui_in_chromium() {
         .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
         // The recorded paper is from 2011.
         .env("DAILYPAPERS_COMMUNITY__SUBMIT_MAX_AGE_DAYS", "100000");
-    serve_and_run(&mut serve, port, "web.test.mjs", 14);
+    serve_and_run(&mut serve, port, "web.test.mjs", 15);
     assert_eq!(
         arxiv_hits.load(std::sync::atomic::Ordering::SeqCst),
         1,
