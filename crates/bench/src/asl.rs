@@ -56,10 +56,10 @@ fn terms(p: &Paper, stop: &HashSet<&str>) -> Vec<u64> {
         .to_lowercase();
     let tokens: Vec<&str> = text
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter_map(|t| {
+        .filter(|t| {
             // The pattern starts at a letter or `_` after a word boundary: `3d` is no token.
             let starts_digit = t.starts_with(|c: char| c.is_ascii_digit());
-            (t.len() >= 2 && !starts_digit && !stop.contains(t)).then_some(t)
+            t.len() >= 2 && !starts_digit && !stop.contains(t)
         })
         .collect();
     let mut out: Vec<u64> = tokens.iter().map(|t| hash(t)).collect();

@@ -81,7 +81,7 @@ impl Vocabulary {
     pub fn add(&mut self, p: &Paper) {
         self.docs += 1;
         let mut seen: Vec<String> = words(p);
-        let keep = self.docs % BACKGROUND_EVERY == 0;
+        let keep = self.docs.is_multiple_of(BACKGROUND_EVERY);
         let mut counts: HashMap<u32, f32> = HashMap::new();
         for w in &seen {
             let next = self.df.len() as u32;
