@@ -415,3 +415,46 @@ impl dp_mail::run::Recommender for App {
         inner.await.map_err(|e| e.to_string())
     }
 }
+
+/// Everything "For you" learns from, as the reader can download it (part of the library export).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SignalsExport {
+    /// The account.
+    pub user: String,
+    /// Liked papers: bare id, title and how (`upvoted`, `submitted`, `saved in TITLE`).
+    pub liked: Vec<serde_json::Value>,
+    /// Followed authors (with those of followed accounts' approved claims).
+    pub authors: Vec<String>,
+    /// Followed categories.
+    pub categories: Vec<String>,
+    /// Names their approved claims confirm.
+    pub own_names: Vec<String>,
+    /// Papers they are not interested in (bare ids).
+    pub not_interested: Vec<String>,
+}
+
+impl App {
+    /// `user`'s signals, to download.
+    pub async fn export_signals(&self, user: &User) -> Result<SignalsExport, Error> {
+        let s = self.signals(user).await?;
+        Ok(SignalsExport {
+            user: user.name.clone(),
+            liked: s
+                .liked
+                .iter()
+                .map(|(p, how)| {
+                    let how = match how {
+                        Liked::Upvoted => "upvoted".to_string(),
+                        Liked::Submitted => "submitted".to_string(),
+                        Liked::Saved(c) => format!("saved in {c}"),
+                    };
+                    serde_json::json!({ "id": p.id.base(), "title": p.title, "how": how })
+                })
+                .collect(),
+            authors: s.authors,
+            categories: s.categories,
+            own_names: s.own_names,
+            not_interested: s.disliked.iter().map(|p| p.id.base().to_string()).collect(),
+        })
+    }
+}

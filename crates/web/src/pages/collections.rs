@@ -314,6 +314,23 @@ pub async fn export_library(
     Path(format): Path<String>,
 ) -> Result<Response, AppError> {
     let user = viewer.require()?;
+    if format == "signals" {
+        // What "For you" learns from, as JSON.
+        let signals = state.app.export_signals(user).await.or_page()?;
+        let body = serde_json::to_string_pretty(&signals).map_err(AppError::internal)?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}-signals.json\"", user.name),
+                ),
+                (header::CACHE_CONTROL, "private, no-store".to_string()),
+            ],
+            body,
+        )
+            .into_response());
+    }
     let format = format_of(&format)?;
     let body = state.app.export_library(user, format).await.or_page()?;
     Ok(attachment(format, &format!("{}-library", user.name), body))
@@ -325,6 +342,8 @@ pub fn library_section(collections: &[Collection], csrf: &str) -> Markup {
         h2 { "Collections" }
         p.meta { "Your whole library (every collection, and the papers you upvoted):" }
         (export_links("/library"))
+        p.meta { "What " a href="/papers/for-you" { "For you" } " learns from (liked papers, follows, “not interested”): "
+            a href="/library/export/signals" download { "signals as JSON" } }
         @if collections.is_empty() {
             p.empty { "No collections yet. \"Save\" on a paper makes your first one, or create one here." }
         } @else {

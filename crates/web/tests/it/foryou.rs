@@ -349,6 +349,24 @@ async fn lists_new_papers_feeds_and_reset_follow_the_readers_own_order() {
         StatusCode::NOT_FOUND
     );
 
+    // Export: what the ranking learns from, as JSON, to the reader only.
+    let r = alice.get("/library/export/signals").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&r.bytes).unwrap();
+    assert_eq!(v["user"], "alice");
+    assert_eq!(v["liked"][0]["id"], "2503.00020");
+    assert_eq!(v["liked"][0]["how"], "saved in Bio");
+    assert!(v["authors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "Grace Hopper"));
+    assert_eq!(v["categories"], serde_json::json!(["cs.CL"]));
+    assert_ne!(
+        anon.get("/library/export/signals").await.status,
+        StatusCode::OK
+    );
+
     // Reset: confirmed, it deletes what the ranking learnt from.
     let r = alice.post("/papers/for-you/reset", &[("csrf", &ta)]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "not confirmed");
