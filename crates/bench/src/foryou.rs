@@ -148,6 +148,15 @@ impl Figures {
         }
     }
 
+    /// Adds one ranking's scores, and its time when it is an arXiv ranking.
+    fn add_ranking(&mut self, arxiv: bool, new_authors: bool, rr: f64, recalls: &[f64], ms: f64) {
+        self.add(arxiv, new_authors, rr, recalls);
+        if arxiv {
+            self.n.rankings += 1;
+            self.n.ms += ms;
+        }
+    }
+
     fn finish(mut self) -> Figures {
         let d = |x: f64, n: usize| if n == 0 { 0.0 } else { x / n as f64 };
         self.arxiv_mrr = d(self.arxiv_mrr, self.n.arxiv);
@@ -316,16 +325,9 @@ pub async fn run(
                 let t = Instant::now();
                 let ranked = app.rank_for(&user, &cands, 0).await?;
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
-                let order: Vec<String> = ranked
-                    .iter()
-                    .map(|(i, _)| cands[*i].id.base().to_string())
-                    .collect();
-                let (rr, rec) = score(&order, &relevant, ks);
-                ours.add(arxiv, test.new_authors, rr, &rec);
-                if arxiv {
-                    ours.n.rankings += 1;
-                    ours.n.ms += ms;
-                }
+                let order: Vec<usize> = ranked.iter().map(|(i, _)| *i).collect();
+                let (rr, rec) = score(&ids_of(&cands, &order), &relevant, ks);
+                ours.add_ranking(arxiv, test.new_authors, rr, &rec, ms);
                 // Random: the shuffled order itself.
                 let order: Vec<String> = cands.iter().map(|p| p.id.base().to_string()).collect();
                 let (rr, rec) = score(&order, &relevant, ks);
@@ -346,16 +348,9 @@ pub async fn run(
                     .collect();
                 scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
-                let order: Vec<String> = scored
-                    .iter()
-                    .map(|(i, _)| cands[*i].id.base().to_string())
-                    .collect();
-                let (rr, rec) = score(&order, &relevant, ks);
-                overlap.add(arxiv, test.new_authors, rr, &rec);
-                if arxiv {
-                    overlap.n.rankings += 1;
-                    overlap.n.ms += ms;
-                }
+                let order: Vec<usize> = scored.iter().map(|(i, _)| *i).collect();
+                let (rr, rec) = score(&ids_of(&cands, &order), &relevant, ks);
+                overlap.add_ranking(arxiv, test.new_authors, rr, &rec, ms);
                 // arxiv-sanity-lite: the reader's SVM.
                 let t = Instant::now();
                 let mut scored: Vec<(usize, f32)> = cands
@@ -364,17 +359,10 @@ pub async fn run(
                     .map(|(i, p)| (i, asl.score(&model, p.id.base())))
                     .collect();
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                let ms = t.elapsed().as_secs_f64() * 1000.0;
-                let order: Vec<String> = scored
-                    .iter()
-                    .map(|(i, _)| cands[*i].id.base().to_string())
-                    .collect();
-                let (rr, rec) = score(&order, &relevant, ks);
-                svm.add(arxiv, test.new_authors, rr, &rec);
-                if arxiv {
-                    svm.n.rankings += 1;
-                    svm.n.ms += ms + train_ms / arxiv_tests as f64;
-                }
+                let ms = t.elapsed().as_secs_f64() * 1000.0 + train_ms / arxiv_tests as f64;
+                let order: Vec<usize> = scored.iter().map(|(i, _)| *i).collect();
+                let (rr, rec) = score(&ids_of(&cands, &order), &relevant, ks);
+                svm.add_ranking(arxiv, test.new_authors, rr, &rec, ms);
             }
         }
     }
@@ -442,6 +430,14 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The bare ids of `cands` in `order`.
+fn ids_of(cands: &[Paper], order: &[usize]) -> Vec<String> {
+    order
+        .iter()
+        .map(|i| cands[*i].id.base().to_string())
+        .collect()
 }
 
 /// The stored papers of these ids, in their order (ids the store lacks are skipped).

@@ -371,14 +371,7 @@ async fn followed_papers(
         .recent_papers_by(&authors, &categories, first.zip(last), limit)
         .await?
     {
-        found.push(DigestPaper {
-            id: p.id.base().to_string(),
-            url: format!("{base}/papers/{}", p.id),
-            excerpt: excerpt(&p.abstract_text, 300),
-            title: p.title,
-            authors: p.authors,
-            upvotes: 0,
-        });
+        found.push(new_paper(p, base));
     }
     let mut seen = std::collections::HashSet::new();
     found.retain(|p| seen.insert(p.id.clone()));
@@ -391,6 +384,18 @@ async fn followed_papers(
     found.retain(|p| !hidden.contains(&p.id));
     found.truncate(cfg.per_search);
     Ok(found)
+}
+
+/// A new paper (not from the list: no upvotes shown) as a digest lists it.
+fn new_paper(p: dp_core::Paper, base: &str) -> DigestPaper {
+    DigestPaper {
+        id: p.id.base().to_string(),
+        url: format!("{base}/papers/{}", p.id),
+        excerpt: excerpt(&p.abstract_text, 300),
+        title: p.title,
+        authors: p.authors,
+        upvotes: 0,
+    }
 }
 
 /// Papers arXiv first published in the subscriber's window, at most this many, are ranked.
@@ -438,19 +443,7 @@ async fn recommended(
     };
     Ok(ranked
         .into_iter()
-        .map(|(p, why)| {
-            (
-                DigestPaper {
-                    id: p.id.base().to_string(),
-                    url: format!("{base}/papers/{}", p.id),
-                    excerpt: excerpt(&p.abstract_text, 300),
-                    title: p.title,
-                    authors: p.authors,
-                    upvotes: 0,
-                },
-                why,
-            )
-        })
+        .map(|(p, why)| (new_paper(p, base), why))
         .collect())
 }
 
