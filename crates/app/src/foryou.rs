@@ -44,54 +44,100 @@ impl OwnedSignals {
     }
 }
 
-/// Where the vocabulary is kept (one per process, built on first use), and the weights.
+/// How often the vocabulary takes in the papers stored since it was built.
+const VOCAB_REFRESH: chrono::Duration = chrono::Duration::minutes(10);
+/// Below this many papers the vocabulary takes in new papers on every use (cheap, and a store
+/// that is filling itself should not keep the statistics of its first few papers).
+const VOCAB_SMALL: u32 = 1_000;
+
+/// Where the vocabulary is kept (one per process, built on first use and brought up to date
+/// with the papers stored since), and the weights.
 #[derive(Default)]
-pub struct VocabularyCell(
-    tokio::sync::OnceCell<Arc<Vocabulary>>,
-    std::sync::OnceLock<Weights>,
-);
+pub struct VocabularyCell {
+    current: std::sync::RwLock<Option<Built>>,
+    building: tokio::sync::Mutex<()>,
+    weights: std::sync::OnceLock<Weights>,
+}
+
+/// A vocabulary, the change cursor it has counted up to, and when it was last brought up to
+/// date.
+#[derive(Clone)]
+struct Built {
+    vocab: Arc<Vocabulary>,
+    after: i64,
+    checked: chrono::DateTime<chrono::Utc>,
+}
+
+impl VocabularyCell {
+    fn current(&self) -> Option<Built> {
+        self.current.read().ok().and_then(|b| b.clone())
+    }
+
+    /// The current vocabulary when it needs no update at `now`.
+    fn fresh(&self, now: chrono::DateTime<chrono::Utc>) -> Option<Arc<Vocabulary>> {
+        self.current()
+            .filter(|b| b.vocab.docs() >= VOCAB_SMALL && now < b.checked + VOCAB_REFRESH)
+            .map(|b| b.vocab)
+    }
+}
 
 impl App {
-    /// The word statistics of every stored paper (built on first use, then kept).
+    /// The word statistics of every stored paper: built on first use, then brought up to date
+    /// with the papers stored since, at most every 10 minutes (on every use while the store
+    /// holds under 1,000 papers). Requests meanwhile use the current one.
     pub async fn vocabulary(&self) -> Result<Arc<Vocabulary>, Error> {
-        let store = self.store.clone();
-        self.vocab
-            .0
-            .get_or_try_init(|| async move {
-                let mut vocab = Vocabulary::default();
-                let mut after = 0;
-                loop {
-                    let page = store.papers_since(after, VOCAB_PAGE).await?;
-                    let Some(last) = page.last() else { break };
-                    after = last.seq;
-                    for c in &page {
-                        vocab.add(&c.paper);
-                    }
-                }
+        let now = self.clock.now();
+        if let Some(v) = self.vocab.fresh(now) {
+            return Ok(v);
+        }
+        let _one_at_a_time = self.vocab.building.lock().await;
+        if let Some(v) = self.vocab.fresh(now) {
+            return Ok(v);
+        }
+        let current = self.vocab.current();
+        let (mut vocab, mut after) = match &current {
+            Some(b) => ((*b.vocab).clone(), b.after),
+            None => (Vocabulary::default(), 0),
+        };
+        let mut added = 0usize;
+        loop {
+            let page = self.store.papers_since(after, VOCAB_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            added += page.len();
+            for c in &page {
+                vocab.add(&c.paper);
+            }
+        }
+        let vocab = match current {
+            Some(b) if added == 0 => b.vocab,
+            _ => {
                 vocab.seal();
                 tracing::info!(
                     papers = vocab.docs(),
                     words = vocab.len(),
                     "for-you vocabulary built"
                 );
-                Ok::<_, Error>(Arc::new(vocab))
-            })
-            .await
-            .cloned()
-    }
-
-    /// Uses this vocabulary from now on (a benchmark that built it already).
-    pub fn set_vocabulary(&self, vocab: Vocabulary) {
-        let _ = self.vocab.0.set(Arc::new(vocab));
+                Arc::new(vocab)
+            }
+        };
+        if let Ok(mut slot) = self.vocab.current.write() {
+            *slot = Some(Built {
+                vocab: vocab.clone(),
+                after,
+                checked: now,
+            });
+        }
+        Ok(vocab)
     }
 
     /// Uses these weights instead of the defaults (the benchmark, to measure others).
     pub fn set_foryou_weights(&self, w: Weights) {
-        let _ = self.vocab.1.set(w);
+        let _ = self.vocab.weights.set(w);
     }
 
     fn foryou_weights(&self) -> Weights {
-        self.vocab.1.get().copied().unwrap_or_default()
+        self.vocab.weights.get().copied().unwrap_or_default()
     }
 
     /// Everything `user` told this site about their interests.

@@ -71,14 +71,21 @@ pub struct Vocabulary {
     /// word → (feature number, papers it appears in)
     df: HashMap<String, (u32, u32)>,
     docs: u32,
-    /// Word counts of the sampled papers, then (after [`Vocabulary::seal`]) their tf-idf.
+    /// Word counts of the sampled papers.
+    counts: Vec<crate::linear::Sparse>,
+    /// Papers counted (bare ids): a paper seen again (a later version) is not counted twice.
+    counted: HashSet<String>,
+    /// Their tf-idf vectors, made by [`Vocabulary::seal`] (empty before).
     background: Vec<crate::linear::Sparse>,
-    sealed: bool,
 }
 
 impl Vocabulary {
-    /// Counts one paper (every 16th is also kept as a background paper).
+    /// Counts one paper (every 32nd is also kept as a background paper); a paper counted
+    /// already is left alone.
     pub fn add(&mut self, p: &Paper) {
+        if !self.counted.insert(p.id.base().to_string()) {
+            return;
+        }
         self.docs += 1;
         let mut seen: Vec<String> = words(p);
         let keep = self.docs.is_multiple_of(BACKGROUND_EVERY);
@@ -100,39 +107,37 @@ impl Vocabulary {
         if keep {
             let mut v: crate::linear::Sparse = counts.into_iter().collect();
             v.sort_unstable_by_key(|x| x.0);
-            self.background.push(v);
+            self.counts.push(v);
         }
     }
 
-    /// Turns the background papers' counts into unit tf-idf vectors, once all papers are
-    /// counted.
+    /// Makes the background papers' unit tf-idf vectors from their counts and the current
+    /// document frequencies: after the papers are counted, and again after more are added.
     pub fn seal(&mut self) {
-        if self.sealed {
-            return;
-        }
         let mut idf = vec![0.0f32; self.df.len()];
         for (id, df) in self.df.values() {
             idf[*id as usize] = ((1.0 + self.docs as f32) / (1.0 + *df as f32)).ln() + 1.0;
         }
-        for v in &mut self.background {
-            for (id, x) in v.iter_mut() {
-                *x = (1.0 + x.ln()) * idf[*id as usize];
-            }
-            let norm = v.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                v.iter_mut().for_each(|x| x.1 /= norm);
-            }
-        }
-        self.sealed = true;
+        self.background = self
+            .counts
+            .iter()
+            .map(|c| {
+                let mut v: crate::linear::Sparse = c
+                    .iter()
+                    .map(|(id, n)| (*id, (1.0 + n.ln()) * idf[*id as usize]))
+                    .collect();
+                let norm = v.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+                if norm > 0.0 {
+                    v.iter_mut().for_each(|x| x.1 /= norm);
+                }
+                v
+            })
+            .collect();
     }
 
     /// The background papers' vectors (empty before [`Vocabulary::seal`]).
     pub fn background(&self) -> &[crate::linear::Sparse] {
-        if self.sealed {
-            &self.background
-        } else {
-            &[]
-        }
+        &self.background
     }
 
     /// `w · v` for weights `w` by feature number.

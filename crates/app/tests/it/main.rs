@@ -1,6 +1,7 @@
 //! The use cases' integration tests, one binary: the one write path (a write limit first, the
 //! change hook once the write succeeded) and the job dispatcher, on a real store.
 
+mod foryou;
 mod harvest;
 mod jobs;
 mod writes;
