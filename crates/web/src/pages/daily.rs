@@ -99,7 +99,7 @@ impl OrderQuery {
 }
 
 /// A reader who is not signed in has no order of their own: the login page, then back here.
-fn login_for_order(viewer: &Viewer, uri: &Uri) -> Option<Response> {
+pub(crate) fn login_for_order(viewer: &Viewer, uri: &Uri) -> Option<Response> {
     use axum::response::IntoResponse;
     viewer.user.is_none().then(|| {
         let next = uri

@@ -226,12 +226,10 @@ pub async fn new_papers(
     Query(q): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let for_you = q.order.as_deref() == Some("for-you");
-    if for_you && viewer.user.is_none() {
-        let next = uri
-            .path_and_query()
-            .map_or_else(|| uri.path().to_string(), |p| p.to_string());
-        let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
-        return Ok(Redirect::to(&format!("/login?next={next}")).into_response());
+    if for_you {
+        if let Some(r) = super::daily::login_for_order(&viewer, &uri) {
+            return Ok(r);
+        }
     }
     let category = match q.category.as_deref().map(str::trim) {
         None | Some("") => None,
