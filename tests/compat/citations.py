@@ -205,12 +205,48 @@ def main() -> int:
             expect(db[pid].get("journal") == (one_line(journal) if journal else None), f"{pid} journal")
             expect(ris_by[pid]["type_of_reference"] == ("JOUR" if journal else "UNPB"), f"{pid} TY")
 
+    def scholar_meta():
+        # As Zotero's "Embedded Metadata" translator and Google Scholar read a page: every
+        # `<meta name="citation_*">` in document order, names case-insensitive, repeated
+        # `citation_author` kept in order.
+        from html.parser import HTMLParser
+
+        class Meta(HTMLParser):
+            def __init__(self) -> None:
+                super().__init__()
+                self.tags: list[tuple[str, str]] = []
+
+            def handle_starttag(self, tag, attrs):
+                a = dict(attrs)
+                if tag == "meta" and (a.get("name") or "").lower().startswith("citation_"):
+                    self.tags.append((a["name"].lower(), a.get("content") or ""))
+
+        for pid in ids:
+            html, ctype, _ = get(f"{args.url}/papers/{pid}")
+            expect(ctype.startswith("text/html"), f"{pid}: {ctype}")
+            m = Meta()
+            m.feed(html)
+            first = {}
+            for k, v in m.tags:
+                first.setdefault(k, v)
+            authors = [v for k, v in m.tags if k == "citation_author"]
+            want = papers[pid]
+            expect(one_line(first.get("citation_title", "")) == one_line(want["title"]), f"{pid} title {first.get('citation_title')!r}")
+            expect(authors == names(pid), f"{pid} authors {authors} != {names(pid)}")
+            date = first.get("citation_date", "")
+            expect(len(date) == 10 and date[4] == "/" and date[:4] == year(pid), f"{pid} citation_date {date!r}")
+            expect(first.get("citation_arxiv_id") == pid, f"{pid} citation_arxiv_id {first.get('citation_arxiv_id')!r}")
+            expect(first.get("citation_pdf_url", "").startswith(f"https://arxiv.org/pdf/{pid}"), f"{pid} pdf {first.get('citation_pdf_url')!r}")
+            doi = (source.get(pid) or {}).get("doi")
+            expect(first.get("citation_doi") == doi, f"{pid} citation_doi {first.get('citation_doi')!r} != {doi!r}")
+
     check("bibtex", bibtex)
     check("ris", ris)
     check("csl-json", csl)
     check("doi and journal", doi_and_journal)
     check("collection feeds in feedparser", feeds)
     check("library export needs sign-in", library_needs_sign_in)
+    check("scholar and zotero metadata on paper pages", scholar_meta)
     api.delete_collection(c.slug)
     failed = [n for n, why in RESULTS if why]
     print(f"{len(RESULTS) - len(failed)}/{len(RESULTS)} checks passed")

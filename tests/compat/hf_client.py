@@ -512,6 +512,19 @@ class Checks:
             f"paper_info({pid}): published_at {p.published_at} not in the saved year {year}",
         )
 
+    def read_paper(self) -> None:
+        pid, saved = self.probe["id"], self.probe["entry"]["paper"]
+        text = self.api.read_paper(pid)
+        check(isinstance(text, str) and text.startswith("# "), f"read_paper({pid}): not Markdown: {text[:200]!r}")
+        check(ws(saved["title"]) in ws(text), f"read_paper({pid}): the title is missing")
+        missing = [a["name"] for a in saved["authors"] if ws(a["name"]) not in ws(text)]
+        check(not missing, f"read_paper({pid}): authors missing: {missing}")
+        check(ws(saved["summary"]) in ws(text), f"read_paper({pid}): the abstract is missing")
+        check(f"https://arxiv.org/abs/{pid}" in text, f"read_paper({pid}): no arXiv link")
+
+    def read_paper_unknown(self) -> None:
+        self.expect_error(404, lambda: self.api.read_paper(self.unknown_id), f"read_paper({self.unknown_id})")
+
     def paper_info_unknown(self) -> None:
         self.expect_error(404, lambda: self.api.paper_info(self.unknown_id), f"paper_info({self.unknown_id})")
 
@@ -572,6 +585,13 @@ class Checks:
             f"hf papers info {pid}: title {info.get('title')!r} != {self.probe['title']!r}",
         )
 
+    def cli_read(self) -> None:
+        pid, saved = self.probe["id"], self.probe["entry"]["paper"]
+        r = self.hf("papers", "read", pid)
+        check(r.returncode == 0, f"hf papers read {pid}: {self.show(r)}")
+        check(ws(saved["title"]) in ws(r.stdout), f"hf papers read {pid}: the title is missing: {self.show(r)}")
+        check(ws(saved["summary"]) in ws(r.stdout), f"hf papers read {pid}: the abstract is missing: {self.show(r)}")
+
     def cli_info_unknown(self) -> None:
         r = self.hf("papers", "info", self.unknown_id)
         text = (r.stdout + r.stderr).lower()
@@ -629,6 +649,8 @@ def main() -> int:
         s.run("list_papers_title", c.search)
         s.run("paper_info", c.paper_info)
         s.run("paper_info_unknown_404", c.paper_info_unknown)
+        s.run("read_paper", c.read_paper)
+        s.run("read_paper_unknown_404", c.read_paper_unknown)
 
         bad_daily = {
             "date_2025-13-40": {"date": "2025-13-40"},
@@ -658,6 +680,7 @@ def main() -> int:
         s.run("cli_papers_search", c.cli_search)
         s.run("cli_papers_info", c.cli_info)
         s.run("cli_papers_info_unknown", c.cli_info_unknown)
+        s.run("cli_papers_read", c.cli_read)
         return s.summary()
     finally:
         shutil.rmtree(hf_home, ignore_errors=True)

@@ -37,6 +37,7 @@ pub mod harvest;
 pub mod jobs;
 pub mod library;
 pub mod limits;
+pub mod links;
 pub mod lists;
 pub mod moderation;
 pub mod papers;

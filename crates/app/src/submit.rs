@@ -17,6 +17,17 @@ pub enum Submitted {
     Duplicate(NaiveDate),
 }
 
+/// What indexing a paper did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indexed {
+    /// Fetched from arXiv: this server did not have it.
+    New,
+    /// Fetched again from arXiv, for one of its authors or an admin.
+    Refreshed,
+    /// This server had it already; nothing was fetched.
+    Known,
+}
+
 impl App {
     /// Submits paper `id` for `user` by the site's rules.
     pub async fn submit(&self, user: &User, id: &ArxivId) -> Result<Submitted, Error> {
@@ -27,24 +38,7 @@ impl App {
             if store.submissions_last_day(user.id).await? >= self.rules.submissions_per_day {
                 return Err(self.quota_reached());
             }
-            let Some(fetcher) = &self.fetcher else {
-                return Err(Error::Upstream(
-                    "This server cannot reach arXiv, and it does not have that paper.".into(),
-                ));
-            };
-            if let Err(e) = dp_ingest::harvest::fetch_ids(
-                store.as_ref(),
-                fetcher.as_ref(),
-                &self.rules.arxiv_api_url,
-                std::slice::from_ref(id),
-            )
-            .await
-            {
-                tracing::warn!(error = %e, id = %id, "arXiv lookup failed");
-                return Err(Error::Upstream(
-                    "arXiv could not be reached; try again in a minute.".into(),
-                ));
-            }
+            self.fetch_from_arxiv(id).await?;
         }
         let Some(detail) = store.paper_detail(id).await? else {
             return Err(Error::NotFound(format!("arXiv has no paper {id}.")));
@@ -72,6 +66,51 @@ impl App {
             SubmitOutcome::Duplicate(day) => Ok(Submitted::Duplicate(day)),
             SubmitOutcome::TooMany => Err(self.quota_reached()),
         }
+    }
+
+    /// Indexes paper `id` for `user` (Hugging Face's `POST /api/papers/index`): a paper this
+    /// server lacks is fetched from arXiv; one it has is fetched again only for an admin or
+    /// one of its approved authors, as Hugging Face lets only authors re-index.
+    pub async fn index_paper(&self, user: &User, id: &ArxivId) -> Result<Indexed, Error> {
+        let id = id.unversioned();
+        self.write_limit(user).await?;
+        let known = self.store.paper(&id).await?.is_some();
+        if known && !self.may_set_links(user, &id).await? {
+            return Ok(Indexed::Known);
+        }
+        self.fetch_from_arxiv(&id).await?;
+        if self.store.paper(&id).await?.is_none() {
+            return Err(Error::NotFound(format!("arXiv has no paper {id}.")));
+        }
+        self.changed();
+        Ok(if known {
+            Indexed::Refreshed
+        } else {
+            Indexed::New
+        })
+    }
+
+    /// Fetches `id` from the arXiv API into the store.
+    async fn fetch_from_arxiv(&self, id: &ArxivId) -> Result<(), Error> {
+        let Some(fetcher) = &self.fetcher else {
+            return Err(Error::Upstream(
+                "This server cannot reach arXiv, and it does not have that paper.".into(),
+            ));
+        };
+        if let Err(e) = dp_ingest::harvest::fetch_ids(
+            self.store.as_ref(),
+            fetcher.as_ref(),
+            &self.rules.arxiv_api_url,
+            std::slice::from_ref(id),
+        )
+        .await
+        {
+            tracing::warn!(error = %e, id = %id, "arXiv lookup failed");
+            return Err(Error::Upstream(
+                "arXiv could not be reached; try again in a minute.".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn quota_reached(&self) -> Error {

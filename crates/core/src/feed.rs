@@ -168,3 +168,65 @@ mod tests {
         assert_eq!(ids, ["b", "c", "d", "a"]);
     }
 }
+
+/// A paper's code and project links as readers see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Links<'a> {
+    /// The code repository.
+    pub github_repo: Option<&'a str>,
+    /// Its stars, when known for that repository.
+    pub github_stars: Option<i64>,
+    /// The project page.
+    pub project_page: Option<&'a str>,
+}
+
+impl<'a> Links<'a> {
+    /// The links of `paper` shown with its list entry `entry`: the paper's own (set by its
+    /// authors on this server, or first known from a source) over the entry's, and the entry's
+    /// star count only when it is about the same repository.
+    pub fn of(paper: &'a Paper, entry: Option<&'a FeedEntry>) -> Links<'a> {
+        let github_repo = paper
+            .github_repo
+            .as_deref()
+            .or_else(|| entry.and_then(|e| e.github_repo.as_deref()));
+        let github_stars = entry
+            .filter(|e| e.github_repo.as_deref() == github_repo)
+            .and_then(|e| e.github_stars);
+        Links {
+            github_repo,
+            github_stars,
+            project_page: paper
+                .project_page
+                .as_deref()
+                .or_else(|| entry.and_then(|e| e.project_page.as_deref())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod links_tests {
+    use super::*;
+
+    #[test]
+    fn the_papers_own_links_win_and_stars_follow_their_repository() {
+        let id = ArxivId::parse("2501.00001").unwrap();
+        let mut p = Paper::new(&id, "T", "A");
+        let mut e = FeedEntry::new(
+            NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
+            id,
+            DateTime::UNIX_EPOCH,
+        );
+        e.github_repo = Some("https://github.com/a/old".into());
+        e.github_stars = Some(7);
+        e.project_page = Some("https://a.example".into());
+        let l = Links::of(&p, Some(&e));
+        assert_eq!(l.github_repo, Some("https://github.com/a/old"));
+        assert_eq!(l.github_stars, Some(7));
+        assert_eq!(l.project_page, Some("https://a.example"));
+        p.github_repo = Some("https://github.com/a/new".into());
+        let l = Links::of(&p, Some(&e));
+        assert_eq!(l.github_repo, Some("https://github.com/a/new"));
+        assert_eq!(l.github_stars, None, "the stars were another repository's");
+        assert_eq!(Links::of(&p, None).project_page, None);
+    }
+}

@@ -89,6 +89,18 @@ pub trait Community: Send + Sync {
     /// Hides a paper from (or shows it again on) every list. `false` when it does not exist.
     async fn set_hidden(&self, paper: &ArxivId, hidden: bool) -> Result<bool, StoreError>;
 
+    /// Sets a paper's own code repository and project page (`None` clears one); they are shown
+    /// over what a list entry carries. `false` when the paper does not exist.
+    async fn set_links(
+        &self,
+        paper: &ArxivId,
+        github_repo: Option<&str>,
+        project_page: Option<&str>,
+    ) -> Result<bool, StoreError>;
+
+    /// The local user who submitted the paper to a list on this server, if one did.
+    async fn submitter_of(&self, paper: &ArxivId) -> Result<Option<i64>, StoreError>;
+
     /// Puts a paper on the list of `day` for `user`, unless it is on a list already or the
     /// user submitted `max_per_day` papers in the last 24 hours.
     async fn submit_paper(
@@ -247,6 +259,33 @@ impl Community for SqlStore {
         }
         tx.commit().await?;
         Ok(n == 1)
+    }
+
+    async fn set_links(
+        &self,
+        paper: &ArxivId,
+        github_repo: Option<&str>,
+        project_page: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin_write().await?;
+        let n = query("UPDATE papers SET github_repo = $1, project_page = $2 WHERE id = $3")
+            .bind(github_repo)
+            .bind(project_page)
+            .bind(paper.base())
+            .execute(&mut tx)
+            .await?;
+        if n == 1 {
+            touch(&mut tx, paper.base()).await?;
+        }
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn submitter_of(&self, paper: &ArxivId) -> Result<Option<i64>, StoreError> {
+        query("SELECT user_id FROM submissions WHERE paper_id = $1")
+            .bind(paper.base())
+            .scalar_optional(&self.db)
+            .await
     }
 
     async fn submissions_last_day(&self, user_id: i64) -> Result<i64, StoreError> {

@@ -19,6 +19,8 @@ pub struct Frame<'a> {
     pub feed: Option<FeedLinks<'a>>,
     /// Seconds after which the page reloads itself (a page showing work in progress).
     pub refresh: Option<u32>,
+    /// More of the page's `<head>` (a paper's citation metadata).
+    pub head: Option<&'a Markup>,
 }
 
 /// Where a page's feeds are.
@@ -39,7 +41,14 @@ impl<'a> Frame<'a> {
             csrf: &viewer.csrf,
             feed: None,
             refresh: None,
+            head: None,
         }
+    }
+
+    /// The same frame, with more tags in the page's `<head>`.
+    pub fn with_head(mut self, head: &'a Markup) -> Frame<'a> {
+        self.head = Some(head);
+        self
     }
 
     /// The same frame, reloading itself every `secs` seconds.
@@ -95,6 +104,7 @@ pub fn frame(f: Frame<'_>, title: &str, body: Markup) -> Markup {
                     meta http-equiv="refresh" content=(secs);
                 }
                 link rel="stylesheet" href="/static/style.css";
+                @if let Some(head) = f.head { (head) }
                 @if let Some(feed) = f.feed {
                     link rel="alternate" type="application/rss+xml" title={(title) " (RSS)"} href={(feed.base) ".rss" (feed.query)};
                     link rel="alternate" type="application/atom+xml" title={(title) " (Atom)"} href={(feed.base) ".atom" (feed.query)};

@@ -209,6 +209,9 @@ pub fn router(state: AppState) -> Router {
             get(api::search::search).layer(searches.clone()),
         )
         .route("/api/papers/submit", post(api::submit::submit))
+        .route("/api/papers/index", post(api::hub::index))
+        .route("/api/papers/{id}/links", post(api::hub::links))
+        .route("/api/settings/papers/claim", post(api::hub::claim))
         .route("/api/papers/{id}", get(api::papers::show))
         .route(
             "/api/papers/{id}/similar",

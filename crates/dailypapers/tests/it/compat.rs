@@ -213,7 +213,7 @@ fn huggingface_hub_collections_round_trip() {
                     &["--kaggle", &kaggle.to_string_lossy()],
                     papers,
                 ),
-                "6/6 checks passed",
+                "7/7 checks passed",
             ),
         ]
     });

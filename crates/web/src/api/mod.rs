@@ -6,6 +6,7 @@ pub mod collections;
 pub mod comments;
 pub mod daily_papers;
 pub mod health;
+pub mod hub;
 pub mod library;
 pub mod limit;
 pub mod model;

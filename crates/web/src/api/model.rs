@@ -373,6 +373,81 @@ pub struct SubmitBody {
     pub paper_id: String,
 }
 
+/// Body of `POST /api/papers/index`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexBody {
+    /// The arXiv id, `YYMM.NNNNN`.
+    #[serde(alias = "paperId", alias = "paper_id")]
+    pub arxiv_id: String,
+}
+
+/// A field that tells "absent" (`None`) from "null" (`Some(None)`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Body of `POST /api/papers/{id}/links`: a link left out stays, `null` removes it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinksBody {
+    /// The code repository (`http(s)://`).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub github_repo: Option<Option<String>>,
+    /// The project page (`http(s)://`).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub project_page: Option<Option<String>>,
+    /// Hugging Face's organisation id: accepted and ignored (this server has no organisations).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub organization_id: Option<Option<String>>,
+}
+
+/// A paper's links after `POST /api/papers/{id}/links`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinksJson {
+    /// Bare arXiv id.
+    pub id: String,
+    /// The code repository.
+    pub github_repo: Option<String>,
+    /// The project page.
+    pub project_page: Option<String>,
+}
+
+/// Body of `POST /api/settings/papers/claim`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimBody {
+    /// The paper's arXiv id.
+    pub paper_id: String,
+    /// The `_id` of the author entry claimed (from `GET /api/papers/{id}`); when left out, the
+    /// author whose name is the caller's user name.
+    pub claim_author_id: Option<String>,
+    /// Claiming for someone else: not supported here (400).
+    pub target_user_id: Option<String>,
+}
+
+/// A claim, waiting for an admin (`pending`) or decided.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimJson {
+    /// The claim's number.
+    pub id: i64,
+    /// Bare arXiv id.
+    pub paper_id: String,
+    /// The author name claimed.
+    pub author_name: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+}
+
 /// What a submission did.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -469,6 +544,7 @@ fn paper_of(
     source: Option<&HfExtras>,
     claimed: &Claimed,
 ) -> PaperJson {
+    let links = dp_core::Links::of(p, e);
     let submitter = source
         .and_then(|s| s.submitter.as_ref())
         .map(UserJson::from_hf)
@@ -497,13 +573,9 @@ fn paper_of(
         ai_keywords: e
             .filter(|e| !e.ai_keywords.is_empty())
             .map(|e| e.ai_keywords.clone()),
-        github_repo: e
-            .and_then(|e| e.github_repo.clone())
-            .or_else(|| p.github_repo.clone()),
-        github_stars: e.and_then(|e| e.github_stars),
-        project_page: e
-            .and_then(|e| e.project_page.clone())
-            .or_else(|| p.project_page.clone()),
+        github_repo: links.github_repo.map(str::to_string),
+        github_stars: links.github_stars,
+        project_page: links.project_page.map(str::to_string),
         organization: organization(source),
         media_urls: media(source),
     }
@@ -566,6 +638,15 @@ pub fn detail(detail: &PaperDetail, claimed: &Claimed) -> PaperDetailJson {
             .map(|e| e.day.format("%Y-%m-%d").to_string())
             .collect(),
     }
+}
+
+/// The `_id` and name of each of a paper's author entries, as `GET /api/papers/{id}` shows them.
+pub fn author_entries(detail: &PaperDetail) -> Vec<(String, String)> {
+    let source = extras_of(detail.entries.first());
+    authors(&detail.paper, source, &Claimed::new())
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect()
 }
 
 /// A paper that may be on no list, as a list item (search results).

@@ -2,7 +2,8 @@
 //! handlers' annotations and the response types, so it follows the code.
 
 use crate::api::{
-    collections, comments, daily_papers, library, model, papers, search, similar, submit, votes,
+    collections, comments, daily_papers, hub, library, model, papers, search, similar, submit,
+    votes,
 };
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -32,6 +33,9 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         votes::upvote,
         votes::remove_upvote,
         submit::submit,
+        hub::index,
+        hub::links,
+        hub::claim,
         collections::whoami,
         collections::list,
         collections::show,
@@ -68,6 +72,11 @@ Errors are `{\"error\": \"...\", \"code\": \"...\"}`.",
         model::CommentText,
         model::CommentBody,
         model::SubmitBody,
+        model::IndexBody,
+        model::LinksBody,
+        model::LinksJson,
+        model::ClaimBody,
+        model::ClaimJson,
         model::SubmitJson,
         model::VoteJson,
         model::ErrorJson,

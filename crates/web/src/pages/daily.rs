@@ -503,8 +503,7 @@ pub fn not_interested_button(id: &dp_core::ArxivId, csrf: &str, here: &str, on: 
 fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64)>) -> Markup {
     let p = &item.paper;
     let e = &item.entry;
-    let github = e.github_repo.as_ref().or(p.github_repo.as_ref());
-    let project = e.project_page.as_ref().or(p.project_page.as_ref());
+    let links = dp_core::Links::of(p, Some(e));
     let path = paper_path(&p.id);
     let voted = ctx.voted.contains(p.id.base());
     html! {
@@ -523,8 +522,10 @@ fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64
                 p.links {
                     a href=(p.abs_url()) { "arXiv " (p.id) }
                     a href=(p.pdf_url()) { "PDF" }
-                    @if let Some(g) = github { @if is_http(g) { a href=(g) rel="noopener" { "Code" } } }
-                    @if let Some(pp) = project { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
+                    @if let Some(g) = links.github_repo { @if is_http(g) {
+                        a href=(g) rel="noopener" { "Code" @if let Some(n) = links.github_stars { " ★ " (n) } }
+                    } }
+                    @if let Some(pp) = links.project_page { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
                     @if let Some(token) = ctx.csrf {
                         (not_interested_button(&p.id, token, ctx.here, true))
                     }

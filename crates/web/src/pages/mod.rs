@@ -12,6 +12,7 @@ pub mod follows;
 pub mod foryou;
 pub mod jobs;
 pub mod library;
+pub mod markdown;
 pub mod paper;
 pub mod password;
 pub mod profile;

@@ -55,10 +55,19 @@ enum Notice {
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: HeaderMap,
     Path(raw): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
+    // The Markdown twin, by extension or by `Accept` (Hugging Face serves both).
+    if let Some(stem) = raw.strip_suffix(".md") {
+        let id = parse_id(stem)?;
+        return Ok(super::markdown::respond(&state, &headers, &id).await);
+    }
     let id = parse_id(&raw)?;
+    if super::markdown::wants_markdown(&headers) {
+        return Ok(super::markdown::respond(&state, &headers, &id).await);
+    }
     let notice = match (&q.submitted, &q.duplicate) {
         (Some(s), _) if s == "1" => Notice::Submitted,
         (_, Some(d)) => d.parse().map_or(Notice::None, Notice::Duplicate),
@@ -113,9 +122,36 @@ pub async fn show(
             None => None,
         };
         let body = paper_page(&page, &viewer, state.app.now(), notice, after, save);
-        Ok(PageOut::from(frame(f, &title, body)))
+        let head = citation_meta(&page.detail.paper);
+        Ok(PageOut::from(frame(f.with_head(&head), &title, body)))
     })
     .await
+    .map(|mut r| {
+        r.headers_mut().insert(
+            axum::http::header::VARY,
+            axum::http::HeaderValue::from_static("Accept"),
+        );
+        r
+    })
+}
+
+/// The `citation_*` tags Google Scholar asks for and reference managers read (Zotero's
+/// "Embedded Metadata" translator): title, one tag per author in order, the date of the first
+/// version as `YYYY/MM/DD`, the arXiv id, the PDF and the abstract page.
+fn citation_meta(p: &Paper) -> Markup {
+    html! {
+        meta name="citation_title" content=(p.title);
+        @for a in &p.authors { meta name="citation_author" content=(a); }
+        @if let Some(t) = p.published {
+            meta name="citation_date" content=(t.format("%Y/%m/%d"));
+            meta name="citation_publication_date" content=(t.format("%Y/%m/%d"));
+        }
+        meta name="citation_arxiv_id" content=(p.id);
+        meta name="citation_pdf_url" content=(p.pdf_url());
+        meta name="citation_abstract_html_url" content=(p.abs_url());
+        @if let Some(doi) = &p.doi { meta name="citation_doi" content=(doi); }
+        meta name="description" content=(dp_core::text::excerpt(&p.abstract_text, 300));
+    }
 }
 
 fn unknown_paper(id: &ArxivId, viewer: &Viewer) -> Markup {
@@ -155,12 +191,7 @@ fn paper_page(
     let p = &d.paper;
     let path = paper_path(&p.id);
     let entry = d.entries.first();
-    let github = entry
-        .and_then(|e| e.github_repo.as_ref())
-        .or(p.github_repo.as_ref());
-    let project = entry
-        .and_then(|e| e.project_page.as_ref())
-        .or(p.project_page.as_ref());
+    let links = dp_core::Links::of(p, entry);
     let approved: Vec<_> = claims
         .iter()
         .filter(|c| c.state == ClaimState::Approved)
@@ -201,8 +232,11 @@ fn paper_page(
             p.links {
                 a href=(p.abs_url()) { "arXiv abstract" }
                 a href=(p.pdf_url()) { "PDF" }
-                @if let Some(g) = github { @if is_http(g) { a href=(g) rel="noopener" { "GitHub repository" } } }
-                @if let Some(pp) = project { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
+                @if let Some(g) = links.github_repo { @if is_http(g) {
+                    a href=(g) rel="noopener" { "GitHub repository" }
+                    @if let Some(n) = links.github_stars { " " span.stars title="GitHub stars" { "★ " (n) } }
+                } }
+                @if let Some(pp) = links.project_page { @if is_http(pp) { a href=(pp) rel="noopener" { "Project page" } } }
             }
             @if let Some(save) = save { (save) }
             p { @for c in &p.categories { span.tag { (c) } } }

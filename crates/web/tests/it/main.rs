@@ -9,6 +9,7 @@ mod daily;
 mod follows;
 mod foryou;
 mod hardening;
+mod hub;
 mod jobs;
 mod library;
 mod search;
