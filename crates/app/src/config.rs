@@ -226,6 +226,15 @@ pub struct HarvestConfig {
     pub job_lease_secs: u64,
     /// Seconds before a failed job's first retry (doubled on each further one, up to an hour).
     pub job_retry_secs: u64,
+    /// Minutes between runs that ask the Hub (`hf_url`) which models, datasets and Spaces
+    /// cite the listed papers (0: off; only with `hf_mirror`).
+    pub hub_every_minutes: u64,
+    /// Papers asked about per run (three requests each, paced like every request).
+    pub hub_papers_per_run: u64,
+    /// Hours before a paper's repositories are asked about again.
+    pub hub_refresh_hours: u64,
+    /// Repositories of each kind kept per paper (all are counted).
+    pub hub_keep_per_kind: u64,
 }
 
 impl Default for Config {
@@ -267,6 +276,10 @@ impl Default for HarvestConfig {
             oai_backfill_days: 7,
             job_lease_secs: 60,
             job_retry_secs: 30,
+            hub_every_minutes: 60,
+            hub_papers_per_run: 60,
+            hub_refresh_hours: 24,
+            hub_keep_per_kind: 50,
         }
     }
 }
@@ -302,6 +315,15 @@ impl HarvestConfig {
             return 0;
         }
         self.schedule_minutes.unwrap_or(self.hf_every_minutes)
+    }
+
+    /// Minutes between runs asking the Hub for the repositories citing listed papers (0: off:
+    /// without the mirror, or when `schedule_minutes` turns every scheduled harvest off).
+    pub fn hub_minutes(&self) -> u64 {
+        if !self.hf_mirror || self.schedule_minutes == Some(0) {
+            return 0;
+        }
+        self.hub_every_minutes
     }
 
     /// Minutes between OAI-PMH harvests (0: off).
@@ -394,6 +416,7 @@ impl Config {
             site_name: self.site_name.clone(),
             public_url: self.public_url.clone(),
             arxiv_api_url: self.harvest.arxiv_api_url.clone(),
+            hub_url: self.harvest.hf_url.clone(),
             submit_max_age_days: c.submit_max_age_days,
             submissions_per_day: c.submissions_per_day,
             logins_per_15min: c.logins_per_15min,

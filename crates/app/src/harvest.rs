@@ -33,6 +33,76 @@ pub async fn hf(
         .map_err(harvest_error)
 }
 
+/// What one run of [`hub`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HubRun {
+    /// Papers due.
+    pub due: usize,
+    /// Papers asked about.
+    pub checked: usize,
+    /// Papers whose repositories changed.
+    pub changed: usize,
+    /// Papers the Hub gave an unreadable answer (or a 4xx) for; asked again next time.
+    pub failed: usize,
+}
+
+/// Asks the Hub (`harvest.hf_url`) which models, datasets and Spaces cite the listed papers
+/// that are due (never asked, or last asked more than `hub_refresh_hours` ago; the newest lists
+/// first, at most `hub_papers_per_run`), one paper after another, and stores the answers.
+/// `on_paper(done, due)` follows the run. When the Hub cannot be reached (or answers 5xx or
+/// 429 after the fetcher's retries) the run stops, with what it did so far.
+pub async fn hub(
+    store: &dyn Store,
+    fetcher: &dyn Fetcher,
+    config: &Config,
+    now: DateTime<Utc>,
+    on_paper: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<HubRun, (HubRun, Error)> {
+    use dp_ingest::fetch::FetchError;
+    use dp_ingest::hub::HubError;
+    let h = &config.harvest;
+    let due_before = now - chrono::Duration::hours(h.hub_refresh_hours as i64);
+    let mut run = HubRun::default();
+    let papers = match store
+        .papers_due_for_hub(due_before, h.hub_papers_per_run as i64)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return Err((run, e.into())),
+    };
+    run.due = papers.len();
+    for (i, id) in papers.iter().enumerate() {
+        on_paper(i, run.due);
+        let keep = h.hub_keep_per_kind as usize;
+        match dp_ingest::hub::linked_repos(fetcher, &h.hf_url, id, keep, now).await {
+            Ok(repos) => {
+                run.checked += 1;
+                match store.set_hub_repos(id, &repos).await {
+                    Ok(true) => run.changed += 1,
+                    Ok(false) => {}
+                    Err(e) => return Err((run, e.into())),
+                }
+            }
+            // One paper's bad answer (or a 4xx about it) does not stop the others.
+            Err(HubError::BadResponse { url, message }) => {
+                tracing::warn!(%url, %message, "hub-repos: unreadable answer");
+                run.failed += 1;
+            }
+            Err(HubError::Fetch(FetchError::Status { url, status }))
+                if status < 500 && status != 429 =>
+            {
+                tracing::warn!(%url, status, "hub-repos: refused");
+                run.failed += 1;
+            }
+            Err(HubError::Fetch(e)) => {
+                return Err((run, Error::Upstream(format!("the Hub: {e}"))));
+            }
+        }
+    }
+    on_paper(run.due, run.due);
+    Ok(run)
+}
+
 /// Harvests one OAI-PMH set as `config` says: from the set's watermark, or the last
 /// `oai_backfill_days` days on a first run, keeping the records of the harvested categories.
 pub async fn oai(
@@ -80,6 +150,8 @@ pub enum Task {
     Embed(String),
     /// Expired sessions, old rate-limit windows and old job runs.
     Housekeeping,
+    /// The Hub repositories citing listed papers.
+    HubRepos,
 }
 
 /// One schedule of background work.
@@ -127,6 +199,14 @@ pub fn schedules(config: &Config, model: Option<&str>) -> Result<Vec<Schedule>, 
             task: Task::Hf,
         });
     }
+    if h.hub_minutes() > 0 {
+        out.push(Schedule {
+            name: "hub-repos".into(),
+            label: "Models, datasets and Spaces citing listed papers".into(),
+            every_secs: minutes(h.hub_minutes()),
+            task: Task::HubRepos,
+        });
+    }
     for set in h.sets()? {
         out.push(Schedule {
             name: format!("harvest-oai:{set}"),
@@ -154,7 +234,7 @@ pub fn schedules(config: &Config, model: Option<&str>) -> Result<Vec<Schedule>, 
 
 /// The job that runs `schedule` once, for its slot of `now`, or (`manual`) at once by hand.
 pub fn job_for(schedule: &Schedule, now: DateTime<Utc>, manual: bool) -> NewJob {
-    use crate::jobs::{new_job, Embed, HarvestHf, HarvestOai, Housekeeping};
+    use crate::jobs::{new_job, Embed, HarvestHf, HarvestOai, Housekeeping, HubRepos};
     let every = schedule.every_secs.unwrap_or(86_400);
     let mut job = match &schedule.task {
         Task::Hf => new_job(&HarvestHf {}, now, every),
@@ -167,6 +247,7 @@ pub fn job_for(schedule: &Schedule, now: DateTime<Utc>, manual: bool) -> NewJob 
             every,
         ),
         Task::Housekeeping => new_job(&Housekeeping {}, now, every),
+        Task::HubRepos => new_job(&HubRepos {}, now, every),
     };
     if manual {
         job.dedup_key = format!("{}now-{}", schedule.key_prefix(), now.timestamp_millis());

@@ -68,6 +68,8 @@ pub struct Rules {
     pub public_url: Option<String>,
     /// arXiv API endpoint used to fetch submitted papers the store does not have.
     pub arxiv_api_url: String,
+    /// The Hugging Face Hub the mirror reads (links to its model, dataset and Space pages).
+    pub hub_url: String,
     /// Only papers first published on arXiv at most this many days ago can be submitted.
     pub submit_max_age_days: i64,
     /// Submissions allowed per user in 24 hours.
@@ -86,6 +88,7 @@ impl Default for Rules {
             site_name: "Daily Papers".into(),
             public_url: None,
             arxiv_api_url: "https://export.arxiv.org/api/query".into(),
+            hub_url: "https://huggingface.co".into(),
             submit_max_age_days: 14,
             submissions_per_day: 5,
             logins_per_15min: 10,

@@ -91,6 +91,16 @@ impl App {
             .ok_or_else(|| Error::NotFound("Paper not found".into()))
     }
 
+    /// The Hub repositories citing a paper this server shows (`None` for a paper it does not
+    /// have or hides, or that the Hub was never asked about).
+    pub async fn hub_repos(&self, id: &ArxivId) -> Result<Option<dp_core::HubRepos>, Error> {
+        match self.visible_paper(id).await {
+            Ok(d) => Ok(d.hub),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A reader's profile.
     pub async fn profile(&self, name: &str) -> Result<Profile, Error> {
         let store = &self.store;

@@ -215,6 +215,9 @@ enum Source {
     Hf,
     /// Single papers by id from the arXiv API (give --id).
     Arxiv,
+    /// The models, datasets and Spaces on the Hugging Face Hub citing the listed papers that
+    /// are due (harvest.hub_papers_per_run of them, the newest lists first).
+    Hub,
 }
 
 #[derive(Args)]
@@ -760,6 +763,7 @@ async fn harvest(
             bar.finish();
             r?
         }
+        Source::Hub => return harvest_hub(&*store, &fetcher, config, args).await,
         Source::Arxiv => {
             if args.id.is_empty() {
                 bail!("--source arxiv needs at least one --id");
@@ -792,6 +796,43 @@ async fn harvest(
         for p in report.problems.iter().take(20) {
             println!("  rejected: {p}");
         }
+    }
+    Ok(())
+}
+
+/// `harvest --source hub`: the Hub repositories citing the listed papers that are due.
+async fn harvest_hub(
+    store: &dyn dp_store::Store,
+    fetcher: &HttpFetcher,
+    config: &Config,
+    args: HarvestArgs,
+) -> Result<()> {
+    let mut config = config.clone();
+    if let Some(u) = args.url {
+        config.harvest.hf_url = u;
+    }
+    let bar = dp_cli::progress::CountBar::new("Hub repositories citing listed papers");
+    let r = dp_app::harvest::hub(store, fetcher, &config, chrono::Utc::now(), &|d, n| {
+        bar.update(d as u64, n as u64)
+    })
+    .await;
+    bar.finish();
+    let run = match r {
+        Ok(run) => run,
+        Err((run, e)) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "stopped after {} of {} papers",
+                run.checked, run.due
+            )))
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&run)?);
+    } else {
+        println!(
+            "papers due {}, asked {}, changed {}, unreadable {}",
+            run.due, run.checked, run.changed, run.failed
+        );
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod citations;
 pub mod fetch;
 pub mod formats;
 pub mod harvest;
+pub mod hub;
 pub mod import;
 pub mod oai;
 pub mod xml;

@@ -27,6 +27,8 @@ pub struct PaperDetail {
     pub local_comments: i64,
     /// The lists it is on, newest day first.
     pub entries: Vec<FeedEntry>,
+    /// Hub repositories citing it, when the Hub was asked.
+    pub hub: Option<dp_core::HubRepos>,
 }
 
 impl PaperDetail {
@@ -235,7 +237,9 @@ impl Community for SqlStore {
         .bind(paper.base())
         .fetch_all(&self.db)
         .await?;
+        let hub = crate::HubLinks::hub_repos(self, paper).await?;
         Ok(Some(PaperDetail {
+            hub,
             paper: row.paper.into_paper()?,
             hidden: row.hidden,
             local_upvotes: row.local_upvotes,

@@ -38,6 +38,7 @@ pub mod copy;
 pub mod error;
 pub mod feeds;
 pub mod follows;
+pub mod hub;
 pub mod jobs;
 pub mod library;
 pub mod limits;
@@ -64,6 +65,7 @@ pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;
 pub use feeds::Feeds;
 pub use follows::{Followed, Follows};
+pub use hub::HubLinks;
 pub use jobs::{Job, JobRun, Jobs, NewJob};
 pub use library::Library;
 pub use limits::RateLimits;
@@ -90,6 +92,7 @@ pub trait Store:
     + Library
     + Collections
     + Follows
+    + HubLinks
     + Watermarks
     + Subscribers
     + Outbox

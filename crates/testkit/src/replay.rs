@@ -337,3 +337,71 @@ pub fn oai_reply(chain: &(String, String), hit: &Hit) -> Response {
         None => xml(&chain.0),
     }
 }
+
+/// Recorded Hub answers (`GET /api/models|datasets|spaces?filter=arxiv:ID`, with the Hub's
+/// field names): the papers in `cited` (`"*"`: every paper) have two models (and a third with
+/// a hostile id), a dataset and a Space; any other paper has none.
+pub struct HubReplay {
+    /// Papers that Hub repositories cite.
+    pub cited: Vec<String>,
+}
+
+impl HubReplay {
+    /// The recorded list of `kind` (`models`, `datasets`, `spaces`) for paper `id`.
+    pub fn list(kind: &str, id: &str) -> String {
+        let text = match kind {
+            "models" => include_str!("../fixtures/hub/models.json"),
+            "datasets" => include_str!("../fixtures/hub/datasets.json"),
+            "spaces" => include_str!("../fixtures/hub/spaces.json"),
+            _ => "[]",
+        };
+        text.replace("ARXIV_ID", id)
+    }
+
+    /// The answer to one request.
+    pub fn reply(&self, hit: &Hit) -> Response {
+        let kind = hit.path.strip_prefix("/api/").unwrap_or("");
+        if !matches!(kind, "models" | "datasets" | "spaces") {
+            return (
+                axum::http::StatusCode::NOT_FOUND,
+                "{\"error\":\"not found\"}",
+            )
+                .into_response_json();
+        }
+        let id = hit
+            .param("filter")
+            .and_then(|f| f.strip_prefix("arxiv:").map(str::to_string))
+            .unwrap_or_default();
+        let body = if self.cited.iter().any(|c| c == &id || c == "*") {
+            Self::list(kind, &id)
+        } else {
+            "[]".to_string()
+        };
+        (axum::http::StatusCode::OK, body).into_response_json()
+    }
+}
+
+/// A response with a JSON content type.
+trait JsonResponse {
+    fn into_response_json(self) -> Response;
+}
+
+impl<B: Into<axum::body::Body>> JsonResponse for (axum::http::StatusCode, B) {
+    fn into_response_json(self) -> Response {
+        let mut r = Response::new(self.1.into());
+        *r.status_mut() = self.0;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        );
+        r
+    }
+}
+
+/// A response with this status and body (for replay closures in crates without axum).
+pub fn answer(status: u16, body: &str) -> Response {
+    let mut r = Response::new(axum::body::Body::from(body.to_string()));
+    *r.status_mut() =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+    r
+}

@@ -213,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/papers/{id}/links", post(api::hub::links))
         .route("/api/settings/papers/claim", post(api::hub::claim))
         .route("/api/papers/{id}", get(api::papers::show))
+        .route("/api/arxiv/{id}/repos", get(api::papers::repos))
         .route(
             "/api/papers/{id}/similar",
             get(api::similar::similar).layer(searches.clone()),

@@ -11,6 +11,7 @@ mod embed;
 mod harvest_hf;
 mod harvest_oai;
 mod housekeeping;
+pub mod hub_repos;
 pub mod worker;
 
 pub use digest::{due_digests, Digest};
@@ -18,6 +19,7 @@ pub use embed::Embed;
 pub use harvest_hf::HarvestHf;
 pub use harvest_oai::HarvestOai;
 pub use housekeeping::Housekeeping;
+pub use hub_repos::HubRepos;
 pub use worker::Worker;
 
 use crate::config::Config;

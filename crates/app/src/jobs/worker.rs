@@ -3,7 +3,7 @@
 
 use super::{
     due_digests, new_job, payload, BackgroundJob, Digest, Embed, HarvestHf, HarvestOai,
-    Housekeeping, JobContext,
+    Housekeeping, HubRepos, JobContext,
 };
 use crate::config::Config;
 use crate::harvest::{job_for, Schedule, Task, PROGRESS_EVERY};
@@ -216,6 +216,7 @@ impl Worker {
             Embed::KIND => payload::<Embed>(job)?.run(ctx).await,
             Digest::KIND => payload::<Digest>(job)?.run(ctx).await,
             Housekeeping::KIND => payload::<Housekeeping>(job)?.run(ctx).await,
+            HubRepos::KIND => payload::<HubRepos>(job)?.run(ctx).await,
             other => Err(Error::Invalid(format!("unknown job kind {other:?}"))),
         }
     }

@@ -3,5 +3,6 @@
 
 mod foryou;
 mod harvest;
+mod hub;
 mod jobs;
 mod writes;

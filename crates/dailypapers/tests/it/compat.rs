@@ -130,9 +130,11 @@ fn huggingface_hub_feedparser_and_schemathesis_against_a_served_archive() {
 }
 
 /// `huggingface_hub`'s collection calls and `whoami`, round trip (`tests/compat/hf_collections.py`),
-/// and the collection exports read back by bibtexparser, rispy and citeproc-py
-/// (`tests/compat/citations.py`), against a server holding one saved Hugging Face day, with
-/// tokens made by `dailypapers user token`.
+/// the collection exports read back by bibtexparser, rispy and citeproc-py, and the paper
+/// pages' Scholar metadata (`tests/compat/citations.py`), and the Hub repositories citing a
+/// paper as `paper_info`, `read_paper` and `hf papers read` see them, fetched by
+/// `harvest --source hub` from a replay of the Hub (`tests/compat/hf_hub_links.py`), against a
+/// server holding one saved Hugging Face day, with tokens made by `dailypapers user token`.
 #[test]
 fn huggingface_hub_collections_round_trip() {
     let Some(data) = shared_data() else { return };
@@ -169,6 +171,27 @@ fn huggingface_hub_collections_round_trip() {
     };
     let (write, read) = (token("write"), token("read"));
     assert_ne!(write, read);
+    // The Hub repositories citing the listed papers, from a replay of the Hub.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let replay = dp_testkit::replay::HubReplay {
+        cited: vec!["*".into()],
+    };
+    let hub = rt.block_on(dp_testkit::replay::Mock::start(move |hit| {
+        replay.reply(hit)
+    }));
+    let out = bin(dir.path())
+        .args(["harvest", "--source", "hub", "--json", "--url", &hub.base])
+        .env("DAILYPAPERS_HARVEST__REQUEST_INTERVAL_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(run["checked"].as_u64().unwrap() > 0, "{run}");
+    assert_eq!(run["checked"], run["due"], "{run}");
     let port = free_port();
     let mut server = bin(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -214,6 +237,19 @@ fn huggingface_hub_collections_round_trip() {
                     papers,
                 ),
                 "7/7 checks passed",
+            ),
+            (
+                "hf_hub_links",
+                Command::new(venv.join("bin/python"))
+                    .arg(repo().join("tests/compat/hf_hub_links.py"))
+                    .args(["--url", &url, "--paper", papers.split(',').next().unwrap()])
+                    .arg("--fixtures")
+                    .arg(repo().join("crates/testkit/fixtures/hub"))
+                    .env_remove("HF_TOKEN")
+                    .current_dir(dir.path())
+                    .output()
+                    .unwrap(),
+                "4/4 checks passed",
             ),
         ]
     });

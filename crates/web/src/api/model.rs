@@ -229,6 +229,69 @@ pub struct PaperDetailJson {
     pub categories: Vec<String>,
     /// The days of the daily lists the paper is on, newest first (our addition).
     pub daily_dates: Vec<String>,
+    /// Models on the Hub citing the paper, as the Hub describes them (each has `id`); absent
+    /// until the Hub was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub linked_models: Option<Vec<serde_json::Value>>,
+    /// Datasets on the Hub citing the paper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub linked_datasets: Option<Vec<serde_json::Value>>,
+    /// Spaces on the Hub citing the paper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub linked_spaces: Option<Vec<serde_json::Value>>,
+    /// How many models cite it (more than `linkedModels` lists when there are many).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_total_models: Option<i64>,
+    /// How many datasets cite it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_total_datasets: Option<i64>,
+    /// How many Spaces cite it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_total_spaces: Option<i64>,
+}
+
+/// `GET /api/arxiv/{id}/repos`: the Hub repositories citing a paper, as arXiv's abstract
+/// pages ask Hugging Face for them.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReposJson {
+    /// Models (the Hub's objects: `id`, `likes`, `downloads`, `tags`, ...).
+    #[schema(value_type = Vec<Object>)]
+    pub models: Vec<serde_json::Value>,
+    /// Datasets.
+    #[schema(value_type = Vec<Object>)]
+    pub datasets: Vec<serde_json::Value>,
+    /// Spaces.
+    #[schema(value_type = Vec<Object>)]
+    pub spaces: Vec<serde_json::Value>,
+}
+
+/// The Hub's objects of one kind, as stored.
+pub fn hub_objects(hub: &dp_core::HubRepos, kind: dp_core::HubKind) -> Vec<serde_json::Value> {
+    hub.of(kind)
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.json)
+                .ok()
+                .filter(|v| v.get("id").is_some_and(|id| id.is_string()))
+                .unwrap_or_else(|| serde_json::json!({ "id": r.id }))
+        })
+        .collect()
+}
+
+impl ReposJson {
+    /// What the Hub said (empty lists when it was never asked).
+    pub fn of(hub: Option<&dp_core::HubRepos>) -> ReposJson {
+        use dp_core::HubKind;
+        let list = |k| hub.map(|h| hub_objects(h, k)).unwrap_or_default();
+        ReposJson {
+            models: list(HubKind::Model),
+            datasets: list(HubKind::Dataset),
+            spaces: list(HubKind::Space),
+        }
+    }
 }
 
 /// A highlighted piece of a search result's title or abstract.
@@ -625,6 +688,8 @@ pub fn daily_item(item: &FeedItem, claimed: &Claimed) -> DailyItem {
 
 /// `GET /api/papers/{id}` of a stored paper (its newest list entry gives the list fields).
 pub fn detail(detail: &PaperDetail, claimed: &Claimed) -> PaperDetailJson {
+    use dp_core::HubKind;
+    let hub = detail.hub.as_ref();
     let e = detail.entries.first();
     let source = extras_of(e);
     PaperDetailJson {
@@ -637,6 +702,12 @@ pub fn detail(detail: &PaperDetail, claimed: &Claimed) -> PaperDetailJson {
             .iter()
             .map(|e| e.day.format("%Y-%m-%d").to_string())
             .collect(),
+        linked_models: hub.map(|h| hub_objects(h, HubKind::Model)),
+        linked_datasets: hub.map(|h| hub_objects(h, HubKind::Dataset)),
+        linked_spaces: hub.map(|h| hub_objects(h, HubKind::Space)),
+        num_total_models: hub.map(|h| h.num_models),
+        num_total_datasets: hub.map(|h| h.num_datasets),
+        num_total_spaces: hub.map(|h| h.num_spaces),
     }
 }
 

@@ -1,8 +1,9 @@
-//! `GET /api/papers/{id}` (one paper, flat) and `GET /api/papers` (every paper by arXiv
-//! publication time, newest first, with a cursor).
+//! `GET /api/papers/{id}` (one paper, flat, with the Hub repositories citing it),
+//! `GET /api/arxiv/{id}/repos` (those repositories alone) and `GET /api/papers` (every paper by
+//! arXiv publication time, newest first, with a cursor).
 
 use crate::api::daily_papers::claimed;
-use crate::api::model::{detail, list_item, ErrorJson, PaperDetailJson, PaperListItem};
+use crate::api::model::{detail, list_item, ErrorJson, PaperDetailJson, PaperListItem, ReposJson};
 use crate::api::params::{number, parse_id};
 use crate::api::respond::{cached_json, Rendered};
 use crate::{AppError, AppState};
@@ -37,6 +38,34 @@ pub async fn show(
         let d = state.app.visible_paper(&id).await?;
         let claimed = claimed(&state).await?;
         Rendered::json(&detail(&d, &claimed))
+    })
+    .await
+}
+
+/// The models, datasets and Spaces on the Hub that cite a paper, the call arXiv's abstract
+/// pages make to Hugging Face. Empty lists for a paper this server does not have, or that the
+/// Hub was not asked about yet.
+#[utoipa::path(
+    get,
+    path = "/api/arxiv/{id}/repos",
+    tag = "papers",
+    params(("id" = String, Path, description = "arXiv id, e.g. 2407.09435")),
+    responses(
+        (status = 200, description = "The repositories", body = ReposJson),
+        (status = 304, description = "Not modified (conditional request)"),
+        (status = 400, description = "Not an arXiv id", body = ErrorJson),
+    )
+)]
+pub async fn repos(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&raw)?;
+    let key = format!("/api/arxiv/{id}/repos");
+    cached_json(&state, &headers, key, || async {
+        let hub = state.app.hub_repos(&id).await?;
+        Rendered::json(&ReposJson::of(hub.as_ref()))
     })
     .await
 }

@@ -37,8 +37,9 @@ pub fn wants_markdown(headers: &HeaderMap) -> bool {
     }
 }
 
-/// The Markdown of a paper. `page` is this server's address of the paper's page.
-pub fn paper_markdown(d: &PaperDetail, page: &str) -> String {
+/// The Markdown of a paper. `page` is this server's address of the paper's page, `hub_url`
+/// the Hub whose repositories cite it.
+pub fn paper_markdown(d: &PaperDetail, page: &str, hub_url: &str) -> String {
     let p = &d.paper;
     let links = dp_core::Links::of(p, d.entries.first());
     let mut md = String::new();
@@ -80,6 +81,28 @@ pub fn paper_markdown(d: &PaperDetail, page: &str) -> String {
         let _ = writeln!(md, "- DOI: https://doi.org/{}", one_line(doi));
     }
     let _ = writeln!(md, "\n## Abstract\n\n{}", p.abstract_text.trim());
+    if let Some(hub) = d.hub.as_ref().filter(|h| !h.is_empty()) {
+        let _ = writeln!(md, "\n## On the Hugging Face Hub\n");
+        for kind in dp_core::HubKind::ALL {
+            if hub.total(kind) == 0 {
+                continue;
+            }
+            let _ = writeln!(
+                md,
+                "- {} citing this paper: {}",
+                kind.plural(),
+                hub.total(kind)
+            );
+            for r in hub.of(kind) {
+                let _ = writeln!(
+                    md,
+                    "  - [{}]({})",
+                    one_line(&r.id),
+                    kind.page(hub_url, &r.id)
+                );
+            }
+        }
+    }
     if let Some(c) = &p.comment {
         let _ = writeln!(md, "\n**Comment:** {}", one_line(c));
     }
@@ -100,7 +123,10 @@ pub async fn respond(state: &AppState, headers: &HeaderMap, id: &ArxivId) -> Res
     match state.app.visible_paper(&id).await {
         Ok(d) => {
             let page = format!("{}/papers/{id}", state.base_url(headers));
-            markdown_response(StatusCode::OK, paper_markdown(&d, &page))
+            markdown_response(
+                StatusCode::OK,
+                paper_markdown(&d, &page, &state.app.rules.hub_url),
+            )
         }
         Err(dp_app::Error::NotFound(_)) => {
             let mut r = markdown_response(

@@ -121,7 +121,13 @@ pub async fn show(
             }
             None => None,
         };
-        let body = paper_page(&page, &viewer, state.app.now(), notice, after, save);
+        let hub = page
+            .detail
+            .hub
+            .as_ref()
+            .filter(|h| !h.is_empty())
+            .map(|h| hub_section(h, &page.detail.paper.id, &state.app.rules.hub_url));
+        let body = paper_page(&page, &viewer, state.app.now(), notice, after, save, hub);
         let head = citation_meta(&page.detail.paper);
         Ok(PageOut::from(frame(f.with_head(&head), &title, body)))
     })
@@ -133,6 +139,38 @@ pub async fn show(
         );
         r
     })
+}
+
+/// The models, datasets and Spaces on the Hub that cite the paper, most liked first, each with
+/// its likes and downloads when the Hub gave them, and a link to all of them on the Hub.
+fn hub_section(hub: &dp_core::HubRepos, id: &ArxivId, hub_url: &str) -> Markup {
+    use dp_core::HubKind;
+    let count = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_i64);
+    html! {
+        section.hub aria-labelledby="hub-heading" {
+            h2 id="hub-heading" { "On the Hugging Face Hub" }
+            @for kind in HubKind::ALL {
+                @let total = hub.total(kind);
+                @if total > 0 {
+                    @let label = match kind { HubKind::Model => "Models", HubKind::Dataset => "Datasets", HubKind::Space => "Spaces" };
+                    h3 { (label) " citing this paper " span.meta { "(" (total) ")" } }
+                    ul class={"hub-" (kind.plural())} {
+                        @for r in hub.of(kind) {
+                            @let v: serde_json::Value = serde_json::from_str(&r.json).unwrap_or_default();
+                            li {
+                                a href=(kind.page(hub_url, &r.id)) rel="noopener" { (r.id) }
+                                @if let Some(n) = count(&v, "likes") { span.meta { " · ♥ " (n) } }
+                                @if let Some(n) = count(&v, "downloads") { span.meta { " · ↓ " (n) } }
+                            }
+                        }
+                    }
+                    @if total > hub.of(kind).len() as i64 {
+                        p.meta { a href={(hub_url.trim_end_matches('/')) "/" (kind.plural()) "?other=arxiv:" (id.base())} rel="noopener" { "All " (total) " on the Hub" } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The `citation_*` tags Google Scholar asks for and reference managers read (Zotero's
@@ -178,6 +216,7 @@ fn paper_page(
     notice: Notice,
     after: i64,
     save: Option<Markup>,
+    hub: Option<Markup>,
 ) -> Markup {
     let PaperPage {
         detail: d,
@@ -240,6 +279,7 @@ fn paper_page(
             }
             @if let Some(save) = save { (save) }
             p { @for c in &p.categories { span.tag { (c) } } }
+            @if let Some(hub) = hub { (hub) }
             details {
                 summary { "Cite" }
                 pre.bibtex { (bibtex(p)) }

@@ -376,3 +376,94 @@ async fn index_links_and_claim_take_tokens_and_the_web_forms_rules() {
     .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn linked_hub_repositories_in_the_api_on_the_page_and_in_markdown() {
+    use dp_core::{HubKind, HubRepo, HubRepos};
+    use dp_testkit::replay::HubReplay;
+    let Some(env) = env().await else { return };
+    let app = &env.app;
+    let pid = dp_testkit::id("2503.00001");
+    // Before the Hub was asked: no linked fields, empty lists from the arXiv call.
+    let before = app.get("/api/papers/2503.00001").await.json();
+    assert!(before.get("linkedModels").is_none(), "{before}");
+    let r = app.get("/api/arxiv/2503.00001/repos").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"models": [], "datasets": [], "spaces": []})
+    );
+
+    // What the Hub's replay says, stored as the job stores it.
+    let mut hub = HubRepos::none(chrono::Utc::now());
+    for kind in HubKind::ALL {
+        let list = HubReplay::list(kind.plural(), "2503.00001");
+        let items: Vec<serde_json::Value> = serde_json::from_str(&list).unwrap();
+        *hub.of_mut(kind) = items
+            .iter()
+            .map(|v| HubRepo {
+                id: v["id"].as_str().unwrap().to_string(),
+                json: v.to_string(),
+            })
+            .collect();
+        hub.set_total(
+            kind,
+            items.len() as i64 + if kind == HubKind::Model { 7 } else { 0 },
+        );
+    }
+    assert!(env.store.set_hub_repos(&pid, &hub).await.unwrap());
+    // As the job does once it stored a change: caches drop what they rendered.
+    app.state.app.changed();
+
+    let d = app.get("/api/papers/2503.00001").await.json();
+    let models = d["linkedModels"].as_array().unwrap();
+    assert_eq!(models.len(), 3);
+    assert!(models.iter().all(|m| m["id"].is_string()), "{d}");
+    assert_eq!(models[0]["id"], "example-org/tiny-reasoner-7b");
+    assert_eq!(models[0]["downloads"], 18234);
+    assert_eq!(d["linkedDatasets"][0]["id"], "example-org/reasoning-traces");
+    assert_eq!(d["linkedSpaces"][0]["sdk"], "gradio");
+    assert_eq!(
+        (
+            &d["numTotalModels"],
+            &d["numTotalDatasets"],
+            &d["numTotalSpaces"]
+        ),
+        (
+            &serde_json::json!(10),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        )
+    );
+    let repos = app.get("/api/arxiv/2503.00001/repos").await.json();
+    assert_eq!(repos["models"], d["linkedModels"]);
+    assert_eq!(repos["spaces"][0]["cardData"]["emoji"], "🧠");
+    let bad = app.get("/api/arxiv/not-an-id/repos").await;
+    assert_eq!(bad.status, 400);
+
+    // The page lists them, linking to the Hub, with the hostile id escaped.
+    let page = app.get("/papers/2503.00001").await.body;
+    assert!(page.contains("On the Hugging Face Hub"), "{page}");
+    assert!(
+        page.contains("href=\"https://huggingface.co/example-org/tiny-reasoner-7b\""),
+        "{page}"
+    );
+    assert!(page.contains("href=\"https://huggingface.co/datasets/example-org/reasoning-traces\""));
+    assert!(page.contains("href=\"https://huggingface.co/spaces/example-org/tiny-reasoner-demo\""));
+    assert!(
+        page.contains("lab/&lt;b&gt;odd&lt;/b&gt;&amp;name"),
+        "{page}"
+    );
+    assert!(!page.contains("<b>odd</b>"));
+    assert!(page.contains("All 10 on the Hub"), "{page}");
+    assert!(page.contains("?other=arxiv:2503.00001"));
+    let md = app.get("/papers/2503.00001.md").await.body;
+    assert!(md.contains("## On the Hugging Face Hub"), "{md}");
+    assert!(
+        md.contains(
+            "[example-org/tiny-reasoner-7b](https://huggingface.co/example-org/tiny-reasoner-7b)"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("- models citing this paper: 10"), "{md}");
+}

@@ -1,0 +1,22 @@
+-- Models, datasets and Spaces on the Hugging Face Hub that cite a paper (tagged `arxiv:ID`),
+-- as the Hub answered when last asked: derived data, fetched again on a schedule, so a store
+-- copy leaves it out. `data` is the Hub's JSON object for the repository.
+CREATE TABLE hub_repos (
+    paper_id    TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    position    BIGINT NOT NULL,
+    repo_id     TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    PRIMARY KEY (paper_id, kind, position)
+);
+
+-- When the Hub was last asked about a paper, and how many repositories of each kind it named
+-- (more than `hub_repos` keeps of each).
+CREATE TABLE hub_checks (
+    paper_id      TEXT PRIMARY KEY,
+    checked_at    BIGINT NOT NULL,
+    num_models    BIGINT NOT NULL,
+    num_datasets  BIGINT NOT NULL,
+    num_spaces    BIGINT NOT NULL
+);
+CREATE INDEX hub_checks_checked_at ON hub_checks (checked_at);
