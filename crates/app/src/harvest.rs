@@ -199,20 +199,21 @@ pub fn schedules(config: &Config, model: Option<&str>) -> Result<Vec<Schedule>, 
             task: Task::Hf,
         });
     }
-    if h.hub_minutes() > 0 {
-        out.push(Schedule {
-            name: "hub-repos".into(),
-            label: "Models, datasets and Spaces citing listed papers".into(),
-            every_secs: minutes(h.hub_minutes()),
-            task: Task::HubRepos,
-        });
-    }
     for set in h.sets()? {
         out.push(Schedule {
             name: format!("harvest-oai:{set}"),
             label: format!("arXiv OAI-PMH, set {set}"),
             every_secs: minutes(h.oai_minutes()),
             task: Task::Oai(set),
+        });
+    }
+    if h.hf_mirror {
+        // Listed (and run by hand from the job board) even when not scheduled.
+        out.push(Schedule {
+            name: "hub-repos".into(),
+            label: "Models, datasets and Spaces citing listed papers".into(),
+            every_secs: minutes(h.hub_minutes()),
+            task: Task::HubRepos,
         });
     }
     if let Some(m) = model {
@@ -481,10 +482,24 @@ mod tests {
         let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
-            ["harvest-hf", "harvest-oai:cs", "embed", "housekeeping"]
+            [
+                "harvest-hf",
+                "harvest-oai:cs",
+                "hub-repos",
+                "embed",
+                "housekeeping"
+            ]
         );
         assert_eq!(s[0].every_secs, Some(3600));
         assert_eq!(s[1].every_secs, Some(6 * 3600));
+        assert_eq!(s[2].every_secs, Some(3600));
+
+        // Turning every scheduled harvest off turns the Hub's off too; it stays listed.
+        let mut off = Config::default();
+        off.harvest.schedule_minutes = Some(0);
+        let s = schedules(&off, None).unwrap();
+        let hub = s.iter().find(|s| s.name == "hub-repos").unwrap();
+        assert_eq!(hub.every_secs, None);
 
         let mut c = Config::default();
         c.harvest.categories = vec!["cs.CL".into(), "stat.ML".into(), "hep-th".into()];
