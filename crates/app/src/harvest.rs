@@ -152,6 +152,8 @@ pub enum Task {
     Housekeeping,
     /// The Hub repositories citing listed papers.
     HubRepos,
+    /// The GitHub stars of linked repositories.
+    GithubStars,
 }
 
 /// One schedule of background work.
@@ -216,6 +218,12 @@ pub fn schedules(config: &Config, model: Option<&str>) -> Result<Vec<Schedule>, 
             task: Task::HubRepos,
         });
     }
+    out.push(Schedule {
+        name: "github-stars".into(),
+        label: "GitHub stars of linked repositories".into(),
+        every_secs: minutes(h.github_minutes()),
+        task: Task::GithubStars,
+    });
     if let Some(m) = model {
         out.push(Schedule {
             name: "embed".into(),
@@ -235,7 +243,7 @@ pub fn schedules(config: &Config, model: Option<&str>) -> Result<Vec<Schedule>, 
 
 /// The job that runs `schedule` once, for its slot of `now`, or (`manual`) at once by hand.
 pub fn job_for(schedule: &Schedule, now: DateTime<Utc>, manual: bool) -> NewJob {
-    use crate::jobs::{new_job, Embed, HarvestHf, HarvestOai, Housekeeping, HubRepos};
+    use crate::jobs::{new_job, Embed, GithubStars, HarvestHf, HarvestOai, Housekeeping, HubRepos};
     let every = schedule.every_secs.unwrap_or(86_400);
     let mut job = match &schedule.task {
         Task::Hf => new_job(&HarvestHf {}, now, every),
@@ -249,6 +257,7 @@ pub fn job_for(schedule: &Schedule, now: DateTime<Utc>, manual: bool) -> NewJob 
         ),
         Task::Housekeeping => new_job(&Housekeeping {}, now, every),
         Task::HubRepos => new_job(&HubRepos {}, now, every),
+        Task::GithubStars => new_job(&GithubStars {}, now, every),
     };
     if manual {
         job.dedup_key = format!("{}now-{}", schedule.key_prefix(), now.timestamp_millis());
@@ -486,6 +495,7 @@ mod tests {
                 "harvest-hf",
                 "harvest-oai:cs",
                 "hub-repos",
+                "github-stars",
                 "embed",
                 "housekeeping"
             ]
@@ -513,6 +523,7 @@ mod tests {
                 "harvest-oai:cs",
                 "harvest-oai:physics:hep-th",
                 "harvest-oai:stat",
+                "github-stars",
                 "housekeeping"
             ]
         );

@@ -33,6 +33,7 @@ pub mod digests;
 pub mod error;
 pub mod follows;
 pub mod foryou;
+pub mod github;
 pub mod harvest;
 pub mod jobs;
 pub mod library;

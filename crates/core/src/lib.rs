@@ -43,7 +43,7 @@ pub use follow::{Follow, FollowKind};
 pub use hf::HfExtras;
 pub use hub::{HubKind, HubRepo, HubRepos};
 pub use library::{Collection, CollectionItem, CollectionTitle, LibraryInputError};
-pub use link::{LinkError, WebLink};
+pub use link::{GithubRepo, LinkError, WebLink};
 pub use paper::{Paper, PaperError};
 pub use period::{Period, PeriodError};
 

@@ -67,9 +67,85 @@ impl fmt::Display for WebLink {
     }
 }
 
+/// A repository on GitHub, `owner/name`, as its API names it (`/repos/{owner}/{name}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GithubRepo {
+    owner: String,
+    name: String,
+}
+
+impl GithubRepo {
+    /// The repository a link points into: `https://github.com/OWNER/NAME[.git][/anything]`
+    /// (`http`, `www.`, any case). `None` for anything else.
+    pub fn from_url(url: &str) -> Option<GithubRepo> {
+        let url = url.trim();
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .or_else(|| url.strip_prefix("HTTPS://"))?;
+        let (host, path) = rest.split_once('/')?;
+        let host = host.to_ascii_lowercase();
+        if host != "github.com" && host != "www.github.com" {
+            return None;
+        }
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let mut parts = path.split('/');
+        let owner = parts.next()?;
+        let name = parts.next()?;
+        let name = name.strip_suffix(".git").unwrap_or(name);
+        let ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 100
+                && s != "."
+                && s != ".."
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if !ok(owner) || !ok(name) {
+            return None;
+        }
+        Some(GithubRepo {
+            owner: owner.to_ascii_lowercase(),
+            name: name.to_ascii_lowercase(),
+        })
+    }
+
+    /// `owner/name`, in lower case (GitHub's names are case-insensitive).
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn github_repositories_from_the_links_papers_carry() {
+        let k = |u: &str| GithubRepo::from_url(u).map(|r| r.key());
+        assert_eq!(
+            k("https://github.com/Owner/Repo"),
+            Some("owner/repo".into())
+        );
+        assert_eq!(
+            k("https://github.com/owner/repo.git"),
+            Some("owner/repo".into())
+        );
+        assert_eq!(
+            k("http://www.github.com/owner/repo/tree/main/src?x=1"),
+            Some("owner/repo".into())
+        );
+        assert_eq!(
+            k("https://github.com/owner/re.po#readme"),
+            Some("owner/re.po".into())
+        );
+        assert_eq!(k("https://github.com/owner"), None);
+        assert_eq!(k("https://github.com/owner/"), None);
+        assert_eq!(k("https://gitlab.com/owner/repo"), None);
+        assert_eq!(k("https://github.com/../etc"), None);
+        assert_eq!(k("https://github.com/a/b%2Fc"), None);
+        assert_eq!(k("github.com/owner/repo"), None);
+    }
 
     #[test]
     fn only_http_addresses_with_a_host() {

@@ -218,6 +218,9 @@ enum Source {
     /// The models, datasets and Spaces on the Hugging Face Hub citing the listed papers that
     /// are due (harvest.hub_papers_per_run of them, the newest lists first).
     Hub,
+    /// The GitHub stars of the repositories listed papers link, those due (see
+    /// harvest.github_*; --url is GitHub's API).
+    Github,
 }
 
 #[derive(Args)]
@@ -764,6 +767,7 @@ async fn harvest(
             r?
         }
         Source::Hub => return harvest_hub(&*store, &fetcher, config, args).await,
+        Source::Github => return harvest_github(&*store, &fetcher, config, args).await,
         Source::Arxiv => {
             if args.id.is_empty() {
                 bail!("--source arxiv needs at least one --id");
@@ -833,6 +837,47 @@ async fn harvest_hub(
             "papers due {}, asked {}, changed {}, unreadable {}",
             run.due, run.checked, run.changed, run.failed
         );
+    }
+    Ok(())
+}
+
+/// `harvest --source github`: the stars of the linked GitHub repositories that are due.
+async fn harvest_github(
+    store: &dyn dp_store::Store,
+    fetcher: &HttpFetcher,
+    config: &Config,
+    args: HarvestArgs,
+) -> Result<()> {
+    let mut config = config.clone();
+    if let Some(u) = args.url {
+        config.harvest.github_api_url = u;
+    }
+    let bar = dp_cli::progress::CountBar::new("GitHub stars of linked repositories");
+    let r = dp_app::github::refresh(store, fetcher, &config, chrono::Utc::now(), &|d, n| {
+        bar.update(d as u64, n as u64)
+    })
+    .await;
+    bar.finish();
+    let run = match r {
+        Ok(run) => run,
+        Err((run, e)) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "stopped after {} of {} repositories",
+                run.updated + run.not_modified + run.gone + run.failed,
+                run.due
+            )))
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&run)?);
+    } else {
+        println!(
+            "repositories due {}, updated {}, not modified {}, gone {}, failed {}, list entries changed {}",
+            run.due, run.updated, run.not_modified, run.gone, run.failed, run.entries_changed
+        );
+        if let Some(t) = run.paused_until {
+            println!("GitHub's rate limit is spent: nothing is asked before {t}");
+        }
     }
     Ok(())
 }

@@ -50,11 +50,54 @@ pub enum FetchError {
     },
 }
 
+/// A GET with request headers (conditional requests, tokens), for APIs whose every answer
+/// matters: `304 Not Modified`, and rate limits told in headers.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The URL.
+    pub url: String,
+    /// Headers to send, `(name, value)`.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Any answer to a [`Request`], whatever its status.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for `304`).
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Gets a URL's body. Implementations retry and pace themselves.
 #[async_trait]
 pub trait Fetcher: Send + Sync {
     /// The body of a successful (2xx) response.
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError>;
+
+    /// One paced request with headers, answered whatever its status and never retried: the
+    /// caller reads `304` and rate-limit headers itself. Only failures to get any answer
+    /// (connection, time-out, a body over the limit) are errors. The default sends no headers
+    /// and knows only success: `get`'s body as a `200`.
+    async fn request(&self, req: &Request) -> Result<Reply, FetchError> {
+        Ok(Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: self.get(&req.url).await?,
+        })
+    }
 }
 
 /// Politeness and robustness settings.
@@ -258,6 +301,60 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 
 #[async_trait]
 impl Fetcher for HttpFetcher {
+    async fn request(&self, req: &Request) -> Result<Reply, FetchError> {
+        self.pace().await;
+        let url = req.url.as_str();
+        let mut r = self.client.get(url);
+        for (k, v) in &req.headers {
+            r = r.header(k.as_str(), v.as_str());
+        }
+        let mut resp = r.send().await.map_err(|e| {
+            if e.is_timeout() {
+                FetchError::Timeout {
+                    url: url.into(),
+                    millis: self.policy.timeout.as_millis(),
+                }
+            } else if e.is_connect() {
+                FetchError::Unreachable {
+                    host: reqwest::Url::parse(url)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    message: root_cause(&e),
+                }
+            } else {
+                FetchError::Other {
+                    url: url.into(),
+                    message: root_cause(&e),
+                }
+            }
+        })?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| FetchError::Other {
+            url: url.into(),
+            message: root_cause(&e),
+        })? {
+            if body.len() + chunk.len() > self.policy.max_body {
+                return Err(FetchError::TooLarge {
+                    url: url.into(),
+                    max: self.policy.max_body,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         let mut backoff = self.policy.backoff;
         let mut attempt = 0;

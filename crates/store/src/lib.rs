@@ -38,6 +38,7 @@ pub mod copy;
 pub mod error;
 pub mod feeds;
 pub mod follows;
+pub mod github;
 pub mod hub;
 pub mod jobs;
 pub mod library;
@@ -65,6 +66,7 @@ pub use community::{Community, PaperDetail, SubmitOutcome, VoteState};
 pub use error::StoreError;
 pub use feeds::Feeds;
 pub use follows::{Followed, Follows};
+pub use github::{GithubCheck, GithubStars};
 pub use hub::HubLinks;
 pub use jobs::{Job, JobRun, Jobs, NewJob};
 pub use library::Library;
@@ -93,6 +95,7 @@ pub trait Store:
     + Collections
     + Follows
     + HubLinks
+    + GithubStars
     + Watermarks
     + Subscribers
     + Outbox

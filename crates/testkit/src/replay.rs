@@ -18,9 +18,19 @@ pub struct Hit {
     pub user_agent: String,
     /// When it arrived.
     pub at: Instant,
+    /// Every header sent, names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Hit {
+    /// The value of a request header (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The decoded value of a query parameter.
     pub fn param(&self, name: &str) -> Option<String> {
         query_param(&self.query, name)
@@ -63,6 +73,12 @@ impl Mock {
                         .unwrap_or("")
                         .to_string(),
                     at: Instant::now(),
+                    headers: headers
+                        .iter()
+                        .filter_map(|(k, v)| {
+                            Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
+                        })
+                        .collect(),
                 };
                 if let Ok(mut hits) = hits.lock() {
                     hits.push(hit.clone());
@@ -400,8 +416,117 @@ impl<B: Into<axum::body::Body>> JsonResponse for (axum::http::StatusCode, B) {
 
 /// A response with this status and body (for replay closures in crates without axum).
 pub fn answer(status: u16, body: &str) -> Response {
+    answer_with(status, body, &[])
+}
+
+/// [`answer`] with these headers.
+pub fn answer_with(status: u16, body: &str, headers: &[(&str, &str)]) -> Response {
     let mut r = Response::new(axum::body::Body::from(body.to_string()));
     *r.status_mut() =
         axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            axum::http::HeaderValue::from_str(v),
+        ) {
+            r.headers_mut().insert(k, v);
+        }
+    }
     r
+}
+
+/// A replay of GitHub's REST API for `GET /repos/{owner}/{name}` (the recorded shape with its
+/// real field names, `stargazers_count` among them): the repositories in `stars` exist with
+/// that many stars; an `If-None-Match` equal to a repository's ETag (`"<name>-<stars>"`) gets
+/// `304`; every answer carries `X-RateLimit-Limit`, `-Remaining` (counting down from
+/// `limit`) and `-Reset`, and once the limit is spent GitHub's `403` "rate limit exceeded".
+pub struct GithubReplay {
+    /// `owner/name` to stars.
+    pub stars: std::collections::HashMap<String, i64>,
+    /// Requests allowed in this window.
+    pub limit: usize,
+    /// Requests answered so far (`304`s do not count, as on GitHub).
+    pub used: AtomicUsize,
+    /// When the window resets (epoch seconds).
+    pub reset: i64,
+}
+
+impl GithubReplay {
+    /// The answer to one request.
+    pub fn reply(&self, hit: &Hit) -> Response {
+        let Some(key) = hit.path.strip_prefix("/repos/") else {
+            return answer(404, "{\"message\":\"Not Found\"}");
+        };
+        let key = key.to_ascii_lowercase();
+        let used = self.used.load(Ordering::SeqCst);
+        let reset = self.reset.to_string();
+        if used >= self.limit {
+            return answer_with(
+                403,
+                "{\"message\":\"API rate limit exceeded for 127.0.0.1.\",\"documentation_url\":\"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting\"}",
+                &[
+                    ("content-type", "application/json; charset=utf-8"),
+                    ("x-ratelimit-limit", &self.limit.to_string()),
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset),
+                ],
+            );
+        }
+        let Some(&stars) = self.stars.get(&key) else {
+            self.used.fetch_add(1, Ordering::SeqCst);
+            return answer(404, "{\"message\":\"Not Found\"}");
+        };
+        let etag = format!("\"{}-{stars}\"", key.replace('/', "-"));
+        if hit.header("if-none-match") == Some(etag.as_str()) {
+            let remaining = (self.limit - used).to_string();
+            return answer_with(
+                304,
+                "",
+                &[
+                    ("etag", &etag),
+                    ("x-ratelimit-limit", &self.limit.to_string()),
+                    ("x-ratelimit-remaining", &remaining),
+                    ("x-ratelimit-reset", &reset),
+                ],
+            );
+        }
+        let used = self.used.fetch_add(1, Ordering::SeqCst) + 1;
+        let (owner, name) = key.split_once('/').unwrap_or((&key, ""));
+        let body = serde_json::json!({
+            "id": 123456789,
+            "node_id": "R_kgDOExample",
+            "name": name,
+            "full_name": key,
+            "private": false,
+            "owner": {"login": owner, "id": 42, "type": "Organization"},
+            "html_url": format!("https://github.com/{key}"),
+            "description": "Code for the paper",
+            "fork": false,
+            "created_at": "2025-03-01T10:00:00Z",
+            "updated_at": "2025-03-20T10:00:00Z",
+            "pushed_at": "2025-03-19T10:00:00Z",
+            "stargazers_count": stars,
+            "watchers_count": stars,
+            "language": "Python",
+            "forks_count": 17,
+            "open_issues_count": 3,
+            "license": {"key": "mit", "name": "MIT License", "spdx_id": "MIT"},
+            "topics": ["llm"],
+            "default_branch": "main",
+            "subscribers_count": 9
+        })
+        .to_string();
+        let remaining = (self.limit - used).to_string();
+        answer_with(
+            200,
+            &body,
+            &[
+                ("content-type", "application/json; charset=utf-8"),
+                ("etag", &etag),
+                ("x-ratelimit-limit", &self.limit.to_string()),
+                ("x-ratelimit-remaining", &remaining),
+                ("x-ratelimit-reset", &reset),
+            ],
+        )
+    }
 }

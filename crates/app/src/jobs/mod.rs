@@ -8,6 +8,7 @@
 
 mod digest;
 mod embed;
+pub mod github_stars;
 mod harvest_hf;
 mod harvest_oai;
 mod housekeeping;
@@ -16,6 +17,7 @@ pub mod worker;
 
 pub use digest::{due_digests, Digest};
 pub use embed::Embed;
+pub use github_stars::GithubStars;
 pub use harvest_hf::HarvestHf;
 pub use harvest_oai::HarvestOai;
 pub use housekeeping::Housekeeping;

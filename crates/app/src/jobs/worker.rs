@@ -2,8 +2,8 @@
 //! while the job runs), and runs each through the one dispatcher, [`Worker::execute`].
 
 use super::{
-    due_digests, new_job, payload, BackgroundJob, Digest, Embed, HarvestHf, HarvestOai,
-    Housekeeping, HubRepos, JobContext,
+    due_digests, new_job, payload, BackgroundJob, Digest, Embed, GithubStars, HarvestHf,
+    HarvestOai, Housekeeping, HubRepos, JobContext,
 };
 use crate::config::Config;
 use crate::harvest::{job_for, Schedule, Task, PROGRESS_EVERY};
@@ -217,6 +217,7 @@ impl Worker {
             Digest::KIND => payload::<Digest>(job)?.run(ctx).await,
             Housekeeping::KIND => payload::<Housekeeping>(job)?.run(ctx).await,
             HubRepos::KIND => payload::<HubRepos>(job)?.run(ctx).await,
+            GithubStars::KIND => payload::<GithubStars>(job)?.run(ctx).await,
             other => Err(Error::Invalid(format!("unknown job kind {other:?}"))),
         }
     }

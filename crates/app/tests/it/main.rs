@@ -2,6 +2,7 @@
 //! change hook once the write succeeded) and the job dispatcher, on a real store.
 
 mod foryou;
+mod github;
 mod harvest;
 mod hub;
 mod jobs;

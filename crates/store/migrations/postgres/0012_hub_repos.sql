@@ -20,3 +20,13 @@ CREATE TABLE hub_checks (
     num_spaces    BIGINT NOT NULL
 );
 CREATE INDEX hub_checks_checked_at ON hub_checks (checked_at);
+
+-- GitHub repositories linked from listed papers, as GitHub's API last described them: the
+-- stars (copied onto the list entries that link the repository, which trending reads), the
+-- ETag for conditional requests, and when it was asked. `repo` is `owner/name` in lower case.
+CREATE TABLE github_repos (
+    repo        TEXT PRIMARY KEY,
+    stars       BIGINT,
+    etag        TEXT,
+    checked_at  BIGINT NOT NULL
+);
