@@ -246,6 +246,23 @@ pub struct HarvestConfig {
     pub github_repos_per_run: u64,
     /// Hours before a repository's stars are asked for again.
     pub github_refresh_hours: u64,
+    /// Minutes between thumbnail runs (0: off; also off when `schedule_minutes` is 0).
+    pub thumbnails_every_minutes: u64,
+    /// Papers given a thumbnail per run.
+    pub thumbnails_per_run: u64,
+    /// Hours before a paper whose thumbnail failed is tried again.
+    pub thumbnails_retry_hours: u64,
+    /// Render the first page of the arXiv PDF for papers without a picture (needs poppler's
+    /// `pdftoppm`).
+    pub thumbnails_from_pdf: bool,
+    /// The `pdftoppm` program.
+    pub pdftoppm: String,
+    /// Where arXiv PDFs are fetched: `{pdf_url}/{id}`.
+    pub pdf_url: String,
+    /// The largest PDF fetched, in MB.
+    pub pdf_max_mb: u64,
+    /// Seconds `pdftoppm` may take for one page.
+    pub pdf_render_secs: u64,
 }
 
 impl Default for Config {
@@ -296,6 +313,14 @@ impl Default for HarvestConfig {
             github_every_minutes: 60,
             github_repos_per_run: 50,
             github_refresh_hours: 24,
+            thumbnails_every_minutes: 30,
+            thumbnails_per_run: 60,
+            thumbnails_retry_hours: 24,
+            thumbnails_from_pdf: true,
+            pdftoppm: "pdftoppm".into(),
+            pdf_url: "https://arxiv.org/pdf".into(),
+            pdf_max_mb: 30,
+            pdf_render_secs: 20,
         }
     }
 }
@@ -349,6 +374,15 @@ impl HarvestConfig {
             return 0;
         }
         self.github_every_minutes
+    }
+
+    /// Minutes between thumbnail runs (0: off, also when `schedule_minutes` turns every
+    /// scheduled harvest off).
+    pub fn thumbnails_minutes(&self) -> u64 {
+        if self.schedule_minutes == Some(0) {
+            return 0;
+        }
+        self.thumbnails_every_minutes
     }
 
     /// Minutes between OAI-PMH harvests (0: off).

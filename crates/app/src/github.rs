@@ -138,6 +138,7 @@ pub async fn refresh(
         let req = Request {
             url: format!("{api}/repos/{key}"),
             headers,
+            max_body: Some(1024 * 1024),
         };
         let reply = match fetcher.request(&req).await {
             Ok(r) => r,

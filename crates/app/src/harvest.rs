@@ -154,6 +154,8 @@ pub enum Task {
     HubRepos,
     /// The GitHub stars of linked repositories.
     GithubStars,
+    /// Thumbnails of listed papers.
+    Thumbnails,
 }
 
 /// One schedule of background work.
@@ -224,6 +226,12 @@ pub fn schedules(config: &Config, model: Option<&str>) -> Result<Vec<Schedule>, 
         every_secs: minutes(h.github_minutes()),
         task: Task::GithubStars,
     });
+    out.push(Schedule {
+        name: "thumbnails".into(),
+        label: "Thumbnails of listed papers".into(),
+        every_secs: minutes(h.thumbnails_minutes()),
+        task: Task::Thumbnails,
+    });
     if let Some(m) = model {
         out.push(Schedule {
             name: "embed".into(),
@@ -243,7 +251,9 @@ pub fn schedules(config: &Config, model: Option<&str>) -> Result<Vec<Schedule>, 
 
 /// The job that runs `schedule` once, for its slot of `now`, or (`manual`) at once by hand.
 pub fn job_for(schedule: &Schedule, now: DateTime<Utc>, manual: bool) -> NewJob {
-    use crate::jobs::{new_job, Embed, GithubStars, HarvestHf, HarvestOai, Housekeeping, HubRepos};
+    use crate::jobs::{
+        new_job, Embed, GithubStars, HarvestHf, HarvestOai, Housekeeping, HubRepos, Thumbnails,
+    };
     let every = schedule.every_secs.unwrap_or(86_400);
     let mut job = match &schedule.task {
         Task::Hf => new_job(&HarvestHf {}, now, every),
@@ -258,6 +268,7 @@ pub fn job_for(schedule: &Schedule, now: DateTime<Utc>, manual: bool) -> NewJob 
         Task::Housekeeping => new_job(&Housekeeping {}, now, every),
         Task::HubRepos => new_job(&HubRepos {}, now, every),
         Task::GithubStars => new_job(&GithubStars {}, now, every),
+        Task::Thumbnails => new_job(&Thumbnails {}, now, every),
     };
     if manual {
         job.dedup_key = format!("{}now-{}", schedule.key_prefix(), now.timestamp_millis());
@@ -496,6 +507,7 @@ mod tests {
                 "harvest-oai:cs",
                 "hub-repos",
                 "github-stars",
+                "thumbnails",
                 "embed",
                 "housekeeping"
             ]
@@ -524,6 +536,7 @@ mod tests {
                 "harvest-oai:physics:hep-th",
                 "harvest-oai:stat",
                 "github-stars",
+                "thumbnails",
                 "housekeeping"
             ]
         );

@@ -46,6 +46,7 @@ pub mod search;
 pub mod status;
 pub mod submit;
 pub mod subscriptions;
+pub mod thumbnails;
 pub mod tokens;
 pub mod votes;
 

@@ -221,6 +221,9 @@ enum Source {
     /// The GitHub stars of the repositories listed papers link, those due (see
     /// harvest.github_*; --url is GitHub's API).
     Github,
+    /// Thumbnails for the listed papers that have none (see harvest.thumbnails_*; --url is
+    /// where arXiv PDFs are fetched).
+    Thumbnails,
 }
 
 #[derive(Args)]
@@ -768,6 +771,7 @@ async fn harvest(
         }
         Source::Hub => return harvest_hub(&*store, &fetcher, config, args).await,
         Source::Github => return harvest_github(&*store, &fetcher, config, args).await,
+        Source::Thumbnails => return harvest_thumbnails(&*store, &fetcher, config, args).await,
         Source::Arxiv => {
             if args.id.is_empty() {
                 bail!("--source arxiv needs at least one --id");
@@ -878,6 +882,44 @@ async fn harvest_github(
         if let Some(t) = run.paused_until {
             println!("GitHub's rate limit is spent: nothing is asked before {t}");
         }
+    }
+    Ok(())
+}
+
+/// `harvest --source thumbnails`: thumbnails for the listed papers that are due.
+async fn harvest_thumbnails(
+    store: &dyn dp_store::Store,
+    fetcher: &HttpFetcher,
+    config: &Config,
+    args: HarvestArgs,
+) -> Result<()> {
+    let mut config = config.clone();
+    if let Some(u) = args.url {
+        config.harvest.pdf_url = u;
+    }
+    let bar = dp_cli::progress::CountBar::new("Thumbnails of listed papers");
+    let r = dp_app::thumbnails::refresh(store, fetcher, &config, chrono::Utc::now(), &|d, n| {
+        bar.update(d as u64, n as u64)
+    })
+    .await;
+    bar.finish();
+    let run = match r {
+        Ok(run) => run,
+        Err((run, e)) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "stopped after {} of {} papers",
+                run.from_hf + run.from_pdf + run.failed,
+                run.due
+            )))
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&run)?);
+    } else {
+        println!(
+            "papers due {}, from the mirror {}, rendered from PDFs {}, without {}",
+            run.due, run.from_hf, run.from_pdf, run.failed
+        );
     }
     Ok(())
 }

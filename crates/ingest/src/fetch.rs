@@ -58,6 +58,8 @@ pub struct Request {
     pub url: String,
     /// Headers to send, `(name, value)`.
     pub headers: Vec<(String, String)>,
+    /// The largest body accepted, below the fetcher's own cap (`None`: the fetcher's cap).
+    pub max_body: Option<usize>,
 }
 
 /// Any answer to a [`Request`], whatever its status.
@@ -92,10 +94,17 @@ pub trait Fetcher: Send + Sync {
     /// (connection, time-out, a body over the limit) are errors. The default sends no headers
     /// and knows only success: `get`'s body as a `200`.
     async fn request(&self, req: &Request) -> Result<Reply, FetchError> {
+        let body = self.get(&req.url).await?;
+        if let Some(max) = req.max_body.filter(|m| body.len() > *m) {
+            return Err(FetchError::TooLarge {
+                url: req.url.clone(),
+                max,
+            });
+        }
         Ok(Reply {
             status: 200,
             headers: Vec::new(),
-            body: self.get(&req.url).await?,
+            body,
         })
     }
 }
@@ -335,15 +344,18 @@ impl Fetcher for HttpFetcher {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
+        let max = req
+            .max_body
+            .map_or(self.policy.max_body, |m| m.min(self.policy.max_body));
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| FetchError::Other {
             url: url.into(),
             message: root_cause(&e),
         })? {
-            if body.len() + chunk.len() > self.policy.max_body {
+            if body.len() + chunk.len() > max {
                 return Err(FetchError::TooLarge {
                     url: url.into(),
-                    max: self.policy.max_body,
+                    max,
                 });
             }
             body.extend_from_slice(&chunk);

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod formats;
 pub mod harvest;
 pub mod hub;
+pub mod image;
 pub mod import;
 pub mod oai;
 pub mod xml;

@@ -47,6 +47,7 @@ pub mod maintenance;
 pub mod outbox;
 pub mod papers;
 pub mod subscribers;
+pub mod thumbnails;
 pub mod tokens;
 pub mod transfer;
 pub mod vectors;
@@ -75,6 +76,7 @@ pub use maintenance::{Maintenance, PoolStatus, Stats};
 pub use outbox::{Delivery, Outbox, OutboxCounts, OutboxItem};
 pub use papers::{PaperSummary, Papers};
 pub use subscribers::{Cadence, SubState, Subscriber, Subscribers, MAX_SAVED_SEARCHES};
+pub use thumbnails::{NewImage, Thumb, Thumbnails};
 pub use tokens::Tokens;
 pub use transfer::Transfer;
 pub use vectors::{StoredVector, Unembedded, Vectors};
@@ -96,6 +98,7 @@ pub trait Store:
     + Follows
     + HubLinks
     + GithubStars
+    + Thumbnails
     + Watermarks
     + Subscribers
     + Outbox

@@ -530,3 +530,14 @@ impl GithubReplay {
         )
     }
 }
+
+/// A response with a binary body and a content type.
+pub fn bytes(status: u16, body: Vec<u8>, content_type: &str) -> Response {
+    let mut r = Response::new(axum::body::Body::from(body));
+    *r.status_mut() =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+    if let Ok(v) = axum::http::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}

@@ -193,7 +193,9 @@ main { max-width:62rem; margin:0 auto; padding:1rem; }
 nav.pager { display:flex; gap:1rem; margin:1rem 0; }
 .picker { display:flex; gap:.5rem; align-items:center; flex-wrap:wrap; margin:.5rem 0; }
 ol.papers { list-style:none; padding:0; margin:1rem 0; display:grid; gap:.75rem; }
-.card { background:var(--card); border:1px solid var(--border); border-radius:.5rem; padding:.75rem 1rem; display:grid; grid-template-columns:4rem 1fr; gap:.75rem; }
+.card { background:var(--card); border:1px solid var(--border); border-radius:.5rem; padding:.75rem 1rem; display:grid; grid-template-columns:4rem 1fr 160px; gap:.75rem; }
+.thumb img, .thumb.placeholder { display:block; width:160px; height:auto; border-radius:.35rem; border:1px solid var(--border); background:var(--bg); }
+.thumb.placeholder { aspect-ratio:16/9; } .paper-thumb img { max-width:100%; height:auto; border-radius:.35rem; border:1px solid var(--border); }
 .votes { text-align:center; font-weight:700; font-size:1.1rem; } .votes small { display:block; font-weight:400; color:var(--muted); font-size:.75rem; }
 .vote { display:inline-flex; flex-direction:column; align-items:center; border:1px solid var(--border); background:var(--bg); color:var(--fg); border-radius:.5rem; padding:.25rem .6rem; font:inherit; font-weight:700; cursor:pointer; text-decoration:none; min-width:3.2rem; }
 .vote[aria-pressed="true"] { background:var(--accent); color:var(--accent-fg); border-color:var(--accent); }
@@ -222,7 +224,7 @@ details.save { margin:.25rem 0; } details.save summary { cursor:pointer; color:v
 details.save form { display:flex; flex-wrap:wrap; gap:.35rem; align-items:center; margin-top:.35rem; } details.save form label { font-size:.85rem; }
 p.note { white-space:pre-wrap; border-left:3px solid var(--border); padding-left:.5rem; margin:.25rem 0; }
 .item-controls { display:flex; flex-wrap:wrap; gap:.5rem; align-items:flex-end; margin:.25rem 0 .75rem; } ol.collection-items li { padding:.4rem 0; border-bottom:1px solid var(--border); }
-@media (max-width: 34rem) { .card { grid-template-columns:1fr; } .votes { text-align:left; } header.site nav.account { margin-left:0; } }
+@media (max-width: 34rem) { .card { grid-template-columns:1fr; } .card .thumb { display:none; } .votes { text-align:left; } header.site nav.account { margin-left:0; } }
 "#;
 
 /// `/static/style.css`.

@@ -305,6 +305,7 @@ pub fn router(state: AppState) -> Router {
         .route("/papers/trending/feed.rss", get(feeds::trending))
         .route("/papers/trending/feed.atom", get(feeds::trending))
         .route("/papers/{id}", get(paper::show))
+        .route("/thumbnails/{file}", get(pages::thumbnails::show))
         .route("/papers/{id}/upvote", post(paper::upvote))
         .route("/papers/{id}/not-interested", post(paper::not_interested))
         .route("/library", get(library::show))

@@ -13,6 +13,7 @@ mod harvest_hf;
 mod harvest_oai;
 mod housekeeping;
 pub mod hub_repos;
+pub mod thumbnails;
 pub mod worker;
 
 pub use digest::{due_digests, Digest};
@@ -22,6 +23,7 @@ pub use harvest_hf::HarvestHf;
 pub use harvest_oai::HarvestOai;
 pub use housekeeping::Housekeeping;
 pub use hub_repos::HubRepos;
+pub use thumbnails::Thumbnails;
 pub use worker::Worker;
 
 use crate::config::Config;

@@ -3,7 +3,7 @@
 
 use super::{
     due_digests, new_job, payload, BackgroundJob, Digest, Embed, GithubStars, HarvestHf,
-    HarvestOai, Housekeeping, HubRepos, JobContext,
+    HarvestOai, Housekeeping, HubRepos, JobContext, Thumbnails,
 };
 use crate::config::Config;
 use crate::harvest::{job_for, Schedule, Task, PROGRESS_EVERY};
@@ -218,6 +218,7 @@ impl Worker {
             Housekeeping::KIND => payload::<Housekeeping>(job)?.run(ctx).await,
             HubRepos::KIND => payload::<HubRepos>(job)?.run(ctx).await,
             GithubStars::KIND => payload::<GithubStars>(job)?.run(ctx).await,
+            Thumbnails::KIND => payload::<Thumbnails>(job)?.run(ctx).await,
             other => Err(Error::Invalid(format!("unknown job kind {other:?}"))),
         }
     }

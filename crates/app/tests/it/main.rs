@@ -6,4 +6,5 @@ mod github;
 mod harvest;
 mod hub;
 mod jobs;
+mod thumbnails;
 mod writes;

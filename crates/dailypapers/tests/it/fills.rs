@@ -100,7 +100,7 @@ fn a_fresh_server_fills_itself_shows_its_progress_and_failures_and_fetches_nothi
         &config,
         format!(
             "[harvest]\nhf_url = \"{}\"\noai_url = \"{}/oai\"\noai_sets = [\"physics:hep-ex\"]\n\
-             request_interval_secs = 1.0\nmax_retries = 0\ntimeout_secs = 10\njob_retry_secs = 3\nhub_every_minutes = 0\n",
+             request_interval_secs = 1.0\nmax_retries = 0\ntimeout_secs = 10\njob_retry_secs = 3\nhub_every_minutes = 0\ngithub_every_minutes = 0\nthumbnails_every_minutes = 0\n",
             hf_mock.base, oai_mock.base
         ),
     )

@@ -135,6 +135,7 @@ pub async fn list(
         &["p", "limit", "date", "week", "month", "submitter", "sort"],
     );
     let st = state.clone();
+    let base = state.base_url(&headers);
     cached_json(&state, &headers, key, || async move {
         let state = st;
         let items = state
@@ -142,11 +143,22 @@ pub async fn list(
             .list(source, submitter.as_deref(), start + limit + 1)
             .await?;
         let claimed = claimed(&state).await?;
-        let body: Vec<DailyItem> = items
+        let shown: Vec<_> = items.iter().skip(start).take(limit).collect();
+        let ids: Vec<String> = shown
             .iter()
-            .skip(start)
-            .take(limit)
-            .map(|i| daily_item(i, &claimed))
+            .map(|i| i.paper.id.base().to_string())
+            .collect();
+        let thumbs = state.app.thumbnails(&ids).await?;
+        let body: Vec<DailyItem> = shown
+            .iter()
+            .map(|i| {
+                let mut item = daily_item(i, &claimed);
+                // Served from this site once fetched (else the mirrored address, as it came).
+                if let Some(t) = thumbs.get(i.paper.id.base()) {
+                    item.thumbnail = format!("{base}{}", crate::pages::thumbnails::path(t));
+                }
+                item
+            })
             .collect();
         let next = (items.len() > start + limit).then(|| next_url(&q, page + 1, limit));
         Ok(Rendered::json(&body)?.with_next(next))

@@ -41,6 +41,8 @@ pub struct CardCtx<'a> {
     pub here: &'a str,
     /// Why each paper is where it is, when the list is ordered for the reader (bare id → line).
     pub reasons: std::collections::HashMap<String, String>,
+    /// The thumbnails of the papers that have one (bare id).
+    pub thumbs: std::collections::HashMap<String, dp_store::Thumb>,
 }
 
 impl<'a> CardCtx<'a> {
@@ -66,6 +68,7 @@ impl<'a> CardCtx<'a> {
             .or_page()?
             .into_iter()
             .collect();
+        let thumbs = state.app.thumbnails(&ids).await.or_page()?;
         let (collections, saved) = match viewer.user.as_ref() {
             Some(u) => (
                 state.app.my_collections(u).await.or_page()?,
@@ -81,6 +84,7 @@ impl<'a> CardCtx<'a> {
             saved,
             here,
             reasons: Default::default(),
+            thumbs,
         })
     }
 }
@@ -539,6 +543,15 @@ fn card(rank: usize, item: &FeedItem, ctx: &CardCtx<'_>, score: Option<(f64, f64
                         ctx.here,
                     ))
                 }
+            }
+            @match ctx.thumbs.get(p.id.base()) {
+                Some(t) => {
+                    @let (w, h) = super::thumbnails::shown_size(t, 160);
+                    a.thumb href=(path) tabindex="-1" aria-hidden="true" {
+                        img src=(super::thumbnails::path(t)) width=(w) height=(h) loading="lazy" decoding="async" alt="";
+                    }
+                }
+                None => { span.thumb.placeholder aria-hidden="true" {} }
             }
         }
     }

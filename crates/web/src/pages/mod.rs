@@ -20,6 +20,7 @@ pub mod search;
 pub mod settings;
 pub mod submit;
 pub mod subscribe;
+pub mod thumbnails;
 
 use crate::auth::Viewer;
 use crate::cache::PageEntry;

@@ -127,7 +127,14 @@ pub async fn show(
             .as_ref()
             .filter(|h| !h.is_empty())
             .map(|h| hub_section(h, &page.detail.paper.id, &state.app.rules.hub_url));
-        let body = paper_page(&page, &viewer, state.app.now(), notice, after, save, hub);
+        let thumb = state
+            .app
+            .thumbnails(&[page.detail.paper.id.base().to_string()])
+            .await
+            .or_page()?
+            .remove(page.detail.paper.id.base());
+        let extras = Extras { save, hub, thumb };
+        let body = paper_page(&page, &viewer, state.app.now(), notice, after, extras);
         let head = citation_meta(&page.detail.paper);
         Ok(PageOut::from(frame(f.with_head(&head), &title, body)))
     })
@@ -139,6 +146,14 @@ pub async fn show(
         );
         r
     })
+}
+
+/// What a paper page shows beyond its data: "Save" (signed-in readers), the Hub section and the
+/// thumbnail.
+struct Extras {
+    save: Option<Markup>,
+    hub: Option<Markup>,
+    thumb: Option<dp_store::Thumb>,
 }
 
 /// The models, datasets and Spaces on the Hub that cite the paper, most liked first, each with
@@ -215,9 +230,9 @@ fn paper_page(
     now: DateTime<Utc>,
     notice: Notice,
     after: i64,
-    save: Option<Markup>,
-    hub: Option<Markup>,
+    extras: Extras,
 ) -> Markup {
+    let Extras { save, hub, thumb } = extras;
     let PaperPage {
         detail: d,
         comments,
@@ -264,6 +279,12 @@ fn paper_page(
                 }
                 @if let Some(t) = p.published { "published " time datetime=(t.to_rfc3339()) { (t.format("%B %-d, %Y")) } " · " }
                 span id="comment-count" { (d.comments()) } " comments"
+            }
+            @if let Some(t) = &thumb {
+                @let (w, h) = super::thumbnails::shown_size(t, 480.min(t.width));
+                figure.paper-thumb {
+                    img src=(super::thumbnails::path(t)) width=(w) height=(h) loading="lazy" decoding="async" alt="";
+                }
             }
             h2 { "Abstract" }
             p.abstract { (with_math(&p.abstract_text)) }

@@ -467,3 +467,73 @@ async fn linked_hub_repositories_in_the_api_on_the_page_and_in_markdown() {
     );
     assert!(md.contains("- models citing this paper: 10"), "{md}");
 }
+
+#[tokio::test]
+async fn thumbnails_are_served_from_this_site_on_cards_pages_and_in_the_api() {
+    let Some(env) = env().await else { return };
+    let app = &env.app;
+    let png = include_bytes!("../../../testkit/fixtures/images/thumb.png");
+    let img = dp_ingest::image::check(png.to_vec()).unwrap();
+    env.store
+        .set_thumbnail(
+            &dp_testkit::id("2503.00001"),
+            Ok(dp_store::NewImage {
+                hash: &img.hash,
+                mime: img.mime,
+                width: img.width as i64,
+                height: img.height as i64,
+                bytes: &img.bytes,
+            }),
+            "hf",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    app.state.app.changed();
+    let src = format!("/thumbnails/{}.png", img.hash);
+
+    // Cards: the picture with its size set and lazy, a placeholder for a paper without one.
+    let list = app.get("/papers/date/2025-03-17").await.body;
+    let tag = format!("<img src=\"{src}\" width=\"160\" height=\"90\" loading=\"lazy\"");
+    assert!(list.contains(&tag), "{list}");
+    assert_eq!(list.matches("thumb placeholder").count(), 1, "{list}");
+    // The paper page.
+    let page = app.get("/papers/2503.00001").await.body;
+    assert!(
+        page.contains(&format!("<img src=\"{src}\" width=\"64\" height=\"36\"")),
+        "{page}"
+    );
+
+    // The picture itself: its stored type, never sniffed, cached for good.
+    let r = app.get(&src).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.bytes.as_slice(), &png[..]);
+    assert_eq!(r.header("content-type"), "image/png");
+    assert_eq!(r.header("x-content-type-options"), "nosniff");
+    assert!(r.header("cache-control").contains("immutable"));
+    assert!(r
+        .header("content-security-policy")
+        .contains("img-src 'self'"));
+    for bad in [
+        format!("/thumbnails/{}.jpg", img.hash),
+        format!("/thumbnails/{}.png", "0".repeat(64)),
+        "/thumbnails/..%2F..%2Fetc%2Fpasswd".to_string(),
+        "/thumbnails/abc.png".to_string(),
+    ] {
+        assert_eq!(app.get(&bad).await.status, 404, "{bad}");
+    }
+
+    // The API's `thumbnail`, an address on this site.
+    let items = app.get("/api/daily_papers?date=2025-03-17").await.json();
+    let first = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["paper"]["id"] == "2503.00001")
+        .unwrap();
+    assert_eq!(
+        first["thumbnail"],
+        format!("{}{src}", crate::PUBLIC_URL),
+        "{first}"
+    );
+}
