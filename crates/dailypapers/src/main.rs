@@ -769,9 +769,9 @@ async fn harvest(
             bar.finish();
             r?
         }
-        Source::Hub => return harvest_hub(&*store, &fetcher, config, args).await,
-        Source::Github => return harvest_github(&*store, &fetcher, config, args).await,
-        Source::Thumbnails => return harvest_thumbnails(&*store, &fetcher, config, args).await,
+        Source::Hub | Source::Github | Source::Thumbnails => {
+            return harvest_refresh(&*store, &fetcher, config, args).await
+        }
         Source::Arxiv => {
             if args.id.is_empty() {
                 bail!("--source arxiv needs at least one --id");
@@ -808,118 +808,123 @@ async fn harvest(
     Ok(())
 }
 
-/// `harvest --source hub`: the Hub repositories citing the listed papers that are due.
-async fn harvest_hub(
-    store: &dyn dp_store::Store,
-    fetcher: &HttpFetcher,
-    config: &Config,
-    args: HarvestArgs,
-) -> Result<()> {
-    let mut config = config.clone();
-    if let Some(u) = args.url {
-        config.harvest.hf_url = u;
-    }
-    let bar = dp_cli::progress::CountBar::new("Hub repositories citing listed papers");
-    let r = dp_app::harvest::hub(store, fetcher, &config, chrono::Utc::now(), &|d, n| {
-        bar.update(d as u64, n as u64)
-    })
-    .await;
-    bar.finish();
-    let run = match r {
-        Ok(run) => run,
-        Err((run, e)) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "stopped after {} of {} papers",
-                run.checked, run.due
-            )))
-        }
-    };
-    if args.json {
-        println!("{}", serde_json::to_string(&run)?);
-    } else {
-        println!(
+/// A run of one of the refresh use cases (Hub repositories, GitHub stars, thumbnails), as
+/// `harvest` prints it.
+trait RefreshRun: serde::Serialize {
+    /// One line of figures.
+    fn line(&self) -> String;
+    /// (done, due), for the message of a run that stopped.
+    fn progress(&self) -> (usize, usize);
+}
+
+impl RefreshRun for dp_app::harvest::HubRun {
+    fn line(&self) -> String {
+        format!(
             "papers due {}, asked {}, changed {}, unreadable {}",
-            run.due, run.checked, run.changed, run.failed
-        );
+            self.due, self.checked, self.changed, self.failed
+        )
     }
-    Ok(())
+    fn progress(&self) -> (usize, usize) {
+        (self.checked + self.failed, self.due)
+    }
 }
 
-/// `harvest --source github`: the stars of the linked GitHub repositories that are due.
-async fn harvest_github(
-    store: &dyn dp_store::Store,
-    fetcher: &HttpFetcher,
-    config: &Config,
-    args: HarvestArgs,
-) -> Result<()> {
-    let mut config = config.clone();
-    if let Some(u) = args.url {
-        config.harvest.github_api_url = u;
-    }
-    let bar = dp_cli::progress::CountBar::new("GitHub stars of linked repositories");
-    let r = dp_app::github::refresh(store, fetcher, &config, chrono::Utc::now(), &|d, n| {
-        bar.update(d as u64, n as u64)
-    })
-    .await;
-    bar.finish();
-    let run = match r {
-        Ok(run) => run,
-        Err((run, e)) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "stopped after {} of {} repositories",
-                run.updated + run.not_modified + run.gone + run.failed,
-                run.due
-            )))
-        }
-    };
-    if args.json {
-        println!("{}", serde_json::to_string(&run)?);
-    } else {
-        println!(
+impl RefreshRun for dp_app::github::StarsRun {
+    fn line(&self) -> String {
+        let mut line = format!(
             "repositories due {}, updated {}, not modified {}, gone {}, failed {}, list entries changed {}",
-            run.due, run.updated, run.not_modified, run.gone, run.failed, run.entries_changed
+            self.due, self.updated, self.not_modified, self.gone, self.failed, self.entries_changed
         );
-        if let Some(t) = run.paused_until {
-            println!("GitHub's rate limit is spent: nothing is asked before {t}");
+        if let Some(t) = self.paused_until {
+            line.push_str(&format!(
+                "\nGitHub's rate limit is spent: nothing is asked before {t}"
+            ));
         }
+        line
     }
-    Ok(())
+    fn progress(&self) -> (usize, usize) {
+        (
+            self.updated + self.not_modified + self.gone + self.failed,
+            self.due,
+        )
+    }
 }
 
-/// `harvest --source thumbnails`: thumbnails for the listed papers that are due.
-async fn harvest_thumbnails(
+impl RefreshRun for dp_app::thumbnails::ThumbRun {
+    fn line(&self) -> String {
+        format!(
+            "papers due {}, from the mirror {}, rendered from PDFs {}, without {}",
+            self.due, self.from_hf, self.from_pdf, self.failed
+        )
+    }
+    fn progress(&self) -> (usize, usize) {
+        (self.from_hf + self.from_pdf + self.failed, self.due)
+    }
+}
+
+/// `harvest --source hub|github|thumbnails`: one run of that refresh, with a progress bar.
+async fn harvest_refresh(
     store: &dyn dp_store::Store,
     fetcher: &HttpFetcher,
     config: &Config,
     args: HarvestArgs,
 ) -> Result<()> {
     let mut config = config.clone();
-    if let Some(u) = args.url {
-        config.harvest.pdf_url = u;
-    }
-    let bar = dp_cli::progress::CountBar::new("Thumbnails of listed papers");
-    let r = dp_app::thumbnails::refresh(store, fetcher, &config, chrono::Utc::now(), &|d, n| {
-        bar.update(d as u64, n as u64)
-    })
-    .await;
+    let now = chrono::Utc::now();
+    let label = match args.source {
+        Source::Hub => "Hub repositories citing listed papers",
+        Source::Github => "GitHub stars of linked repositories",
+        _ => "Thumbnails of listed papers",
+    };
+    let bar = dp_cli::progress::CountBar::new(label);
+    let on = |d: usize, n: usize| bar.update(d as u64, n as u64);
+    let h = &mut config.harvest;
+    let printed = match args.source {
+        Source::Hub => {
+            if let Some(u) = args.url {
+                h.hf_url = u;
+            }
+            report(
+                dp_app::harvest::hub(store, fetcher, &config, now, &on).await,
+                args.json,
+            )
+        }
+        Source::Github => {
+            if let Some(u) = args.url {
+                h.github_api_url = u;
+            }
+            report(
+                dp_app::github::refresh(store, fetcher, &config, now, &on).await,
+                args.json,
+            )
+        }
+        _ => {
+            if let Some(u) = args.url {
+                h.pdf_url = u;
+            }
+            report(
+                dp_app::thumbnails::refresh(store, fetcher, &config, now, &on).await,
+                args.json,
+            )
+        }
+    };
     bar.finish();
+    printed
+}
+
+/// Prints a refresh run, or the error that stopped it with how far it got.
+fn report<R: RefreshRun>(r: Result<R, (R, dp_app::Error)>, json: bool) -> Result<()> {
     let run = match r {
         Ok(run) => run,
         Err((run, e)) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "stopped after {} of {} papers",
-                run.from_hf + run.from_pdf + run.failed,
-                run.due
-            )))
+            let (done, due) = run.progress();
+            return Err(anyhow::Error::new(e).context(format!("stopped after {done} of {due}")));
         }
     };
-    if args.json {
+    if json {
         println!("{}", serde_json::to_string(&run)?);
     } else {
-        println!(
-            "papers due {}, from the mirror {}, rendered from PDFs {}, without {}",
-            run.due, run.from_hf, run.from_pdf, run.failed
-        );
+        println!("{}", run.line());
     }
     Ok(())
 }

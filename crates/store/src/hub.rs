@@ -143,10 +143,6 @@ impl HubLinks for SqlStore {
         .bind(limit)
         .scalars(&self.db)
         .await?;
-        ids.iter()
-            .map(|s| {
-                ArxivId::parse(s).map_err(|e| StoreError::Corrupt(format!("paper id {s:?}: {e}")))
-            })
-            .collect()
+        crate::rows::parse_ids(&ids)
     }
 }

@@ -212,3 +212,13 @@ impl FeedRow {
         })
     }
 }
+
+/// Stored bare ids as [`dp_core::ArxivId`]s (a bad one is corruption).
+pub(crate) fn parse_ids(ids: &[String]) -> Result<Vec<dp_core::ArxivId>, StoreError> {
+    ids.iter()
+        .map(|s| {
+            dp_core::ArxivId::parse(s)
+                .map_err(|e| StoreError::Corrupt(format!("paper id {s:?}: {e}")))
+        })
+        .collect()
+}

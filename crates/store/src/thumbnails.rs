@@ -107,11 +107,7 @@ impl Thumbnails for SqlStore {
         .bind(limit)
         .scalars(&self.db)
         .await?;
-        ids.iter()
-            .map(|s| {
-                ArxivId::parse(s).map_err(|e| StoreError::Corrupt(format!("paper id {s:?}: {e}")))
-            })
-            .collect()
+        crate::rows::parse_ids(&ids)
     }
 
     async fn set_thumbnail(

@@ -25,16 +25,7 @@ impl BackgroundJob for GithubStars {
             &|_, _| {},
         )
         .await;
-        let (run, error) = match result {
-            Ok(run) => (run, None),
-            Err((run, e)) => (run, Some(e)),
-        };
-        if run.entries_changed > 0 {
-            ctx.app.changed();
-        }
-        if let Some(e) = error {
-            return Err(e);
-        }
+        let run = super::finish(ctx, result, |r| r.entries_changed > 0)?;
         tracing::info!(
             due = run.due,
             updated = run.updated,

@@ -27,19 +27,7 @@ impl BackgroundJob for HubRepos {
             &|_, _| {},
         )
         .await;
-        // What was stored before a failure shows too.
-        let run = match result {
-            Ok(run) => run,
-            Err((run, e)) => {
-                if run.changed > 0 {
-                    ctx.app.changed();
-                }
-                return Err(e);
-            }
-        };
-        if run.changed > 0 {
-            ctx.app.changed();
-        }
+        let run = super::finish(ctx, result, |r| r.changed > 0)?;
         tracing::info!(
             checked = run.checked,
             changed = run.changed,

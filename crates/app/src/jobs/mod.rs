@@ -71,6 +71,26 @@ impl JobContext {
     }
 }
 
+/// The end of a refresh job (Hub repositories, GitHub stars, thumbnails): caches learn of what
+/// it stored, even when it stopped early, and its error is the job's.
+pub(crate) fn finish<R>(
+    ctx: &JobContext,
+    result: Result<R, (R, Error)>,
+    stored: impl Fn(&R) -> bool,
+) -> Result<R, Error> {
+    let (run, error) = match result {
+        Ok(run) => (run, None),
+        Err((run, e)) => (run, Some(e)),
+    };
+    if stored(&run) {
+        ctx.app.changed();
+    }
+    match error {
+        Some(e) => Err(e),
+        None => Ok(run),
+    }
+}
+
 /// One kind of background job. Its value is its payload, stored as JSON.
 pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync {
     /// The job table's `kind`.

@@ -25,16 +25,7 @@ impl BackgroundJob for Thumbnails {
             &|_, _| {},
         )
         .await;
-        let (run, error) = match result {
-            Ok(run) => (run, None),
-            Err((run, e)) => (run, Some(e)),
-        };
-        if run.from_hf + run.from_pdf > 0 {
-            ctx.app.changed();
-        }
-        if let Some(e) = error {
-            return Err(e);
-        }
+        let run = super::finish(ctx, result, |r| r.from_hf + r.from_pdf > 0)?;
         tracing::info!(
             due = run.due,
             from_hf = run.from_hf,

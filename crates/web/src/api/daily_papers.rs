@@ -143,27 +143,35 @@ pub async fn list(
             .list(source, submitter.as_deref(), start + limit + 1)
             .await?;
         let claimed = claimed(&state).await?;
-        let shown: Vec<_> = items.iter().skip(start).take(limit).collect();
-        let ids: Vec<String> = shown
+        let mut body: Vec<DailyItem> = items
             .iter()
-            .map(|i| i.paper.id.base().to_string())
+            .skip(start)
+            .take(limit)
+            .map(|i| daily_item(i, &claimed))
             .collect();
-        let thumbs = state.app.thumbnails(&ids).await?;
-        let body: Vec<DailyItem> = shown
-            .iter()
-            .map(|i| {
-                let mut item = daily_item(i, &claimed);
-                // Served from this site once fetched (else the mirrored address, as it came).
-                if let Some(t) = thumbs.get(i.paper.id.base()) {
-                    item.thumbnail = format!("{base}{}", crate::pages::thumbnails::path(t));
-                }
-                item
-            })
-            .collect();
+        with_thumbnails(&state, &base, body.iter_mut()).await?;
         let next = (items.len() > start + limit).then(|| next_url(&q, page + 1, limit));
         Ok(Rendered::json(&body)?.with_next(next))
     })
     .await
+}
+
+/// Points the `thumbnail` of each item at this site where the paper has a stored one (else it
+/// stays the mirrored address, as it came).
+pub async fn with_thumbnails<'a>(
+    state: &AppState,
+    base: &str,
+    items: impl Iterator<Item = &'a mut DailyItem>,
+) -> Result<(), AppError> {
+    let items: Vec<&mut DailyItem> = items.collect();
+    let ids: Vec<String> = items.iter().map(|i| i.paper.id.clone()).collect();
+    let thumbs = state.app.thumbnails(&ids).await?;
+    for item in items {
+        if let Some(t) = thumbs.get(&item.paper.id) {
+            item.thumbnail = format!("{base}{}", crate::pages::thumbnails::path(t));
+        }
+    }
+    Ok(())
 }
 
 /// The address of page `p` of the same list.

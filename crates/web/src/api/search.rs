@@ -66,6 +66,7 @@ pub async fn search(
     let limit = number("limit", p.limit.as_deref(), MAX_LIMIT, 1, MAX_LIMIT)?;
     let mode = dp_app::search::parse_mode(p.mode.as_deref().unwrap_or(""))?;
     let st = state.clone();
+    let base = state.base_url(&headers);
     cached_json(
         &state,
         &headers,
@@ -76,7 +77,7 @@ pub async fn search(
                 return Rendered::json(&Vec::<SearchItem>::new());
             }
             let results = state.app.search(&q, limit, mode).await?;
-            let items: Vec<SearchItem> = results
+            let mut items: Vec<SearchItem> = results
                 .into_iter()
                 .map(|(hit, s)| SearchItem {
                     item: summary_item(&s),
@@ -85,6 +86,12 @@ pub async fn search(
                     highlighted_summary: segments(&hit.snippet),
                 })
                 .collect();
+            crate::api::daily_papers::with_thumbnails(
+                &state,
+                &base,
+                items.iter_mut().map(|i| &mut i.item),
+            )
+            .await?;
             Rendered::json(&items)
         },
     )
