@@ -1,7 +1,10 @@
 //! Pictures fetched from elsewhere (a paper's thumbnail), checked before anything keeps them:
 //! the bytes must be a PNG, JPEG, WebP or GIF by their signature, under a size cap, with sides
 //! and pixel counts under caps read from the header (so a "PNG bomb", a small file declaring a
-//! huge picture, is refused without being decoded), and named by their SHA-256.
+//! huge picture, is refused without being decoded). Only then is the picture decoded (within
+//! the same caps) and made again as a JPEG at most [`SHOWN_MAX`] pixels on its longer side:
+//! small enough for a small box to keep thousands, and nothing of the original file (a
+//! polyglot, metadata) is served. It is named by the SHA-256 of the JPEG.
 
 use sha2::{Digest, Sha256};
 
@@ -11,6 +14,8 @@ pub const MAX_BYTES: usize = 2 * 1024 * 1024;
 pub const MAX_SIDE: u64 = 4096;
 /// Most pixels kept.
 pub const MAX_PIXELS: u64 = 4096 * 3072;
+/// The longer side of a stored thumbnail, at most.
+pub const SHOWN_MAX: u32 = 480;
 
 /// Why a picture was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +32,9 @@ pub enum ImageError {
     /// The header could not be read.
     #[error("the picture's header cannot be read")]
     Unreadable,
+    /// The picture could not be decoded or made again.
+    #[error("the picture cannot be decoded: {0}")]
+    Undecodable(String),
     /// Sides or pixels over the caps.
     #[error("{width}×{height} pixels, more than allowed")]
     TooManyPixels {
@@ -42,13 +50,13 @@ pub enum ImageError {
 pub struct Image {
     /// SHA-256 of the bytes, hex: its name.
     pub hash: String,
-    /// `image/png`, `image/jpeg`, `image/webp` or `image/gif`.
+    /// Its type: always `image/jpeg` (the picture is made again as a JPEG).
     pub mime: &'static str,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// The bytes, as fetched.
+    /// The JPEG.
     pub bytes: Vec<u8>,
 }
 
@@ -91,16 +99,41 @@ pub fn check(bytes: Vec<u8>) -> Result<Image, ImageError> {
             height: h,
         });
     }
-    let hash = Sha256::digest(&bytes)
+    let format = match mime {
+        "image/png" => image::ImageFormat::Png,
+        "image/jpeg" => image::ImageFormat::Jpeg,
+        "image/webp" => image::ImageFormat::WebP,
+        _ => image::ImageFormat::Gif,
+    };
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE as u32);
+    limits.max_image_height = Some(MAX_SIDE as u32);
+    limits.max_alloc = Some(MAX_PIXELS * 4 + 16 * 1024 * 1024);
+    reader.limits(limits);
+    let decoded = reader
+        .decode()
+        .map_err(|e| ImageError::Undecodable(e.to_string()))?;
+    let shown = if decoded.width().max(decoded.height()) > SHOWN_MAX {
+        decoded.thumbnail(SHOWN_MAX, SHOWN_MAX)
+    } else {
+        decoded
+    };
+    let rgb = shown.to_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 82)
+        .encode_image(&rgb)
+        .map_err(|e| ImageError::Undecodable(e.to_string()))?;
+    let hash = Sha256::digest(&jpeg)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok(Image {
         hash,
-        mime,
-        width: w as u32,
-        height: h as u32,
-        bytes,
+        mime: "image/jpeg",
+        width: rgb.width(),
+        height: rgb.height(),
+        bytes: jpeg,
     })
 }
 
@@ -121,15 +154,36 @@ pub fn png_header(width: u32, height: u32) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    const FIXTURE: &[u8] = include_bytes!("../../testkit/fixtures/images/thumb.png");
+
     #[test]
-    fn pictures_are_kept_by_signature_and_caps() {
-        let ok = check(png_header(640, 360)).unwrap();
+    fn pictures_are_kept_by_signature_and_caps_and_made_again_as_small_jpegs() {
+        let ok = check(FIXTURE.to_vec()).unwrap();
         assert_eq!(
             (ok.mime, ok.width, ok.height, ok.ext()),
-            ("image/png", 640, 360, "png")
+            ("image/jpeg", 64, 36, "jpg")
         );
+        assert!(ok.bytes.starts_with(&[0xff, 0xd8]), "a JPEG");
         assert_eq!(ok.hash.len(), 64);
-        // A bomb: a tiny file declaring 50,000 × 50,000 pixels.
+        assert_eq!(
+            check(FIXTURE.to_vec()).unwrap().hash,
+            ok.hash,
+            "the same name twice"
+        );
+        // A large picture is shrunk to SHOWN_MAX on its longer side.
+        let big = image::RgbImage::from_pixel(1200, 630, image::Rgb([30, 60, 90]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb8(big)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let small = check(png).unwrap();
+        assert_eq!((small.width, small.height), (480, 252));
+        // A header that promises a picture and nothing after it.
+        assert!(matches!(
+            check(png_header(640, 360)),
+            Err(ImageError::Undecodable(_))
+        ));
+        // A bomb: a tiny file declaring 50,000 × 50,000 pixels, refused before decoding.
         assert_eq!(
             check(png_header(50_000, 50_000)),
             Err(ImageError::TooManyPixels {

@@ -110,12 +110,18 @@ async fn thumbnails_from_pictures_or_first_pages_and_hostile_inputs_refused() {
     let thumbs = store.thumbnails_of(&ids).await.unwrap();
     assert_eq!(thumbs.len(), 2, "{thumbs:?}");
     let a = &thumbs["2503.00001"];
-    assert_eq!((a.mime.as_str(), a.width, a.height), ("image/png", 64, 36));
+    assert_eq!((a.mime.as_str(), a.width, a.height), ("image/jpeg", 64, 36));
     let (mime, bytes) = store.image(&a.hash).await.unwrap().unwrap();
-    assert_eq!((mime.as_str(), bytes.as_slice()), ("image/png", PNG));
+    assert_eq!(mime, "image/jpeg");
+    assert!(bytes.starts_with(&[0xff, 0xd8]), "made again as a JPEG");
+    assert_ne!(
+        bytes.as_slice(),
+        PNG,
+        "nothing of the fetched file is served"
+    );
     // The bomb's paper got the first page of its PDF instead, at most 480 px on a side.
     let b = &thumbs["2503.00002"];
-    assert_eq!(b.mime, "image/png");
+    assert_eq!(b.mime, "image/jpeg");
     assert!(b.height == 480 && b.width < 480, "{b:?}");
     // Nothing of the hostile answers was kept; no request for the paper on no list.
     assert!(!mock.hits().iter().any(|h| h.path.contains("2503.00005")));
