@@ -2,7 +2,8 @@
 //! [`run`]. Each prints figures next to a baseline measured in the same run.
 //!
 //! * `bench import` (here): import throughput and peak memory, against parsing alone and a
-//!   plain batched INSERT of the same rows into SQLite.
+//!   plain batched INSERT of the same rows into SQLite (and, with `--postgres`, the same into
+//!   PostgreSQL against its own plain INSERT).
 //! * `bench search` ([`search`], [`scale`]): retrieval quality on BEIR sets, query latency over
 //!   the shared corpus, embedding throughput, and search over up to 1,080,000 papers.
 //! * `bench digest` ([`digest`]): a digest run against an SMTP server, against raw SMTP.
@@ -46,6 +47,11 @@ enum BenchWhat {
         /// Where the shared data is.
         #[arg(long, default_value = "../shared/data")]
         shared: PathBuf,
+        /// Also import into PostgreSQL (a server URL such as `postgres://u@host/db`; a fresh
+        /// database is made and dropped for each phase), next to its own plain-INSERT
+        /// baseline.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -269,14 +275,93 @@ async fn plain_insert(files: Vec<PathBuf>, db: PathBuf) -> Result<u64> {
     Ok(reader.await?)
 }
 
+/// The PostgreSQL baseline: the same rows as [`plain_insert`], plain multi-row INSERTs of 400
+/// rows in 2,000-row transactions, no merging, into a table with the same primary key.
+async fn plain_insert_pg(files: Vec<PathBuf>, url: &str) -> Result<u64> {
+    use sqlx::{Connection, PgConnection, Postgres};
+    let mut conn = PgConnection::connect(url).await?;
+    sqlx::query(
+        "CREATE TABLE plain_papers (id TEXT PRIMARY KEY, title TEXT, abstract TEXT, authors TEXT, categories TEXT, published_at BIGINT)",
+    )
+    .execute(&mut conn)
+    .await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<dp_core::Record>>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(2000);
+        let n = parse_all(&files, |r| {
+            batch.push(r);
+            if batch.len() == 2000 {
+                let _ = tx.blocking_send(std::mem::take(&mut batch));
+            }
+        });
+        let _ = tx.blocking_send(batch);
+        n
+    });
+    while let Some(mut batch) = rx.recv().await {
+        // One row per id in a statement (PostgreSQL refuses to update a row twice in one).
+        batch.sort_by(|a, b| a.paper.id.base().cmp(b.paper.id.base()));
+        batch.dedup_by(|a, b| a.paper.id.base() == b.paper.id.base());
+        let mut t = conn.begin().await?;
+        for chunk in batch.chunks(400) {
+            let mut q = QueryBuilder::<Postgres>::new("INSERT INTO plain_papers ");
+            q.push_values(chunk, |mut b, r| {
+                let p = &r.paper;
+                b.push_bind(p.id.to_string())
+                    .push_bind(p.title.clone())
+                    .push_bind(p.abstract_text.clone())
+                    .push_bind(serde_json::to_string(&p.authors).unwrap_or_default())
+                    .push_bind(serde_json::to_string(&p.categories).unwrap_or_default())
+                    .push_bind(p.published.map(|t| t.timestamp_millis()));
+            });
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+                 abstract = excluded.abstract, authors = excluded.authors, \
+                 categories = excluded.categories, published_at = excluded.published_at",
+            );
+            q.build().execute(&mut *t).await?;
+        }
+        t.commit().await?;
+    }
+    Ok(reader.await?)
+}
+
+/// A fresh database on the PostgreSQL server `url` names; returns its URL. Dropped by
+/// [`drop_pg_database`].
+async fn fresh_pg_database(url: &str, name: &str) -> Result<String> {
+    use sqlx::{Connection, PgConnection};
+    let mut admin = PgConnection::connect(url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    // The URL of the new database: the server's, with its path (database name) replaced.
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let root = url[after_scheme..]
+        .find(['/', '?'])
+        .map_or(url, |i| &url[..after_scheme + i]);
+    Ok(format!("{root}/{name}"))
+}
+
+async fn drop_pg_database(url: &str, name: &str) -> Result<()> {
+    use sqlx::{Connection, PgConnection};
+    let mut admin = PgConnection::connect(url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    Ok(())
+}
+
 /// Runs a benchmark and prints its figures.
 pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
-    let (paths, shared, json) = match &args.what {
+    let (paths, shared, postgres, json) = match &args.what {
         BenchWhat::Import {
             paths,
             shared,
+            postgres,
             json,
-        } => (paths, shared, json),
+        } => (paths, shared, postgres, json),
         BenchWhat::Serve {
             urls,
             spread,
@@ -402,6 +487,36 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
     ));
     let stats = store.stats().await?;
 
+    let mut pg_ratio = None;
+    if let Some(url) = postgres {
+        let db = format!("dp_bench_import_{}", std::process::id());
+        reset_peak();
+        let plain_url = fresh_pg_database(url, &db).await?;
+        let t = Instant::now();
+        let n = plain_insert_pg(files.clone(), &plain_url).await?;
+        phases.push(phase("PostgreSQL baseline: plain batched INSERT", n, t));
+        let store_url = fresh_pg_database(url, &db).await?;
+        reset_peak();
+        // Opening runs the migrations: done before the clock starts, as for SQLite.
+        let pg = dp_store::open(&store_url).await?;
+        let t = Instant::now();
+        let first =
+            import_paths(pg.clone(), &paths, &ImportOptions::default(), &NoProgress).await?;
+        phases.push(phase("PostgreSQL: dailypapers import", first.read, t));
+        reset_peak();
+        let t = Instant::now();
+        let again =
+            import_paths(pg.clone(), &paths, &ImportOptions::default(), &NoProgress).await?;
+        phases.push(phase(
+            "PostgreSQL: import again (all unchanged)",
+            again.read,
+            t,
+        ));
+        drop(pg);
+        drop_pg_database(url, &db).await?;
+        pg_ratio = Some(phases[5].records_per_sec / phases[4].records_per_sec);
+    }
+
     let import_rate = phases[2].records_per_sec;
     let baseline_rate = phases[1].records_per_sec;
     if *json {
@@ -410,6 +525,7 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             serde_json::json!({
                 "phases": phases,
                 "import_vs_baseline": import_rate / baseline_rate,
+                "postgres_import_vs_baseline": pg_ratio,
                 "papers": stats.papers,
                 "feed_entries": stats.feed_entries,
                 "second_import": { "inserted": second.inserted, "updated": second.updated },
@@ -434,6 +550,9 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             second.inserted,
             second.updated
         );
+        if let Some(r) = pg_ratio {
+            println!("PostgreSQL import runs at {r:.2}x its plain-INSERT baseline");
+        }
     }
     Ok(())
 }

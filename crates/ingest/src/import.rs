@@ -192,21 +192,25 @@ pub async fn import_paths(
     let batch_size = opts.batch_size.max(1);
     let read_opts = opts.read.clone();
     let reader_counter = counter.clone();
+    // Batches run across files: the Hugging Face archive is one small file per day, and a
+    // transaction per file would cost more in round trips than the rows themselves.
     let reader = tokio::task::spawn_blocking(move || {
+        let mut records = Vec::with_capacity(batch_size);
+        let mut problems = Vec::new();
+        let mut n = 0u64;
         for file in files {
             let name = file.display().to_string();
-            let mut records = Vec::with_capacity(batch_size);
-            let mut problems = Vec::new();
-            let mut n = 0u64;
             let mut open = true;
+            let mut in_file = 0u64;
             let result = read_file(&file, &read_opts, reader_counter.clone(), &mut |parsed| {
                 n += 1;
+                in_file += 1;
                 match parsed {
                     Parsed::Record(r, warning) => {
                         if let Some(w) = warning {
                             problems.push(Problem {
                                 file: name.clone(),
-                                location: Some(format!("record {n}")),
+                                location: Some(format!("record {in_file}")),
                                 message: w,
                                 kind: "warning",
                             });
@@ -234,14 +238,6 @@ pub async fn import_paths(
             if !open {
                 return;
             }
-            let msg = Msg::Batch(
-                std::mem::take(&mut records),
-                std::mem::take(&mut problems),
-                n,
-            );
-            if tx.blocking_send(msg).is_err() {
-                return;
-            }
             let end = result.err().map(|message| Problem {
                 file: name.clone(),
                 location: None,
@@ -252,6 +248,7 @@ pub async fn import_paths(
                 return;
             }
         }
+        let _ = tx.blocking_send(Msg::Batch(records, problems, n));
     });
 
     let mut report = ImportReport::default();
