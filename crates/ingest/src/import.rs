@@ -173,6 +173,40 @@ enum Msg {
     FileDone(Option<Problem>),
 }
 
+/// Writes one batch; where the store takes concurrent writers, split by paper (a hash of its
+/// id), so that every record of one paper is in the same part, in its order, and parts never
+/// wait on each other's locks. Outcomes come back in the batch's order.
+async fn write_batch(
+    store: &dyn Papers,
+    records: Vec<ImportRecord>,
+) -> Result<Vec<Outcome>, ImportError> {
+    let parts = store.concurrent_writers().clamp(1, 8);
+    if parts == 1 || records.len() < 2 * parts {
+        return Ok(store.upsert_records(records).await?);
+    }
+    let part_of = |r: &ImportRecord| {
+        let h = r
+            .paper
+            .id
+            .base()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+        (h % parts as u64) as usize
+    };
+    let mut split: Vec<Vec<ImportRecord>> = (0..parts).map(|_| Vec::new()).collect();
+    let mut place = Vec::with_capacity(records.len());
+    for r in records {
+        let p = part_of(&r);
+        place.push((p, split[p].len()));
+        split[p].push(r);
+    }
+    let written =
+        futures::future::try_join_all(split.into_iter().map(|b| store.upsert_records(b))).await?;
+    Ok(place.into_iter().map(|(p, i)| written[p][i]).collect())
+}
+
 /// Imports files and folders into the store and reports what happened.
 pub async fn import_paths(
     store: Arc<dyn Papers>,
@@ -265,8 +299,7 @@ pub async fn import_paths(
                         progress.problem(&p);
                         report.problem(p);
                     }
-                    let outcomes = store.upsert_records(records).await?;
-                    for o in outcomes {
+                    for o in write_batch(store.as_ref(), records).await? {
                         match o {
                             Outcome::Inserted => report.inserted += 1,
                             Outcome::Updated => report.updated += 1,

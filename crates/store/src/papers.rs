@@ -1,7 +1,7 @@
 //! Papers: arXiv metadata, one row per bare id, written by the merging upsert that every
 //! importer and harvester goes through.
 
-use crate::backend::{query, Arg, Tx, CHUNK};
+use crate::backend::{query, Arg, CopyRows, Tx, CHUNK};
 use crate::plan::{batch_ids, plan};
 use crate::ranking::{PAPER_COMMENTS, PAPER_UPVOTES};
 use crate::rows::{
@@ -10,6 +10,7 @@ use crate::rows::{
 use crate::{millis, SqlStore, StoreError};
 use async_trait::async_trait;
 use dp_core::{ArxivId, FeedEntry, Outcome, Paper, Record};
+use std::collections::HashSet;
 
 /// A paper with the counts a reader sees, for search results and the publication-time list.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +32,13 @@ pub trait Papers: Send + Sync {
     /// feed entries are keyed by (day, paper) and replaced when they differ. Writing the same
     /// batch twice reports [`Outcome::Unchanged`] for every record the second time.
     async fn upsert_records(&self, records: Vec<Record>) -> Result<Vec<Outcome>, StoreError>;
+
+    /// How many [`Papers::upsert_records`] calls on batches with no paper in common pay to
+    /// run at once: 1 where writes are serialised anyway (SQLite), more where the database
+    /// works on each transaction in a process of its own (PostgreSQL).
+    fn concurrent_writers(&self) -> usize {
+        1
+    }
 
     /// A paper by its bare id (any version in `id` is ignored).
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError>;
@@ -116,80 +124,149 @@ async fn load_entries(tx: &mut Tx, ids: &[String]) -> Result<Vec<FeedEntry>, Sto
     Ok(out)
 }
 
-async fn write_papers(tx: &mut Tx, papers: &[Paper]) -> Result<(), StoreError> {
-    for chunk in papers.chunks(CHUNK) {
+/// What a merge of papers changes on a stored paper: everything the record says, and its
+/// change cursor.
+const PAPER_MERGE: &str = " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
+     title = excluded.title, abstract = excluded.abstract, authors = excluded.authors, \
+     categories = excluded.categories, published_at = excluded.published_at, \
+     updated_at = excluded.updated_at, comment = excluded.comment, doi = excluded.doi, \
+     journal_ref = excluded.journal_ref, github_repo = excluded.github_repo, \
+     project_page = excluded.project_page, seq = excluded.seq";
+
+/// What a merge of list entries changes on a stored entry.
+const ENTRY_MERGE: &str = " ON CONFLICT (day, paper_id) DO UPDATE SET \
+     position = excluded.position, published_at = excluded.published_at, \
+     submitted_at = excluded.submitted_at, submitted_by = excluded.submitted_by, \
+     upvotes = excluded.upvotes, num_comments = excluded.num_comments, \
+     ai_summary = excluded.ai_summary, ai_keywords = excluded.ai_keywords, \
+     github_repo = excluded.github_repo, github_stars = excluded.github_stars, \
+     project_page = excluded.project_page, organization = excluded.organization, \
+     source_json = excluded.source_json, hf_extras = excluded.hf_extras";
+
+/// A paper's [`PAPER_COLUMNS`] values.
+fn paper_args(p: &Paper) -> [Arg<'_>; 13] {
+    [
+        p.id.base().into(),
+        p.version.map(i64::from).into(),
+        p.title.as_str().into(),
+        p.abstract_text.as_str().into(),
+        to_json_list(&p.authors).into(),
+        to_json_list(&p.categories).into(),
+        p.published.map(millis).into(),
+        p.updated.map(millis).into(),
+        p.comment.as_deref().into(),
+        p.doi.as_deref().into(),
+        p.journal_ref.as_deref().into(),
+        p.github_repo.as_deref().into(),
+        p.project_page.as_deref().into(),
+    ]
+}
+
+/// An entry's [`ENTRY_COLUMNS`] values.
+fn entry_args(e: &FeedEntry) -> [Arg<'_>; 16] {
+    [
+        crate::rows::day_text(e.day).into(),
+        e.paper_id.base().into(),
+        e.position.into(),
+        millis(e.published_at).into(),
+        e.submitted_at.map(millis).into(),
+        e.submitted_by.as_deref().into(),
+        e.upvotes.into(),
+        e.num_comments.into(),
+        e.ai_summary.as_deref().into(),
+        to_json_list(&e.ai_keywords).into(),
+        e.github_repo.as_deref().into(),
+        e.github_stars.into(),
+        e.project_page.as_deref().into(),
+        e.organization.as_deref().into(),
+        e.source_json.as_deref().into(),
+        hf_json(e.hf.as_ref()).into(),
+    ]
+}
+
+/// Writes the planned papers. `stored`: the ids the store held when the batch locked them.
+///
+/// On PostgreSQL, papers new to the store go in by one binary `COPY` (their change-cursor
+/// numbers drawn from the sequence in one statement first); no other writer can add them
+/// meanwhile, since every writer holds the batch's advisory locks. Stored papers, and every
+/// paper on SQLite, are merged by multi-row `INSERT … ON CONFLICT`.
+async fn write_papers(
+    tx: &mut Tx,
+    papers: &[Paper],
+    stored: &HashSet<&str>,
+) -> Result<(), StoreError> {
+    let (new, merged): (Vec<&Paper>, Vec<&Paper>) = if tx.is_postgres() {
+        papers.iter().partition(|p| !stored.contains(p.id.base()))
+    } else {
+        (Vec::new(), papers.iter().collect())
+    };
+    if !new.is_empty() {
+        let seqs: Vec<i64> = query("SELECT nextval('paper_seq') FROM generate_series(1, $1)")
+            .bind(new.len() as i64)
+            .scalars(&mut *tx)
+            .await?;
+        let mut rows = CopyRows::new(PAPER_COLUMNS.split(", ").count() + 1);
+        for (p, seq) in new.iter().zip(seqs) {
+            let mut row = paper_args(p).to_vec();
+            row.push(Arg::Int(seq));
+            rows.push(&row)?;
+        }
+        tx.copy_in(
+            &format!("COPY papers ({PAPER_COLUMNS}, seq) FROM STDIN (FORMAT binary)"),
+            rows,
+        )
+        .await?;
+    }
+    for chunk in merged.chunks(CHUNK) {
         let mut q = query(format!("INSERT INTO papers ({PAPER_COLUMNS}, seq) VALUES "));
         for (i, p) in chunk.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
-            q.push_binds::<Arg>([
-                p.id.base().into(),
-                p.version.map(i64::from).into(),
-                p.title.as_str().into(),
-                p.abstract_text.as_str().into(),
-                to_json_list(&p.authors).into(),
-                to_json_list(&p.categories).into(),
-                p.published.map(millis).into(),
-                p.updated.map(millis).into(),
-                p.comment.as_deref().into(),
-                p.doi.as_deref().into(),
-                p.journal_ref.as_deref().into(),
-                p.github_repo.as_deref().into(),
-                p.project_page.as_deref().into(),
-            ]);
+            q.push_binds::<Arg>(paper_args(p));
             q.push(", ");
             tx.push_next_seq(&mut q).await?;
             q.push(")");
         }
-        q.push(
-            " ON CONFLICT (id) DO UPDATE SET version = excluded.version, title = excluded.title, \
-             abstract = excluded.abstract, authors = excluded.authors, \
-             categories = excluded.categories, published_at = excluded.published_at, \
-             updated_at = excluded.updated_at, comment = excluded.comment, doi = excluded.doi, \
-             journal_ref = excluded.journal_ref, github_repo = excluded.github_repo, \
-             project_page = excluded.project_page, seq = excluded.seq",
-        );
+        q.push(PAPER_MERGE);
         q.execute(&mut *tx).await?;
     }
     Ok(())
 }
 
-async fn write_entries(tx: &mut Tx, entries: &[FeedEntry]) -> Result<(), StoreError> {
-    for chunk in entries.chunks(CHUNK) {
+/// Writes the planned list entries; `stored`: the (day, paper) keys the store held. New
+/// entries go in by `COPY` on PostgreSQL, as in [`write_papers`].
+async fn write_entries(
+    tx: &mut Tx,
+    entries: &[FeedEntry],
+    stored: &HashSet<(chrono::NaiveDate, &str)>,
+) -> Result<(), StoreError> {
+    let (new, merged): (Vec<&FeedEntry>, Vec<&FeedEntry>) = if tx.is_postgres() {
+        entries
+            .iter()
+            .partition(|e| !stored.contains(&(e.day, e.paper_id.base())))
+    } else {
+        (Vec::new(), entries.iter().collect())
+    };
+    if !new.is_empty() {
+        let mut rows = CopyRows::new(ENTRY_COLUMNS.split(", ").count());
+        for e in &new {
+            rows.push(&entry_args(e))?;
+        }
+        tx.copy_in(
+            &format!("COPY feed_entries ({ENTRY_COLUMNS}) FROM STDIN (FORMAT binary)"),
+            rows,
+        )
+        .await?;
+    }
+    for chunk in merged.chunks(CHUNK) {
         let mut q = query(format!(
             "INSERT INTO feed_entries ({ENTRY_COLUMNS}) VALUES "
         ));
         for (i, e) in chunk.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
-            q.push_binds::<Arg>([
-                crate::rows::day_text(e.day).into(),
-                e.paper_id.base().into(),
-                e.position.into(),
-                millis(e.published_at).into(),
-                e.submitted_at.map(millis).into(),
-                e.submitted_by.as_deref().into(),
-                e.upvotes.into(),
-                e.num_comments.into(),
-                e.ai_summary.as_deref().into(),
-                to_json_list(&e.ai_keywords).into(),
-                e.github_repo.as_deref().into(),
-                e.github_stars.into(),
-                e.project_page.as_deref().into(),
-                e.organization.as_deref().into(),
-                e.source_json.as_deref().into(),
-                hf_json(e.hf.as_ref()).into(),
-            ]);
+            q.push_binds::<Arg>(entry_args(e));
             q.push(")");
         }
-        q.push(
-            " ON CONFLICT (day, paper_id) DO UPDATE SET position = excluded.position, \
-             published_at = excluded.published_at, submitted_at = excluded.submitted_at, \
-             submitted_by = excluded.submitted_by, upvotes = excluded.upvotes, \
-             num_comments = excluded.num_comments, ai_summary = excluded.ai_summary, \
-             ai_keywords = excluded.ai_keywords, github_repo = excluded.github_repo, \
-             github_stars = excluded.github_stars, project_page = excluded.project_page, \
-             organization = excluded.organization, source_json = excluded.source_json, \
-             hf_extras = excluded.hf_extras",
-        );
+        q.push(ENTRY_MERGE);
         q.execute(&mut *tx).await?;
     }
     Ok(())
@@ -212,11 +289,29 @@ impl Papers for SqlStore {
         } else {
             Vec::new()
         };
+        let stored_ids: Vec<String> = stored_papers
+            .iter()
+            .map(|p| p.id.base().to_string())
+            .collect();
+        let stored_keys: Vec<(chrono::NaiveDate, String)> = stored_entries
+            .iter()
+            .map(|e| (e.day, e.paper_id.base().to_string()))
+            .collect();
         let plan = plan(records, stored_papers, stored_entries);
-        write_papers(&mut tx, &plan.papers).await?;
-        write_entries(&mut tx, &plan.entries).await?;
+        let stored: HashSet<&str> = stored_ids.iter().map(String::as_str).collect();
+        write_papers(&mut tx, &plan.papers, &stored).await?;
+        let stored: HashSet<(chrono::NaiveDate, &str)> =
+            stored_keys.iter().map(|(d, p)| (*d, p.as_str())).collect();
+        write_entries(&mut tx, &plan.entries, &stored).await?;
         tx.commit().await?;
         Ok(plan.outcomes)
+    }
+
+    fn concurrent_writers(&self) -> usize {
+        match self.db {
+            crate::backend::Db::Sqlite(_) => 1,
+            crate::backend::Db::Postgres(_) => 2,
+        }
     }
 
     async fn paper(&self, id: &ArxivId) -> Result<Option<Paper>, StoreError> {

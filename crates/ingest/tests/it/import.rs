@@ -239,3 +239,70 @@ async fn explicit_format_and_date_flags() {
         .unwrap_err()
         .contains("expected one of"));
 }
+
+/// Every paper of a store, by id, as (title, authors, categories).
+async fn contents(s: &Arc<dyn Store>) -> Vec<(String, String, Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = s.papers_after(after.as_deref(), 1000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.base().to_string());
+        out.extend(
+            page.into_iter()
+                .map(|p| (p.id.base().to_string(), p.title, p.authors, p.categories)),
+        );
+    }
+    out
+}
+
+/// PostgreSQL writes a batch as two concurrent transactions split by paper: the result must be
+/// the one sequential writer (SQLite) gives, also where a paper appears several times in one
+/// batch and the first record's fields win.
+#[tokio::test]
+async fn concurrent_writers_give_the_sequential_result() {
+    let Some(pg) = dp_testkit::db::TestStore::postgres().await else {
+        return;
+    };
+    let sqlite = dp_testkit::db::TestStore::sqlite().await.unwrap();
+    assert_eq!(pg.store.concurrent_writers(), 2);
+    assert_eq!(sqlite.store.concurrent_writers(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("listing.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    // 5,000 lines (more than two batches): 4,000 papers, every fourth one repeated later in
+    // the same batch with another title, and then once more in the next file section.
+    for i in 0..4000 {
+        writeln!(
+            f,
+            "{}",
+            listing_line(&format!("2501.{i:05}"), &format!("First {i}"))
+        )
+        .unwrap();
+        if i % 4 == 0 {
+            writeln!(
+                f,
+                "{}",
+                listing_line(&format!("2501.{i:05}"), &format!("Second {i}"))
+            )
+            .unwrap();
+        }
+    }
+    drop(f);
+    let a = import(&pg.store, std::slice::from_ref(&path)).await;
+    let b = import(&sqlite.store, std::slice::from_ref(&path)).await;
+    assert_eq!(a.read, 5000);
+    assert_eq!(
+        (a.inserted, a.updated, a.unchanged),
+        (b.inserted, b.updated, b.unchanged)
+    );
+    let on_pg = contents(&pg.store).await;
+    assert_eq!(on_pg.len(), 4000);
+    assert_eq!(on_pg, contents(&sqlite.store).await);
+    assert!(on_pg
+        .iter()
+        .all(|(_, title, _, _)| title.starts_with("First")));
+    // Again: nothing changes, on either.
+    let again = import(&pg.store, &[path]).await;
+    assert_eq!(again.unchanged, 5000, "{again:?}");
+}

@@ -11,10 +11,12 @@
 //! | backups ([`Db::backup`]) | `VACUUM INTO` | refused: use `pg_dump` |
 //! | ids copied from another store ([`Db::after_import`]) | nothing | identity sequences moved past them |
 
+mod copy_in;
 mod postgres;
 mod query;
 mod sqlite;
 
+pub(crate) use copy_in::CopyRows;
 pub(crate) use query::{query, Arg, Query};
 
 use crate::transfer::ColumnKind;
@@ -236,6 +238,27 @@ impl Tx {
             }
         }
         Ok(())
+    }
+
+    /// Whether the transaction is on PostgreSQL (which takes new rows by [`Tx::copy_in`]).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(_))
+    }
+
+    /// PostgreSQL: streams `rows` with `copy`, a binary `COPY … FROM STDIN`: one round trip
+    /// and no statement to parse for a whole batch. SQLite has no COPY (its writes are
+    /// in-process, so multi-row `INSERT`s cost no round trips) and refuses.
+    pub async fn copy_in(&mut self, copy: &str, rows: CopyRows) -> Result<u64, StoreError> {
+        match self {
+            Tx::Postgres(tx) => {
+                let mut stream = tx.copy_in_raw(copy).await?;
+                stream.send(rows.finish()).await?;
+                Ok(stream.finish().await?)
+            }
+            Tx::Sqlite { .. } => Err(StoreError::Unsupported(
+                "COPY is PostgreSQL's; SQLite writes batches by INSERT".into(),
+            )),
+        }
     }
 
     /// Appended to a SELECT of papers a batch is about to rewrite.
