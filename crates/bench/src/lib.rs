@@ -229,6 +229,29 @@ fn parse_all(files: &[PathBuf], mut each: impl FnMut(dp_core::Record)) -> u64 {
     n
 }
 
+/// The records of `files` in batches of 2,000, parsed on a blocking thread (which returns how
+/// many records it read) and handed over on a channel of 4 batches, as the import does.
+fn parsed_batches(
+    files: Vec<PathBuf>,
+) -> (
+    tokio::sync::mpsc::Receiver<Vec<dp_core::Record>>,
+    tokio::task::JoinHandle<u64>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<dp_core::Record>>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(2000);
+        let n = parse_all(&files, |r| {
+            batch.push(r);
+            if batch.len() == 2000 {
+                let _ = tx.blocking_send(std::mem::take(&mut batch));
+            }
+        });
+        let _ = tx.blocking_send(batch);
+        n
+    });
+    (rx, reader)
+}
+
 /// The baseline: the same rows, plain multi-row INSERTs in 2,000-row transactions, no merging.
 async fn plain_insert(files: Vec<PathBuf>, db: PathBuf) -> Result<u64> {
     let mut conn = SqliteConnectOptions::new()
@@ -243,18 +266,7 @@ async fn plain_insert(files: Vec<PathBuf>, db: PathBuf) -> Result<u64> {
     )
     .execute(&mut conn)
     .await?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<dp_core::Record>>(4);
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut batch = Vec::with_capacity(2000);
-        let n = parse_all(&files, |r| {
-            batch.push(r);
-            if batch.len() == 2000 {
-                let _ = tx.blocking_send(std::mem::take(&mut batch));
-            }
-        });
-        let _ = tx.blocking_send(batch);
-        n
-    });
+    let (mut rx, reader) = parsed_batches(files);
     while let Some(batch) = rx.recv().await {
         let mut t = sqlx::Connection::begin(&mut conn).await?;
         for chunk in batch.chunks(400) {
@@ -285,18 +297,7 @@ async fn plain_insert_pg(files: Vec<PathBuf>, url: &str) -> Result<u64> {
     )
     .execute(&mut conn)
     .await?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<dp_core::Record>>(4);
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut batch = Vec::with_capacity(2000);
-        let n = parse_all(&files, |r| {
-            batch.push(r);
-            if batch.len() == 2000 {
-                let _ = tx.blocking_send(std::mem::take(&mut batch));
-            }
-        });
-        let _ = tx.blocking_send(batch);
-        n
-    });
+    let (mut rx, reader) = parsed_batches(files);
     while let Some(mut batch) = rx.recv().await {
         // One row per id in a statement (PostgreSQL refuses to update a row twice in one).
         batch.sort_by(|a, b| a.paper.id.base().cmp(b.paper.id.base()));
