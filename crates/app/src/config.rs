@@ -146,6 +146,10 @@ pub struct SearchConfig {
     pub hnsw_search_width: Option<usize>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
+    /// The arithmetic of the embedding model: `auto` (default: fp16 products for batches on
+    /// CPUs with AVX512-FP16, every vector within cosine 0.998 of fp32; else fp32), `fp32`,
+    /// or `candle` (the reference implementation, slow).
+    pub embedding: Option<dp_search::embed::Backend>,
 }
 
 /// Community rules and rate limits.
@@ -445,6 +449,13 @@ impl Config {
         }
     }
 
+    /// The embedding model's forward pass (`search.embedding`, default `auto`).
+    pub fn embed_backend(&self) -> dp_search::embed::Backend {
+        self.search
+            .embedding
+            .unwrap_or(dp_search::embed::Backend::Auto)
+    }
+
     /// The embedding model folder.
     pub fn model_dir(&self) -> PathBuf {
         match &self.search.model_dir {
@@ -544,5 +555,23 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dailypapers.example.toml");
         let c = Config::load(Some(&path), &serde_json::json!({})).unwrap();
         assert_eq!(c.listen, Config::default().listen);
+    }
+
+    #[test]
+    fn the_embedding_arithmetic_is_chosen_by_name() {
+        use dp_search::embed::Backend;
+        assert_eq!(Config::default().embed_backend(), Backend::Auto);
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("dailypapers.toml", "[search]\nembedding = \"fp32\"")?;
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            assert_eq!(c.embed_backend(), Backend::Fp32);
+            jail.set_env("DAILYPAPERS_SEARCH__EMBEDDING", "candle");
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            assert_eq!(c.embed_backend(), Backend::Candle, "env beats file");
+            jail.set_env("DAILYPAPERS_SEARCH__EMBEDDING", "bf16");
+            let e = Config::load(None, &serde_json::json!({})).unwrap_err();
+            assert!(e.to_string().contains("bf16"), "{e}");
+            Ok(())
+        });
     }
 }

@@ -48,13 +48,17 @@ fn main() {
     let abstract_ =
         "We study the problem of ranking papers by a mixture of keyword and semantic signals. "
             .repeat(16);
-    let texts: Vec<&str> = (0..64).map(|_| abstract_.as_str()).collect();
+    let n: usize = std::env::var("EMBED_TIMING_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let texts: Vec<&str> = (0..n).map(|_| abstract_.as_str()).collect();
     let t = Instant::now();
     e.embed_many(&texts, 16, &|_| {}).expect("embed");
     let s = t.elapsed().as_secs_f64();
     println!(
-        "64 × {} tokens: {:.1} docs/s",
+        "{n} × {} tokens: {:.1} docs/s",
         e.token_count(&abstract_),
-        64.0 / s
+        n as f64 / s
     );
 }

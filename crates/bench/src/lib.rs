@@ -6,6 +6,8 @@
 //!   PostgreSQL against its own plain INSERT).
 //! * `bench search` ([`search`], [`scale`]): retrieval quality on BEIR sets, query latency over
 //!   the shared corpus, embedding throughput, and search over up to 1,080,000 papers.
+//! * `bench embed` ([`embed`]): embedding throughput per arithmetic (fp32, fp16) with cosines
+//!   to the reference vectors, against Python sentence-transformers in fp32 and bf16.
 //! * `bench digest` ([`digest`]): a digest run against an SMTP server, against raw SMTP.
 //! * `bench foryou` ([`foryou`]): "For you" on real readers' choices, against random and
 //!   author overlap.
@@ -13,6 +15,7 @@
 
 pub mod asl;
 pub mod digest;
+pub mod embed;
 pub mod foryou;
 pub mod load;
 pub mod scale;
@@ -78,6 +81,26 @@ enum BenchWhat {
         /// vectors; at most 1,080,000), with build times, latency and memory.
         #[arg(long, value_name = "N")]
         scale: Option<usize>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embedding arithmetic: corpus throughput of fp32 and (on CPUs with AVX512-FP16) fp16,
+    /// every vector's cosine to the shared reference vectors, query latency, and Python
+    /// sentence-transformers in fp32 and bf16 on the same texts.
+    Embed {
+        /// Where the shared data is.
+        #[arg(long, default_value = "../shared/data")]
+        shared: PathBuf,
+        /// The embedding model folder (default: `search.model_dir` of the configuration).
+        #[arg(long, value_name = "DIR")]
+        model_dir: Option<PathBuf>,
+        /// Papers to embed, spread over the reference matrix.
+        #[arg(long, default_value_t = 500)]
+        docs: usize,
+        /// A Python interpreter with sentence-transformers, for the same-run comparison.
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -406,6 +429,16 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
                 .collect::<Result<_, _>>()
                 .context("--subscribers: comma-separated numbers")?;
             return crate::digest::run(*smtp_port, &sizes, shared, config, *json).await;
+        }
+        BenchWhat::Embed {
+            shared,
+            model_dir,
+            docs,
+            python,
+            json,
+        } => {
+            let model = model_dir.clone().unwrap_or_else(|| config.model_dir());
+            return crate::embed::run(shared, &model, *docs, python.as_deref(), *json);
         }
         BenchWhat::Search {
             beir,

@@ -674,7 +674,7 @@ async fn latency_semantic(
     let rust_docs_s = refs.len() as f64 / t.elapsed().as_secs_f64();
     let tokens: usize = refs.iter().map(|t| embedder.token_count(t)).sum::<usize>();
     let python_docs_s = match python {
-        Some(py) => python_throughput(py, model_dir, &texts, tmp.path())?,
+        Some(py) => python_throughput(py, model_dir, &texts, tmp.path(), "fp32")?,
         None => None,
     };
     let out = json!({
@@ -761,12 +761,14 @@ async fn latency_semantic(
     Ok(())
 }
 
-/// Docs/s of Python sentence-transformers on the same texts and CPU.
-fn python_throughput(
+/// Docs/s of Python sentence-transformers on the same texts and CPU, with the model's
+/// weights and arithmetic in `dtype` (`"fp32"`, or `"bf16"`: PyTorch's bfloat16 path).
+pub(crate) fn python_throughput(
     python: &Path,
     model_dir: &Path,
     texts: &[String],
     tmp: &Path,
+    dtype: &str,
 ) -> Result<Option<f64>> {
     let input = tmp.join("texts.json");
     std::fs::write(&input, serde_json::to_vec(texts)?)?;
@@ -775,6 +777,9 @@ import json, sys, time
 from sentence_transformers import SentenceTransformer
 texts = json.load(open(sys.argv[2]))
 m = SentenceTransformer(sys.argv[1], device="cpu")
+if sys.argv[3] == "bf16":
+    import torch
+    m = m.to(torch.bfloat16)
 m.max_seq_length = 256
 m.encode(texts[:32], batch_size=32)
 t = time.perf_counter()
@@ -786,6 +791,7 @@ print(json.dumps({"docs_per_s": len(texts) / (time.perf_counter() - t)}))
         .arg(script)
         .arg(model_dir)
         .arg(&input)
+        .arg(dtype)
         .output()
         .with_context(|| format!("running {}", python.display()))?;
     if !out.status.success() {

@@ -430,7 +430,7 @@ fn load_semantic(config: &Config) -> Result<Option<dp_search::Semantic>> {
     if !dir.join("model.safetensors").exists() {
         return Ok(None);
     }
-    let embedder = dp_search::embed::Embedder::load(&dir)
+    let embedder = dp_search::embed::Embedder::load_with(&dir, config.embed_backend())
         .with_context(|| format!("loading the embedding model in {}", dir.display()))?;
     let vectors = dp_search::vector::VectorIndex::new(embedder.dim(), config.vector_config());
     Ok(Some(dp_search::Semantic {
@@ -445,12 +445,14 @@ async fn embed_cli(
     args: EmbedArgs,
 ) -> Result<()> {
     let dir = config.model_dir();
-    let embedder = Arc::new(dp_search::embed::Embedder::load(&dir).with_context(|| {
-        format!(
+    let embedder = Arc::new(
+        dp_search::embed::Embedder::load_with(&dir, config.embed_backend()).with_context(|| {
+            format!(
             "no usable embedding model in {} (run scripts/fetch-model.sh, or set search.model_dir)",
             dir.display()
         )
-    })?);
+        })?,
+    );
     let batch = args
         .batch
         .or(config.search.embed_batch)

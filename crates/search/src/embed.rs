@@ -38,14 +38,28 @@ pub enum EmbedError {
     Input(String),
 }
 
-/// Which forward pass computes the embeddings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which forward pass computes the embeddings (`search.embedding` in the configuration:
+/// `"auto"`, `"fp32"` or `"candle"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// [`crate::bert`] when the model's configuration is one it covers (exact GELU, absolute
-    /// positions), else candle.
+    /// positions), else candle; long inputs in fp16 arithmetic where the CPU has AVX512-FP16
+    /// (every vector within cosine 0.998 of the fp32 pass), else fp32.
     Auto,
+    /// [`crate::bert`] in fp32 arithmetic throughout (the fallback on every CPU), else candle.
+    Fp32,
     /// candle's `BertModel`: the reference.
     Candle,
+}
+
+/// The arithmetic of the linear layers for long inputs (a batch of abstracts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// `f32` throughout.
+    Fp32,
+    /// Products in fp16 with `f32` partial sums (`fp16.rs`), on CPUs with AVX512-FP16.
+    Fp16,
 }
 
 enum Model {
@@ -72,7 +86,7 @@ impl std::fmt::Debug for Embedder {
             .field("name", &self.name)
             .field("dim", &self.dim)
             .field("max_tokens", &self.max_tokens)
-            .field("fast", &matches!(self.model, Model::Fast(_)))
+            .field("arithmetic", &self.arithmetic())
             .finish()
     }
 }
@@ -132,8 +146,13 @@ impl Embedder {
         if !weights.is_file() {
             return Err(bad("model.safetensors is missing".into()));
         }
-        let model = if backend == Backend::Auto && fast_config.supported() {
-            Model::Fast(Box::new(FastBert::load(&weights, &fast_config)?))
+        let precision = match backend {
+            Backend::Auto => Some(Precision::Fp16),
+            Backend::Fp32 => Some(Precision::Fp32),
+            Backend::Candle => None,
+        };
+        let model = if let Some(precision) = precision.filter(|_| fast_config.supported()) {
+            Model::Fast(Box::new(FastBert::load(&weights, &fast_config, precision)?))
         } else {
             // SAFETY: the weights file is memory-mapped read-only; candle copies what it keeps.
             let vb = unsafe {
@@ -158,6 +177,16 @@ impl Embedder {
     /// The model's name: the label on every vector it makes.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// What computes the vectors: `"fp16"` or `"fp32"` (our pass, by the arithmetic of long
+    /// inputs) or `"candle"`.
+    pub fn arithmetic(&self) -> &'static str {
+        match &self.model {
+            Model::Fast(b) if b.precision == Precision::Fp16 => "fp16",
+            Model::Fast(_) => "fp32",
+            Model::Candle(_) => "candle",
+        }
     }
 
     /// The vector dimension.

@@ -13,6 +13,7 @@ mod bert;
 pub mod embed;
 pub mod engine;
 pub mod follow;
+mod fp16;
 pub mod jobs;
 pub mod keyword;
 pub mod pread;

@@ -50,15 +50,9 @@ fn reference_row(matrix: &[u8], row: usize) -> Vec<f32> {
         .collect()
 }
 
-#[test]
-fn embeddings_match_the_reference_vectors() {
-    let (Some(data), Some(model)) = (dp_testkit::env::shared_data(), dp_testkit::env::model_dir())
-    else {
-        return;
-    };
-    let embedder = Embedder::load(&model).unwrap();
-    assert_eq!(embedder.dim(), DIM);
-    assert_eq!(embedder.max_tokens(), 256);
+/// 24 papers spread over the whole reference list (hf-daily papers first, arxiv-bulk ones
+/// later): (id, text, reference row), in a fixed order.
+fn sample(data: &Path) -> Vec<(String, String, Vec<f32>)> {
     let ids: Vec<String> = std::fs::read_to_string(data.join("vectors/ids.txt"))
         .unwrap()
         .lines()
@@ -66,20 +60,41 @@ fn embeddings_match_the_reference_vectors() {
         .collect();
     let matrix = std::fs::read(data.join("vectors/all-MiniLM-L6-v2.f16")).unwrap();
     assert_eq!(matrix.len(), ids.len() * DIM * 2);
-    // 24 rows spread over the whole list: hf-daily papers first, arxiv-bulk ones later.
     let step = ids.len() / 24;
     let wanted: HashMap<String, usize> =
         (0..24).map(|k| (ids[k * step].clone(), k * step)).collect();
-    let texts = texts_for(&data, &wanted);
+    let texts = texts_for(data, &wanted);
     assert_eq!(texts.len(), wanted.len(), "every sampled id has a text");
-    let sample: Vec<(&String, &String)> = texts.iter().collect();
-    let inputs: Vec<&str> = sample.iter().map(|(_, t)| t.as_str()).collect();
+    let mut out: Vec<(String, String, Vec<f32>)> = texts
+        .into_iter()
+        .map(|(id, text)| {
+            let row = reference_row(&matrix, wanted[&id]);
+            (id, text, row)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn embeddings_match_the_reference_vectors() {
+    let (Some(data), Some(model)) = (dp_testkit::env::shared_data(), dp_testkit::env::model_dir())
+    else {
+        return;
+    };
+    // The fp32 pass: the fallback on every CPU, held to the reference's own tolerance.
+    let embedder = Embedder::load_with(&model, Backend::Fp32).unwrap();
+    assert_eq!(embedder.arithmetic(), "fp32");
+    assert_eq!(embedder.dim(), DIM);
+    assert_eq!(embedder.max_tokens(), 256);
+    let sample = sample(&data);
+    let inputs: Vec<&str> = sample.iter().map(|(_, t, _)| t.as_str()).collect();
     let vectors = embedder.embed_many(&inputs, 8, &|_| {}).unwrap();
     let mut worst = 1.0f32;
-    for ((id, _), v) in sample.iter().zip(&vectors) {
+    for ((id, _, reference), v) in sample.iter().zip(&vectors) {
         let norm = dot(v, v).sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "{id}: not unit length ({norm})");
-        let cos = dot(v, &reference_row(&matrix, wanted[*id]));
+        let cos = dot(v, reference);
         worst = worst.min(cos);
         assert!(cos >= 0.999, "{id}: cosine {cos} with the reference row");
     }
@@ -119,4 +134,58 @@ fn embeddings_match_the_reference_vectors() {
         let s = reference.embed(&[text]).unwrap();
         assert!(dot(&f[0], &s[0]) > 0.99999, "{:.40}: alone", text);
     }
+}
+
+/// The default arithmetic on a CPU with AVX512-FP16: batches multiply in fp16 (`fp16.rs`), and
+/// every vector stays within cosine 0.998 of the reference (the goal) and 0.999 of the fp32
+/// pass, alone or in a batch. Skipped, with a notice, on CPUs without the instructions; the
+/// test above covers the fp32 pass they use.
+#[test]
+fn fp16_products_keep_every_vector_close() {
+    let (Some(data), Some(model)) = (dp_testkit::env::shared_data(), dp_testkit::env::model_dir())
+    else {
+        return;
+    };
+    let auto = Embedder::load(&model).unwrap();
+    if auto.arithmetic() != "fp16" {
+        eprintln!(
+            "skipped: this CPU has no AVX512-FP16, so embeddings use the fp32 pass ({})",
+            auto.arithmetic()
+        );
+        return;
+    }
+    let fp32 = Embedder::load_with(&model, Backend::Fp32).unwrap();
+    let sample = sample(&data);
+    let inputs: Vec<&str> = sample.iter().map(|(_, t, _)| t.as_str()).collect();
+    let half = auto.embed_many(&inputs, 8, &|_| {}).unwrap();
+    let full = fp32.embed_many(&inputs, 8, &|_| {}).unwrap();
+    let mut worst = (1.0f32, 1.0f32);
+    for (((id, _, reference), h), f) in sample.iter().zip(&half).zip(&full) {
+        let to_reference = dot(h, reference);
+        let to_fp32 = dot(h, f);
+        assert!(
+            to_reference >= 0.998,
+            "{id}: cosine {to_reference} with the reference"
+        );
+        assert!(
+            to_fp32 >= 0.999,
+            "{id}: cosine {to_fp32} with the fp32 pass"
+        );
+        worst = (worst.0.min(to_reference), worst.1.min(to_fp32));
+        // Not the fp32 vector itself: the fp16 products ran.
+        assert!(
+            h != f,
+            "{id}: the fp16 pass gave the fp32 vector bit for bit"
+        );
+    }
+    eprintln!(
+        "fp16: worst cosine {:.6} to the reference, {:.6} to fp32, over {} papers",
+        worst.0,
+        worst.1,
+        half.len()
+    );
+    // One long text alone (also fp16: more tokens than the short-input kernel takes) agrees
+    // with its batched vector.
+    let alone = auto.embed(&inputs[..1]).unwrap();
+    assert!(dot(&alone[0], &half[0]) > 0.9999);
 }
