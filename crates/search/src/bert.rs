@@ -140,8 +140,6 @@ impl Linear {
 
 /// The loaded weights of a BERT encoder.
 pub(crate) struct FastBert {
-    /// The arithmetic of long inputs' linear layers (fp16 only where the CPU has it).
-    pub precision: Precision,
     hidden: usize,
     heads: usize,
     inter: usize,
@@ -215,11 +213,6 @@ impl FastBert {
         config: &BertConfig,
         precision: Precision,
     ) -> candle_core::Result<FastBert> {
-        let precision = if precision == Precision::Fp16 && !crate::fp16::available() {
-            Precision::Fp32
-        } else {
-            precision
-        };
         let w = Weights(candle_core::safetensors::load(weights, &Device::Cpu)?);
         let h = config.hidden_size;
         let i = config.intermediate_size;
@@ -277,7 +270,6 @@ impl FastBert {
             .narrow(0, 0, h)?
             .to_vec1::<f32>()?;
         Ok(FastBert {
-            precision,
             hidden: h,
             heads,
             inter: i,
@@ -293,6 +285,16 @@ impl FastBert {
             emb_norm: w.norm("embeddings.LayerNorm", h)?,
             layers,
         })
+    }
+
+    /// The arithmetic long inputs get: fp16 when the layers have [`crate::fp16`]'s panels (asked
+    /// for, and the CPU has AVX512-FP16), else fp32.
+    pub fn precision(&self) -> Precision {
+        if self.layers.iter().any(|l| l.qkv_w.half.is_some()) {
+            Precision::Fp16
+        } else {
+            Precision::Fp32
+        }
     }
 
     /// Mean-pooled, L2-normalised embeddings of token sequences (each already truncated, with

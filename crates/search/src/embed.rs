@@ -183,7 +183,7 @@ impl Embedder {
     /// inputs) or `"candle"`.
     pub fn arithmetic(&self) -> &'static str {
         match &self.model {
-            Model::Fast(b) if b.precision == Precision::Fp16 => "fp16",
+            Model::Fast(b) if b.precision() == Precision::Fp16 => "fp16",
             Model::Fast(_) => "fp32",
             Model::Candle(_) => "candle",
         }
