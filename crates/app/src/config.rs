@@ -144,6 +144,12 @@ pub struct SearchConfig {
     pub hnsw_connectivity: Option<usize>,
     /// HNSW: candidates kept while searching (more: better recall, slower; default 1024).
     pub hnsw_search_width: Option<usize>,
+    /// How the HNSW graph stores vectors: `f16` (default) or `i8` (for millions of papers: a
+    /// graph of int8 vectors, and float16 rows in a scratch file beside the saved graph for
+    /// ranking its best candidates exactly).
+    pub vector_quantization: Option<dp_search::vector::Quantization>,
+    /// `i8`: candidates taken from the graph and ranked exactly (default 100).
+    pub vector_rescore: Option<usize>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
     /// The arithmetic of the embedding model: `auto` (default: fp16 products for batches on
@@ -476,7 +482,21 @@ impl Config {
         if let Some(w) = self.search.hnsw_search_width {
             c.expansion_search = w.clamp(16, 4096);
         }
+        if let Some(q) = self.search.vector_quantization {
+            c.quantization = q;
+        }
+        if let Some(r) = self.search.vector_rescore {
+            c.rescore = r.clamp(10, 10_000);
+        }
         c
+    }
+
+    /// Where the HNSW graph is saved, beside the keyword index (`INDEX_DIR.vectors`), so a
+    /// restart loads it instead of rebuilding it; an int8 graph's scratch rows live there too.
+    pub fn vector_dir(&self) -> PathBuf {
+        let mut dir = self.index_dir().into_os_string();
+        dir.push(".vectors");
+        PathBuf::from(dir)
     }
 
     /// The rules use cases follow.
@@ -571,6 +591,35 @@ mod tests {
             jail.set_env("DAILYPAPERS_SEARCH__EMBEDDING", "bf16");
             let e = Config::load(None, &serde_json::json!({})).unwrap_err();
             assert!(e.to_string().contains("bf16"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_vector_graph_is_int8_only_when_asked_and_keeps_a_sane_rescore() {
+        use dp_search::vector::Quantization;
+        let c = Config::default();
+        assert_eq!(c.vector_config().quantization, Quantization::F16);
+        assert!(c.vector_dir().to_string_lossy().ends_with(".vectors"));
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "dailypapers.toml",
+                "[search]\nvector_quantization = \"i8\"\nvector_rescore = 1",
+            )?;
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            let v = c.vector_config();
+            assert_eq!(v.quantization, Quantization::I8);
+            assert_eq!(v.rescore, 10, "at least 10 candidates are ranked again");
+            jail.set_env("DAILYPAPERS_SEARCH__VECTOR_QUANTIZATION", "f16");
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            assert_eq!(
+                c.vector_config().quantization,
+                Quantization::F16,
+                "env beats file"
+            );
+            jail.set_env("DAILYPAPERS_SEARCH__VECTOR_QUANTIZATION", "b1");
+            let e = Config::load(None, &serde_json::json!({})).unwrap_err();
+            assert!(e.to_string().contains("b1"), "{e}");
             Ok(())
         });
     }

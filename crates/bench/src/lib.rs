@@ -5,7 +5,7 @@
 //!   plain batched INSERT of the same rows into SQLite (and, with `--postgres`, the same into
 //!   PostgreSQL against its own plain INSERT).
 //! * `bench search` ([`search`], [`scale`]): retrieval quality on BEIR sets, query latency over
-//!   the shared corpus, embedding throughput, and search over up to 1,080,000 papers.
+//!   the shared corpus, embedding throughput, and search over up to 4,320,000 papers.
 //! * `bench embed` ([`embed`]): embedding throughput per arithmetic (fp32, fp16) with cosines
 //!   to the reference vectors, against Python sentence-transformers in fp32 and bf16.
 //! * `bench digest` ([`digest`]): a digest run against an SMTP server, against raw SMTP.
@@ -78,7 +78,7 @@ enum BenchWhat {
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
         /// Instead: search over N papers built from the shared ones (synthetic ids, mixed
-        /// vectors; at most 1,080,000), with build times, latency and memory.
+        /// vectors; at most 4,320,000), with build times, recall against exact search, latency and memory.
         #[arg(long, value_name = "N")]
         scale: Option<usize>,
         /// Print one JSON object.

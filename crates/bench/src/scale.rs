@@ -3,9 +3,12 @@
 //! the model in memory), reporting build times, hybrid and keyword latency, and memory.
 //!
 //! Paper `i` is real paper `i mod P` (P = 80,317 shared papers) under a synthetic arXiv id
-//! (`15MM.NNNNN`). The first P keep their reference vectors; every later one gets the
-//! normalised mixture `0.75·v(i mod P) + 0.25·v(j)` of its own paper's vector and another
-//! paper's, so the vectors are realistic without hours of embedding and no two are equal.
+//! (`YYMM.NNNNN`, months 1501 to 1812). The first P keep their reference vectors; every later
+//! one gets the normalised mixture `0.75·v(i mod P) + 0.25·v(j)` of its own paper's vector and
+//! another paper's, `j` depending on `i mod P` and on which copy `i / P` it is, so the vectors
+//! are realistic without hours of embedding and no two copies of a paper are equal. (Before
+//! 2026-12-07 `j` depended on `i mod P` alone: every copy after the second repeated a vector
+//! exactly, which left ties in the exact top 10 and duplicates in the graph.)
 
 use anyhow::{bail, Context, Result};
 use dp_app::config::Config;
@@ -30,16 +33,76 @@ fn memory_mib() -> (f64, f64, f64, f64) {
     (m[0], m[1], m[2], m[3])
 }
 
-/// The synthetic id of paper `i`: months 1501..1512, numbers 10000..99999 (1,080,000 ids).
+/// Months of synthetic ids: 1501 to 1812.
+const MONTHS: usize = 48;
+
+/// The most papers `--scale` builds: 90,000 numbers in each of [`MONTHS`] months.
+pub const MAX_PAPERS: usize = MONTHS * 90_000;
+
+/// The synthetic id of paper `i`: months 1501..1812, numbers 10000..99999 (4,320,000 ids).
 fn synthetic_id(i: usize) -> Result<ArxivId> {
-    let month = i / 90_000 + 1;
-    if month > 12 {
-        bail!("at most 1,080,000 synthetic papers");
+    let m = i / 90_000;
+    if m >= MONTHS {
+        bail!("at most {MAX_PAPERS} synthetic papers");
     }
     Ok(ArxivId::parse(&format!(
-        "15{month:02}.{:05}",
+        "{}{:02}.{:05}",
+        15 + m / 12,
+        m % 12 + 1,
         10_000 + i % 90_000
     ))?)
+}
+
+/// The vector of paper `i`: the reference vector of its base paper for the first `p`, then a
+/// normalised mixture with another paper's, a different one for each copy.
+fn synthetic_vector(base: &[Vec<f32>], i: usize) -> Vec<f32> {
+    let p = base.len();
+    let own = &base[i % p];
+    if i < p {
+        return own.clone();
+    }
+    let other = &base[(i.wrapping_mul(7919) + 17 + (i / p) * 104_729) % p];
+    normalised(
+        own.iter()
+            .zip(other)
+            .map(|(a, b)| 0.75 * a + 0.25 * b)
+            .collect(),
+    )
+}
+
+/// Exact top 10 (score, paper number) of each probe, kept up to date batch by batch.
+struct ExactTop {
+    probes: Vec<Vec<f32>>,
+    best: Vec<Vec<(f32, usize)>>,
+}
+
+impl ExactTop {
+    fn new(probes: Vec<Vec<f32>>) -> ExactTop {
+        let best = vec![Vec::new(); probes.len()];
+        ExactTop { probes, best }
+    }
+
+    /// Scores papers `first..` (their vectors `rows`) against every probe, on every core.
+    fn add(&mut self, first: usize, rows: &[(String, Vec<f32>)]) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = self.probes.len().div_ceil(cores).max(1);
+        std::thread::scope(|s| {
+            for (probes, best) in self.probes.chunks(chunk).zip(self.best.chunks_mut(chunk)) {
+                s.spawn(move || {
+                    for (q, best) in probes.iter().zip(best) {
+                        for (j, (_, v)) in rows.iter().enumerate() {
+                            let score = dp_search::vector::dot(q, v);
+                            if best.len() < 10 || score > best[best.len() - 1].0 {
+                                let at = best.partition_point(|b| b.0 >= score);
+                                best.insert(at, (score, first + j));
+                                best.truncate(10);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+    }
 }
 
 /// Resident file-backed memory in MiB per kind of mapped file (extension; index files are
@@ -154,45 +217,8 @@ pub async fn run(
     drop(base);
     let (rss_keyword, ..) = memory_mib();
 
-    // The vector index, in memory as a server keeps it (HNSW above the threshold).
-    let vectors = Arc::new(VectorIndex::new(dim, config.vector_config()));
-    let bar = CountBar::new("vector index");
-    let t = Instant::now();
-    for start in (0..n).step_by(BATCH) {
-        let rows: Vec<(String, Vec<f32>)> = (start..(start + BATCH).min(n))
-            .map(|i| {
-                let own = &base_vectors[i % p];
-                let v = if i < p {
-                    own.clone()
-                } else {
-                    let other = &base_vectors[(i.wrapping_mul(7919) + 17) % p];
-                    normalised(
-                        own.iter()
-                            .zip(other)
-                            .map(|(a, b)| 0.75 * a + 0.25 * b)
-                            .collect(),
-                    )
-                };
-                Ok((synthetic_id(i)?.base().to_string(), v))
-            })
-            .collect::<Result<_>>()?;
-        vectors.upsert(&rows)?;
-        bar.update((start + rows.len()) as u64, n as u64);
-    }
-    bar.finish();
-    let vector_s = t.elapsed().as_secs_f64();
-    let (rss_vectors, ..) = memory_mib();
-
-    drop(base_vectors);
-    let engine = Engine {
-        keyword,
-        semantic: Some(Semantic {
-            embedder: embedder.clone(),
-            vectors: vectors.clone(),
-        }),
-        fusion: Default::default(),
-        feedback: None,
-    };
+    // Probes for recall against exact search: every text query embedded as the engine embeds
+    // it, and the vectors of 100 papers spread over the corpus (as "similar papers" asks).
     let sets: Vec<(&str, Vec<String>)> = vec![
         (
             "common words",
@@ -202,18 +228,138 @@ pub async fn run(
         ("titles", titles),
         ("authors", authors),
     ];
+    let mut probe_kinds: Vec<&str> = Vec::new();
+    let mut probes: Vec<Vec<f32>> = Vec::new();
+    for (name, queries) in &sets {
+        for q in queries {
+            let Ok(pq) = parse(q) else { continue };
+            let text = pq.text.replace('"', " ");
+            if let Some(v) = embedder.embed(&[text.trim()])?.into_iter().next() {
+                probe_kinds.push(name);
+                probes.push(v);
+            }
+        }
+    }
+    for k in 0..100 {
+        probe_kinds.push("paper vectors");
+        probes.push(synthetic_vector(&base_vectors, k * (n / 100) + n / 200));
+    }
+    let mut exact = ExactTop::new(probes);
+
+    // The vector index, in memory as a server keeps it (HNSW above the threshold; an int8
+    // graph's float16 rows in a scratch file).
+    let vectors = Arc::new(
+        VectorIndex::new(dim, config.vector_config()).with_scratch_dir(&tmp.path().join("vectors")),
+    );
+    let bar = CountBar::new("vector index");
+    let (mut vector_s, mut exact_s) = (0.0, 0.0);
+    for start in (0..n).step_by(BATCH) {
+        let rows: Vec<(String, Vec<f32>)> = (start..(start + BATCH).min(n))
+            .map(|i| {
+                Ok((
+                    synthetic_id(i)?.base().to_string(),
+                    synthetic_vector(&base_vectors, i),
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let t = Instant::now();
+        vectors.upsert(&rows)?;
+        vector_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        exact.add(start, &rows);
+        exact_s += t.elapsed().as_secs_f64();
+        bar.update((start + rows.len()) as u64, n as u64);
+    }
+    bar.finish();
+    let (rss_vectors, ..) = memory_mib();
+    drop(base_vectors);
+
+    // Recall@10 of the index against exact search over the float32 vectors, and the vector
+    // search's own latency: over all probes at a few search widths (and, for an int8 graph,
+    // numbers of candidates ranked exactly), then per probe kind at the configured ones.
+    let vc = config.vector_config();
+    let quantized = vc.quantization == dp_search::vector::Quantization::I8;
+    let widths: Vec<(usize, usize)> = if quantized {
+        vec![
+            (512, 100),
+            (1024, 100),
+            (1024, 300),
+            (2048, 100),
+            (4096, 100),
+        ]
+    } else {
+        vec![(512, 0), (1024, 0), (2048, 0), (4096, 0)]
+    };
+    let mut sweep = Vec::new();
+    for (width, rescore) in widths
+        .into_iter()
+        .chain([(vc.expansion_search, vc.rescore)])
+    {
+        vectors.set_expansion_search(width);
+        vectors.set_rescore(rescore.max(1));
+        let by_kind = recall_by_kind(&vectors, &probe_kinds, &exact)?;
+        let all: Vec<f64> = by_kind.iter().flat_map(|k| k.1.clone()).collect();
+        let mut ms: Vec<f64> = by_kind.iter().flat_map(|k| k.2.clone()).collect();
+        ms.sort_by(f64::total_cmp);
+        sweep.push((
+            width,
+            rescore,
+            mean(&all),
+            crate::search::percentile(&ms, 0.5),
+            by_kind,
+        ));
+    }
+    let Some((_, _, recall_all, _, by_kind)) = sweep.pop() else {
+        bail!("no recall measured");
+    };
+    let recall_rows: Vec<serde_json::Value> = by_kind
+        .into_iter()
+        .map(|(kind, recall, mut ms)| {
+            ms.sort_by(f64::total_cmp);
+            json!({"probes": kind, "count": recall.len(), "recall@10": mean(&recall),
+                   "vector_p50_ms": crate::search::percentile(&ms, 0.5),
+                   "vector_p99_ms": crate::search::percentile(&ms, 0.99)})
+        })
+        .collect();
+    let sweep_rows: Vec<serde_json::Value> = sweep
+        .iter()
+        .map(|(width, rescore, recall, p50, _)| {
+            json!({"search_width": width, "rescore": rescore, "recall@10": recall, "vector_p50_ms": p50})
+        })
+        .collect();
+    drop(exact);
+
+    let engine = Engine {
+        keyword,
+        semantic: Some(Semantic {
+            embedder: embedder.clone(),
+            vectors: vectors.clone(),
+        }),
+        fusion: Default::default(),
+        feedback: None,
+    };
     let (before_collect, ..) = memory_mib();
     dp_cli::release_free_memory();
     let (after_collect, ..) = memory_mib();
     let (rows, all_hybrid) = latency_rows(&engine, &sets)?;
     let (rss, peak, anon, file) = memory_mib();
     let mapped = mapped_by_kind();
+    let quantization = match config.vector_config().quantization {
+        dp_search::vector::Quantization::F16 => "f16",
+        dp_search::vector::Quantization::I8 => "i8",
+    };
     let out = json!({
         "papers": n,
+        "quantization": quantization,
         "keyword_index_s": keyword_s,
         "vector_index_s": vector_s,
+        "exact_scoring_s": exact_s,
         "vector_index_mib": vectors.memory_bytes() as f64 / 1048576.0,
+        "vector_rows_file_mib": vectors.file_bytes() as f64 / 1048576.0,
         "approximate": vectors.is_approximate(),
+        "recall@10": recall_all,
+        "recall": recall_rows,
+        "recall_by_width": sweep_rows,
         "latency": rows,
         "hybrid_all": {"p50_ms": crate::search::percentile(&all_hybrid, 0.5), "p99_ms": crate::search::percentile(&all_hybrid, 0.99)},
         "rss_mib": rss,
@@ -234,10 +380,44 @@ pub async fn run(
         return Ok(());
     }
     println!(
-        "{n} papers: keyword index built in {keyword_s:.0} s, vector index ({}) in {vector_s:.0} s, {:.0} MiB",
+        "{n} papers: keyword index built in {keyword_s:.0} s, vector index ({}, {quantization}) in {vector_s:.0} s, {:.0} MiB in memory and {:.0} MiB of float16 rows in a scratch file (page cache)",
         if vectors.is_approximate() { "HNSW" } else { "exact" },
-        vectors.memory_bytes() as f64 / 1048576.0
+        vectors.memory_bytes() as f64 / 1048576.0,
+        vectors.file_bytes() as f64 / 1048576.0,
     );
+    println!(
+        "recall@10 against exact search over the float32 vectors: {recall_all:.4} over {} probes at search width {}{} (exact scoring took {exact_s:.0} s, not counted above)",
+        probe_kinds.len(),
+        vc.expansion_search,
+        if quantized { format!(", {} candidates ranked exactly", vc.rescore) } else { String::new() },
+    );
+    for (width, rescore, recall, p50, _) in &sweep {
+        println!(
+            "  search width {width}{}: recall@10 {recall:.4}, vector search p50 {p50:.2} ms",
+            if quantized {
+                format!(", {rescore} ranked exactly")
+            } else {
+                String::new()
+            },
+        );
+    }
+    println!(
+        "{:<14} {:>7} {:>10} {:>18}",
+        "probes", "count", "recall@10", "vector p50/p99"
+    );
+    for r in &recall_rows {
+        println!(
+            "{:<14} {:>7} {:>10.4} {:>18}",
+            r["probes"].as_str().unwrap_or(""),
+            r["count"],
+            r["recall@10"].as_f64().unwrap_or(0.0),
+            format!(
+                "{:.2} / {:.2}",
+                r["vector_p50_ms"].as_f64().unwrap_or(0.0),
+                r["vector_p99_ms"].as_f64().unwrap_or(0.0)
+            )
+        );
+    }
     println!(
         "{:<14} {:>7} {:>18} {:>18}",
         "queries", "count", "keyword p50/p99", "hybrid p50/p99"
@@ -273,6 +453,45 @@ pub async fn run(
             .join(", ")
     );
     Ok(())
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Per probe kind: recall@10 of each probe's search against its exact top 10, and the search's
+/// time in ms (a first round warms up).
+#[allow(clippy::type_complexity)]
+fn recall_by_kind<'a>(
+    vectors: &VectorIndex,
+    kinds: &[&'a str],
+    exact: &ExactTop,
+) -> Result<Vec<(&'a str, Vec<f64>, Vec<f64>)>> {
+    let mut by_kind: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
+    for round in 0..2 {
+        for ((kind, probe), best) in kinds.iter().zip(&exact.probes).zip(&exact.best) {
+            let t = Instant::now();
+            let found = vectors.search(probe, 10, None)?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            if round == 0 {
+                continue;
+            }
+            let want: Vec<String> = best
+                .iter()
+                .map(|(_, i)| synthetic_id(*i).map(|id| id.base().to_string()))
+                .collect::<Result<_>>()?;
+            let recall = found.iter().filter(|(id, _)| want.contains(id)).count() as f64
+                / want.len().max(1) as f64;
+            match by_kind.iter_mut().find(|k| k.0 == *kind) {
+                Some(k) => {
+                    k.1.push(recall);
+                    k.2.push(ms);
+                }
+                None => by_kind.push((kind, vec![recall], vec![ms])),
+            }
+        }
+    }
+    Ok(by_kind)
 }
 
 /// Keyword and hybrid latency per query set (second of two rounds), and every hybrid time.
@@ -318,7 +537,7 @@ mod tests {
     #[test]
     fn synthetic_ids_are_valid_distinct_and_bounded() {
         let mut seen = std::collections::HashSet::new();
-        for i in (0..1_080_000).step_by(997) {
+        for i in (0..MAX_PAPERS).step_by(997) {
             assert!(
                 seen.insert(synthetic_id(i).unwrap().base().to_string()),
                 "{i}"
@@ -326,12 +545,58 @@ mod tests {
         }
         assert_eq!(synthetic_id(0).unwrap().base(), "1501.10000");
         assert_eq!(synthetic_id(1_079_999).unwrap().base(), "1512.99999");
+        assert_eq!(synthetic_id(1_080_000).unwrap().base(), "1601.10000");
+        assert_eq!(synthetic_id(MAX_PAPERS - 1).unwrap().base(), "1812.99999");
         assert_ne!(synthetic_id(89_999).unwrap(), synthetic_id(90_000).unwrap());
-        assert!(synthetic_id(1_080_000).is_err());
+        const { assert!(MAX_PAPERS >= 3_000_000) };
+        assert!(synthetic_id(MAX_PAPERS).is_err());
+    }
+
+    #[test]
+    fn exact_top_keeps_the_ten_best_across_batches() {
+        let probes = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.6, 0.8]];
+        let mut exact = ExactTop::new(probes.clone());
+        let papers: Vec<Vec<f32>> = (0..40)
+            .map(|i| normalised(vec![(i as f32 * 0.37).cos(), (i as f32 * 0.37).sin()]))
+            .collect();
+        for (b, chunk) in papers.chunks(7).enumerate() {
+            let rows: Vec<(String, Vec<f32>)> =
+                chunk.iter().map(|v| (String::new(), v.clone())).collect();
+            exact.add(b * 7, &rows);
+        }
+        for (q, best) in probes.iter().zip(&exact.best) {
+            let mut want: Vec<(f32, usize)> = papers
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (dp_search::vector::dot(q, v), i))
+                .collect();
+            want.sort_by(|a, b| b.0.total_cmp(&a.0));
+            want.truncate(10);
+            assert_eq!(
+                best.iter().map(|b| b.1).collect::<Vec<_>>(),
+                want.iter().map(|b| b.1).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]
     fn mixtures_are_unit_length() {
+        let base = vec![normalised(vec![1.0, 2.0]), normalised(vec![-3.0, 1.0])];
+        for i in 0..10 {
+            let v = synthetic_vector(&base, i);
+            assert!((dp_search::vector::dot(&v, &v) - 1.0).abs() < 1e-5, "{i}");
+        }
+        assert_eq!(synthetic_vector(&base, 1), base[1]);
+        // Copies of a paper get different partners: no vector repeats across copies.
+        let base: Vec<Vec<f32>> = (0..7)
+            .map(|k| normalised((0..7).map(|d| if d == k { 1.0 } else { 0.01 }).collect()))
+            .collect();
+        let copies: Vec<Vec<f32>> = (1..6).map(|c| synthetic_vector(&base, 3 + c * 7)).collect();
+        for (a, x) in copies.iter().enumerate() {
+            for y in &copies[a + 1..] {
+                assert_ne!(x, y, "copy {a} repeats");
+            }
+        }
         let v = normalised(vec![3.0, 4.0]);
         assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
     }

@@ -432,7 +432,8 @@ fn load_semantic(config: &Config) -> Result<Option<dp_search::Semantic>> {
     }
     let embedder = dp_search::embed::Embedder::load_with(&dir, config.embed_backend())
         .with_context(|| format!("loading the embedding model in {}", dir.display()))?;
-    let vectors = dp_search::vector::VectorIndex::new(embedder.dim(), config.vector_config());
+    let vectors = dp_search::vector::VectorIndex::new(embedder.dim(), config.vector_config())
+        .with_scratch_dir(&config.vector_dir());
     Ok(Some(dp_search::Semantic {
         embedder: Arc::new(embedder),
         vectors: Arc::new(vectors),
@@ -585,13 +586,9 @@ async fn serve(store: Arc<dyn dp_store::Store>, config: &Config) -> Result<()> {
     match semantic {
         Some(s) => {
             tracing::info!(model = %s.embedder.name(), "semantic search on");
-            // The HNSW graph is saved beside the keyword index (`ADDRESS.vectors`), so a
-            // restart loads it instead of rebuilding it from every stored vector.
-            let mut vector_dir = index_dir.clone().into_os_string();
-            vector_dir.push(".vectors");
             follower = follower
                 .with_semantic(s)
-                .with_vector_dir(std::path::PathBuf::from(vector_dir));
+                .with_vector_dir(config.vector_dir());
         }
         None => tracing::warn!(
             "no embedding model in {}: search is keyword-only (run scripts/fetch-model.sh)",

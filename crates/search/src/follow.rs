@@ -130,13 +130,10 @@ impl Follower {
             return Ok(0);
         };
         if let Some(dir) = &self.vector_dir {
-            let (dir, model, dim) = (dir.clone(), model.clone(), sem.vectors.dim());
-            let config = sem.vectors.config();
-            let saved = tokio::task::spawn_blocking(move || {
-                crate::vector::VectorIndex::load(&dir, &model, dim, config)
-            })
-            .await
-            .map_err(|e| SearchError::Task(e.to_string()))?;
+            let (dir, model, vectors) = (dir.clone(), model.clone(), sem.vectors.clone());
+            let saved = tokio::task::spawn_blocking(move || vectors.load_like(&dir, &model))
+                .await
+                .map_err(|e| SearchError::Task(e.to_string()))?;
             match saved {
                 Ok(Some((graph, cursor))) => {
                     let n = graph.len() as u64;
@@ -159,10 +156,7 @@ impl Follower {
         // Built on the side and swapped in whole: a graph of 80,000 vectors takes minutes, and
         // queries must not queue behind its writes meanwhile (semantic answers stay empty until
         // the swap; keyword answers are unaffected).
-        let building = Arc::new(crate::vector::VectorIndex::new(
-            sem.vectors.dim(),
-            sem.vectors.config(),
-        ));
+        let building = Arc::new(sem.vectors.empty_like());
         let mut after: Option<String> = None;
         let mut total = 0u64;
         loop {

@@ -26,6 +26,22 @@ pub struct VectorConfig {
     pub expansion_add: usize,
     /// HNSW: candidates kept while searching (higher: better recall, slower).
     pub expansion_search: usize,
+    /// How the graph stores vectors.
+    pub quantization: Quantization,
+    /// [`Quantization::I8`]: candidates taken from the graph and ranked again exactly.
+    pub rescore: usize,
+}
+
+/// How the HNSW graph stores vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantization {
+    /// float16 in the graph, scores from it directly (default).
+    #[default]
+    F16,
+    /// int8 in the graph for the search, float16 rows beside it for exact re-scoring of the
+    /// best [`VectorConfig::rescore`] candidates.
+    I8,
 }
 
 impl Default for VectorConfig {
@@ -35,6 +51,8 @@ impl Default for VectorConfig {
             connectivity: 32,
             expansion_add: 256,
             expansion_search: 1024,
+            quantization: Quantization::F16,
+            rescore: 100,
         }
     }
 }
@@ -52,6 +70,211 @@ struct Inner {
     slots: Slots,
     /// Freed graph slots, reused by later inserts.
     free: Vec<usize>,
+    /// [`Quantization::I8`]: every graph slot's vector in float16, for exact re-scoring.
+    rows: Option<Rows>,
+}
+
+/// Every graph slot's vector as little-endian float16, row `slot` at `slot * dim * 2`: in
+/// memory, or in a scratch file (created already unlinked, so nothing is left behind) read and
+/// written at positions. The file's pages live in the kernel's page cache, not in this
+/// process: the kernel keeps the rows searches read and can drop the others under pressure
+/// (a search then reads its candidates' rows from disk).
+struct Rows {
+    dim: usize,
+    storage: RowStorage,
+}
+
+enum RowStorage {
+    Memory(Vec<u8>),
+    File(std::fs::File),
+}
+
+fn rows_io(e: std::io::Error) -> SearchError {
+    SearchError::Io(format!("vector rows: {e}"))
+}
+
+impl Rows {
+    /// Empty rows, in a scratch file in `dir` when given.
+    fn new(dim: usize, dir: Option<&Path>) -> Result<Rows, SearchError> {
+        let storage = match dir {
+            None => RowStorage::Memory(Vec::new()),
+            Some(dir) => {
+                let io = |e: std::io::Error| SearchError::Io(format!("{}: {e}", dir.display()));
+                std::fs::create_dir_all(dir).map_err(io)?;
+                let file = tempfile::Builder::new()
+                    .suffix(".rows")
+                    .tempfile_in(dir)
+                    .map_err(io)?
+                    .into_file();
+                RowStorage::File(file)
+            }
+        };
+        Ok(Rows { dim, storage })
+    }
+
+    fn row_bytes(&self) -> usize {
+        self.dim * 2
+    }
+
+    /// Sets the rows of `(slot, vector)` pairs (one write per run of consecutive slots).
+    fn set_many(&mut self, items: &[(usize, &[f32])]) -> Result<(), SearchError> {
+        let width = self.row_bytes();
+        let mut sorted: Vec<&(usize, &[f32])> = items.iter().collect();
+        sorted.sort_by_key(|(slot, _)| *slot);
+        let mut at = 0;
+        while at < sorted.len() {
+            let first = sorted[at].0;
+            let mut run = 1;
+            while at + run < sorted.len() && sorted[at + run].0 == first + run {
+                run += 1;
+            }
+            let mut bytes = Vec::with_capacity(run * width);
+            for (_, v) in &sorted[at..at + run] {
+                for x in v.iter() {
+                    bytes.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
+                }
+            }
+            let offset = first * width;
+            match &mut self.storage {
+                RowStorage::Memory(m) => {
+                    if m.len() < offset + bytes.len() {
+                        m.resize(offset + bytes.len(), 0);
+                    }
+                    m[offset..offset + bytes.len()].copy_from_slice(&bytes);
+                }
+                RowStorage::File(f) => {
+                    std::os::unix::fs::FileExt::write_all_at(f, &bytes, offset as u64)
+                        .map_err(rows_io)?;
+                }
+            }
+            at += run;
+        }
+        Ok(())
+    }
+
+    /// Reads `slot`'s row into `buf`.
+    fn read<'a>(&'a self, slot: usize, buf: &'a mut Vec<u8>) -> Result<&'a [u8], SearchError> {
+        let (width, offset) = (self.row_bytes(), slot * self.row_bytes());
+        match &self.storage {
+            RowStorage::Memory(m) => m
+                .get(offset..offset + width)
+                .ok_or_else(|| SearchError::Vector(format!("no row for slot {slot}"))),
+            RowStorage::File(f) => {
+                buf.resize(width, 0);
+                std::os::unix::fs::FileExt::read_exact_at(f, buf, offset as u64)
+                    .map_err(rows_io)?;
+                Ok(buf)
+            }
+        }
+    }
+
+    /// `slot`'s row as float32.
+    fn get(&self, slot: usize) -> Result<Vec<f32>, SearchError> {
+        let mut buf = Vec::new();
+        Ok(self
+            .read(slot, &mut buf)?
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect())
+    }
+
+    /// Dot product of `slot`'s row with `query` (`buf`: scratch space for the row).
+    fn dot(&self, slot: usize, query: &[f32], buf: &mut Vec<u8>) -> Result<f32, SearchError> {
+        let row = self.read(slot, buf)?;
+        let mut acc = [0f32; 8];
+        for (b, q) in row.chunks_exact(16).zip(query.chunks_exact(8)) {
+            for i in 0..8 {
+                acc[i] += half::f16::from_le_bytes([b[2 * i], b[2 * i + 1]]).to_f32() * q[i];
+            }
+        }
+        let tail: f32 = row
+            .chunks_exact(2)
+            .zip(query)
+            .skip(query.len() / 8 * 8)
+            .map(|(b, q)| half::f16::from_le_bytes([b[0], b[1]]).to_f32() * q)
+            .sum();
+        Ok(acc.iter().sum::<f32>() + tail)
+    }
+
+    /// Writes the first `slots` rows to `path` (under a temporary name, then renamed).
+    fn save(&self, path: &Path, slots: usize) -> std::io::Result<()> {
+        let n = slots * self.row_bytes();
+        match &self.storage {
+            RowStorage::Memory(m) => write_renamed(path, &m[..n.min(m.len())]),
+            RowStorage::File(f) => {
+                let tmp = path.with_extension("tmp");
+                let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+                let mut buf = vec![0u8; 1 << 20];
+                let mut at = 0;
+                while at < n {
+                    let len = buf.len().min(n - at);
+                    std::os::unix::fs::FileExt::read_exact_at(f, &mut buf[..len], at as u64)?;
+                    std::io::Write::write_all(&mut out, &buf[..len])?;
+                    at += len;
+                }
+                std::io::Write::flush(&mut out)?;
+                drop(out);
+                std::fs::rename(&tmp, path)
+            }
+        }
+    }
+
+    /// The rows saved in `path` (`slots` of them), copied into memory or into a scratch file
+    /// in `scratch` (later writes must not change the save); `None` when the file is missing
+    /// or of another size.
+    fn load(
+        dim: usize,
+        path: &Path,
+        slots: usize,
+        scratch: Option<&Path>,
+    ) -> Result<Option<Rows>, SearchError> {
+        let want = slots * dim * 2;
+        let Ok(mut src) = std::fs::File::open(path) else {
+            return Ok(None);
+        };
+        if src.metadata().map(|m| m.len()).ok() != Some(want as u64) {
+            return Ok(None);
+        }
+        let io = |e: std::io::Error| SearchError::Io(format!("{}: {e}", path.display()));
+        let mut rows = Rows::new(dim, scratch)?;
+        match &mut rows.storage {
+            RowStorage::Memory(v) => {
+                v.reserve_exact(want);
+                std::io::Read::read_to_end(&mut src, v).map_err(io)?;
+            }
+            RowStorage::File(file) => {
+                std::io::copy(&mut src, file).map_err(io)?;
+            }
+        }
+        Ok(Some(rows))
+    }
+
+    /// Bytes held in memory (0 for a scratch file, whose pages are the kernel's page cache).
+    fn heap_bytes(&self) -> usize {
+        match &self.storage {
+            RowStorage::Memory(v) => v.len(),
+            RowStorage::File(_) => 0,
+        }
+    }
+
+    /// Bytes of the scratch file (0 in memory).
+    fn file_bytes(&self) -> usize {
+        match &self.storage {
+            RowStorage::Memory(_) => 0,
+            RowStorage::File(f) => f.metadata().map_or(0, |m| m.len() as usize),
+        }
+    }
+}
+
+/// int8 codes of a unit vector for the graph: components times `127 / (5 / sqrt(dim))`,
+/// rounded. A unit vector's components rarely pass 5/sqrt(dim) (all-MiniLM-L6-v2 over the
+/// 80,317 shared papers: at most 0.247 = 4.8/sqrt(384)); larger ones are clipped, which only
+/// moves the graph's estimate (candidates are ranked again on the float16 rows).
+fn quantize(v: &[f32]) -> Vec<i8> {
+    let scale = 127.0 * (v.len() as f32).sqrt() / 5.0;
+    v.iter()
+        .map(|x| (x * scale).round().clamp(-127.0, 127.0) as i8)
+        .collect()
 }
 
 /// Which paper holds which slot: slot → bare arXiv id (empty for a freed graph slot), and
@@ -144,6 +367,10 @@ pub struct VectorIndex {
     /// The graph's search contexts in use: it holds [`contexts`] of them and fails a search
     /// that finds none free, so searches beyond that wait their turn.
     busy: Gate,
+    /// Where an int8 graph's float16 rows go (a scratch file); `None`: in memory.
+    scratch: Option<std::path::PathBuf>,
+    /// Candidates an int8 graph search ranks exactly ([`VectorConfig::rescore`] at first).
+    rescore: std::sync::atomic::AtomicUsize,
 }
 
 /// How many searches the graph serves at once: it keeps one scratch context per search
@@ -239,9 +466,31 @@ impl VectorIndex {
                 backend: Backend::Flat(Vec::new()),
                 slots: Slots::default(),
                 free: Vec::new(),
+                rows: None,
             }),
             busy: Gate::default(),
+            scratch: None,
+            rescore: config.rescore.into(),
         }
+    }
+
+    /// Keeps an int8 graph's float16 rows in a scratch file in `dir` instead of in memory
+    /// (no effect with [`Quantization::F16`]).
+    pub fn with_scratch_dir(mut self, dir: &Path) -> VectorIndex {
+        self.scratch = Some(dir.to_path_buf());
+        self
+    }
+
+    /// An empty index built like this one (dimension, configuration, scratch folder).
+    pub fn empty_like(&self) -> VectorIndex {
+        VectorIndex {
+            scratch: self.scratch.clone(),
+            ..VectorIndex::new(self.dim, self.config)
+        }
+    }
+
+    fn quantized(&self) -> bool {
+        self.config.quantization == Quantization::I8
     }
 
     /// The vector dimension.
@@ -280,8 +529,15 @@ impl VectorIndex {
     fn graph(&self, capacity: usize) -> Result<Index, SearchError> {
         let index = Index::new(&IndexOptions {
             dimensions: self.dim,
-            metric: MetricKind::IP,
-            quantization: ScalarKind::F16,
+            // int8 codes are not unit vectors: cosine of the codes estimates the float one.
+            metric: match self.config.quantization {
+                Quantization::F16 => MetricKind::IP,
+                Quantization::I8 => MetricKind::Cos,
+            },
+            quantization: match self.config.quantization {
+                Quantization::F16 => ScalarKind::F16,
+                Quantization::I8 => ScalarKind::I8,
+            },
             connectivity: self.config.connectivity,
             expansion_add: self.config.expansion_add,
             expansion_search: self.config.expansion_search,
@@ -298,8 +554,13 @@ impl VectorIndex {
         Ok(index)
     }
 
-    /// Adds graph entries for `(slot, vector)` pairs on every core.
-    fn add_parallel(index: &Index, items: &[(usize, &[f32])]) -> Result<(), SearchError> {
+    /// Adds graph entries for `(slot, vector)` pairs on every core (as int8 codes for an int8
+    /// graph).
+    fn add_parallel(
+        index: &Index,
+        quantization: Quantization,
+        items: &[(usize, &[f32])],
+    ) -> Result<(), SearchError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = items.len().div_ceil(threads).max(1);
         std::thread::scope(|s| {
@@ -308,7 +569,11 @@ impl VectorIndex {
                 .map(|part| {
                     s.spawn(move || {
                         for (slot, v) in part {
-                            index.add(*slot as u64, v).map_err(ffi)?;
+                            match quantization {
+                                Quantization::F16 => index.add(*slot as u64, v),
+                                Quantization::I8 => index.add(*slot as u64, &quantize(v)),
+                            }
+                            .map_err(ffi)?;
                         }
                         Ok::<(), SearchError>(())
                     })
@@ -356,7 +621,12 @@ impl VectorIndex {
                 let items: Vec<(usize, &[f32])> = (0..inner.slots.slot_count())
                     .map(|slot| (slot, &matrix[slot * self.dim..(slot + 1) * self.dim]))
                     .collect();
-                Self::add_parallel(&index, &items)?;
+                Self::add_parallel(&index, self.config.quantization, &items)?;
+                if self.quantized() {
+                    let mut rows = Rows::new(self.dim, self.scratch.as_deref())?;
+                    rows.set_many(&items)?;
+                    inner.rows = Some(rows);
+                }
                 inner.backend = Backend::Graph(index);
             }
         }
@@ -375,13 +645,31 @@ impl VectorIndex {
                         .reserve_capacity_and_threads(need * 3 / 2, contexts())
                         .map_err(ffi)?;
                 }
+                // Slots first, then rows, then ids: a failed row write (a full disk) leaves
+                // the ids and the free list as they were.
                 let mut items = Vec::with_capacity(rows.len());
-                for (id, v) in rows {
-                    let slot = inner.free.pop().unwrap_or_else(|| inner.slots.slot_count());
-                    inner.slots.put(slot, id);
+                let (mut next, reused) = (inner.slots.slot_count(), inner.free.len());
+                for (_, v) in &rows {
+                    let slot = inner.free.pop().unwrap_or_else(|| {
+                        next += 1;
+                        next - 1
+                    });
                     items.push((slot, v.as_slice()));
                 }
-                Self::add_parallel(index, &items)?;
+                if let Some(exact) = &mut inner.rows {
+                    if let Err(e) = exact.set_many(&items) {
+                        let taken = reused - inner.free.len();
+                        inner
+                            .free
+                            .extend(items[..taken].iter().rev().map(|(s, _)| *s));
+                        return Err(e);
+                    }
+                }
+                // New slots are numbered in order, so each is the next one when put.
+                for ((id, _), (slot, _)) in rows.iter().zip(&items) {
+                    inner.slots.put(*slot, id);
+                }
+                Self::add_parallel(index, self.config.quantization, &items)?;
             }
         }
         Ok(())
@@ -409,6 +697,9 @@ impl VectorIndex {
         let slot = inner.slots.slot_of(id)?;
         match &inner.backend {
             Backend::Flat(m) => Some(m[slot * self.dim..(slot + 1) * self.dim].to_vec()),
+            Backend::Graph(_) if inner.rows.is_some() => {
+                inner.rows.as_ref().and_then(|r| r.get(slot).ok())
+            }
             Backend::Graph(index) => {
                 let mut out = vec![0f32; self.dim];
                 match index.get(slot as u64, &mut out) {
@@ -451,19 +742,48 @@ impl VectorIndex {
             ),
             Backend::Graph(index) => {
                 let _pass = self.busy.enter();
-                let found = match keep {
-                    None => index.search(query, k),
-                    Some(f) => index.filtered_search(query, k, |key| {
-                        inner.slots.id(key as usize).is_some_and(f)
-                    }),
+                let filter = |key: u64| {
+                    inner
+                        .slots
+                        .id(key as usize)
+                        .is_some_and(|id| keep.is_none_or(|f| f(id)))
+                };
+                match &inner.rows {
+                    None => {
+                        let found = match keep {
+                            None => index.search(query, k),
+                            Some(_) => index.filtered_search(query, k, filter),
+                        }
+                        .map_err(ffi)?;
+                        found
+                            .keys
+                            .iter()
+                            .zip(&found.distances)
+                            .map(|(key, d)| (1.0 - d, *key as usize))
+                            .collect()
+                    }
+                    Some(rows) => {
+                        // The int8 graph's best candidates, ranked again on float16 rows.
+                        let code = quantize(query);
+                        // Half as many again as asked for at least, to rank exactly.
+                        let wide = self
+                            .rescore
+                            .load(std::sync::atomic::Ordering::Relaxed)
+                            .max(k + k / 2);
+                        let found = match keep {
+                            None => index.search(&code, wide),
+                            Some(_) => index.filtered_search(&code, wide, filter),
+                        }
+                        .map_err(ffi)?;
+                        let mut buf = Vec::new();
+                        let mut scored = Vec::with_capacity(found.keys.len());
+                        for &key in &found.keys {
+                            let slot = key as usize;
+                            scored.push((rows.dot(slot, query, &mut buf)?, slot));
+                        }
+                        top_k(scored.into_iter(), k)
+                    }
                 }
-                .map_err(ffi)?;
-                found
-                    .keys
-                    .iter()
-                    .zip(&found.distances)
-                    .map(|(key, d)| (1.0 - d, *key as usize))
-                    .collect()
             }
         };
         Ok(best
@@ -479,6 +799,23 @@ impl VectorIndex {
             Backend::Flat(_) => {
                 drop(inner);
                 self.search(query, k, None)
+            }
+            Backend::Graph(_) if inner.rows.is_some() => {
+                let rows = inner
+                    .rows
+                    .as_ref()
+                    .ok_or(SearchError::Vector("no rows".into()))?;
+                let mut buf = Vec::new();
+                let mut scored = Vec::with_capacity(inner.slots.len());
+                for slot in 0..inner.slots.slot_count() {
+                    if inner.slots.id(slot).is_some() {
+                        scored.push((rows.dot(slot, query, &mut buf)?, slot));
+                    }
+                }
+                Ok(top_k(scored.into_iter(), k)
+                    .into_iter()
+                    .filter_map(|(s, slot)| inner.slots.id(slot).map(|id| (id.to_string(), s)))
+                    .collect())
             }
             Backend::Graph(index) => {
                 let _pass = self.busy.enter();
@@ -498,6 +835,12 @@ impl VectorIndex {
         }
     }
 
+    /// Changes how many candidates an int8 graph search ranks exactly (recall against speed).
+    pub fn set_rescore(&self, n: usize) {
+        self.rescore
+            .store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Changes how many candidates a graph search keeps (recall against speed).
     pub fn set_expansion_search(&self, n: usize) {
         if let Backend::Graph(index) = &self.read().backend {
@@ -505,19 +848,37 @@ impl VectorIndex {
         }
     }
 
-    /// Bytes held by the vectors and the graph.
+    /// Bytes held in memory by the vectors, the graph and the ids (not a scratch file of rows:
+    /// see [`VectorIndex::file_bytes`]).
     pub fn memory_bytes(&self) -> usize {
         let inner = self.read();
         inner.slots.memory_bytes()
+            + inner.rows.as_ref().map_or(0, Rows::heap_bytes)
             + match &inner.backend {
                 Backend::Flat(m) => m.len() * 4,
                 Backend::Graph(index) => index.memory_usage(),
             }
     }
+
+    /// Size of the scratch file of float16 rows (0 when there is none).
+    pub fn file_bytes(&self) -> usize {
+        self.read().rows.as_ref().map_or(0, Rows::file_bytes)
+    }
 }
 
 /// Bump when the saved layout changes: a saved graph of another version is ignored.
 const SAVED_VERSION: u32 = 1;
+
+/// The version of an int8 save (graph, ids and `rows.f16`): binaries from before int8 graphs
+/// ignore it instead of reading int8 codes as float16.
+const SAVED_VERSION_I8: u32 = 2;
+
+fn saved_version(q: Quantization) -> u32 {
+    match q {
+        Quantization::F16 => SAVED_VERSION,
+        Quantization::I8 => SAVED_VERSION_I8,
+    }
+}
 
 /// What a saved graph was built from; it is loaded only when all of it matches.
 #[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -530,6 +891,9 @@ struct SavedMeta {
     cursor: i64,
     /// Slots in the id file (live and freed).
     slots: usize,
+    /// How the graph stores vectors (saves from before int8 graphs are float16).
+    #[serde(default)]
+    quantization: Quantization,
 }
 
 impl VectorIndex {
@@ -559,13 +923,24 @@ impl VectorIndex {
             ids.push('\n');
         }
         write_renamed(&dir.join("ids.txt"), ids.as_bytes()).map_err(io)?;
+        match &inner.rows {
+            Some(rows) => rows
+                .save(&dir.join("rows.f16"), inner.slots.slot_count())
+                .map_err(io)?,
+            // A float16 graph has no rows: drop those of an earlier int8 save.
+            None => match std::fs::remove_file(dir.join("rows.f16")) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            },
+        }
         let meta = SavedMeta {
-            version: SAVED_VERSION,
+            version: saved_version(self.config.quantization),
             model: model.to_string(),
             dim: self.dim,
             connectivity: self.config.connectivity,
             cursor,
             slots: inner.slots.slot_count(),
+            quantization: self.config.quantization,
         };
         let json = serde_json::to_vec(&meta).map_err(|e| SearchError::Io(e.to_string()))?;
         write_renamed(&dir.join("meta.json"), &json).map_err(io)?;
@@ -581,16 +956,36 @@ impl VectorIndex {
         dim: usize,
         config: VectorConfig,
     ) -> Result<Option<(VectorIndex, i64)>, SearchError> {
+        Self::load_into(VectorIndex::new(dim, config), dir, model)
+    }
+
+    /// [`VectorIndex::load`] for an index built like this one (its dimension, configuration and
+    /// scratch folder).
+    pub fn load_like(
+        &self,
+        dir: &Path,
+        model: &str,
+    ) -> Result<Option<(VectorIndex, i64)>, SearchError> {
+        Self::load_into(self.empty_like(), dir, model)
+    }
+
+    fn load_into(
+        idx: VectorIndex,
+        dir: &Path,
+        model: &str,
+    ) -> Result<Option<(VectorIndex, i64)>, SearchError> {
+        let (dim, config) = (idx.dim, idx.config);
         let Ok(bytes) = std::fs::read(dir.join("meta.json")) else {
             return Ok(None);
         };
         let Ok(meta) = serde_json::from_slice::<SavedMeta>(&bytes) else {
             return Ok(None);
         };
-        if meta.version != SAVED_VERSION
+        if meta.version != saved_version(config.quantization)
             || meta.model != model
             || meta.dim != dim
             || meta.connectivity != config.connectivity
+            || meta.quantization != config.quantization
         {
             return Ok(None);
         }
@@ -601,7 +996,16 @@ impl VectorIndex {
         if ids.len() != meta.slots {
             return Ok(None);
         }
-        let idx = VectorIndex::new(dim, config);
+        let rows = match config.quantization {
+            Quantization::F16 => None,
+            Quantization::I8 => {
+                let path = dir.join("rows.f16");
+                match Rows::load(dim, &path, ids.len(), idx.scratch.as_deref())? {
+                    Some(rows) => Some(rows),
+                    None => return Ok(None),
+                }
+            }
+        };
         let graph = idx.graph(ids.len())?;
         if graph
             .load(&dir.join("graph.usearch").to_string_lossy())
@@ -632,6 +1036,7 @@ impl VectorIndex {
             backend: Backend::Graph(graph),
             slots,
             free,
+            rows,
         };
         Ok(Some((idx, meta.cursor)))
     }
@@ -759,12 +1164,18 @@ mod tests {
 
     #[test]
     fn every_id_keeps_one_slot_through_duplicates_removals_and_reuse() {
-        for threshold in [1_000, 50] {
+        let scratch = tempfile::tempdir().unwrap();
+        for (threshold, quantization) in [
+            (1_000, Quantization::F16),
+            (50, Quantization::F16),
+            (50, Quantization::I8),
+        ] {
             let config = VectorConfig {
                 hnsw_threshold: threshold,
+                quantization,
                 ..VectorConfig::default()
             };
-            let idx = VectorIndex::new(8, config);
+            let idx = VectorIndex::new(8, config).with_scratch_dir(scratch.path());
             // A batch that names a paper twice keeps its last vector, once.
             let mut batch = rows(0..120, 8);
             batch.push(("p3".into(), unit(500, 8)));
@@ -826,8 +1237,15 @@ mod tests {
 
     #[test]
     fn the_graph_takes_over_above_the_threshold_and_keeps_recall() {
+        for quantization in [Quantization::F16, Quantization::I8] {
+            graph_keeps_recall(quantization);
+        }
+    }
+
+    fn graph_keeps_recall(quantization: Quantization) {
         let config = VectorConfig {
             hnsw_threshold: 500,
+            quantization,
             ..VectorConfig::default()
         };
         let idx = VectorIndex::new(32, config);
@@ -848,7 +1266,10 @@ mod tests {
             let approx = idx.search(&query, 10, None).unwrap();
             agree += approx.iter().filter(|h| exact.contains(&h.0)).count();
         }
-        assert!(agree as f64 / 500.0 >= 0.95, "recall@10 {agree}/500");
+        assert!(
+            agree as f64 / 500.0 >= 0.95,
+            "{quantization:?}: recall@10 {agree}/500"
+        );
         // Removal and reuse of graph slots.
         idx.remove(&["p3".into()]).unwrap();
         assert!(idx
@@ -932,6 +1353,131 @@ mod tests {
         let shared = VectorIndex::new(16, config);
         shared.replace_with(again);
         assert_eq!(shared.len(), 499);
+    }
+
+    #[test]
+    fn int8_codes_round_to_nearest_and_clip() {
+        // dim 25: scale 127 * 5 / 5 = 127.
+        let mut v = vec![0.0f32; 25];
+        v[0] = 0.5;
+        v[1] = -0.0041; // -0.52: rounds to -1, where truncation would give 0
+        v[2] = 2.0; // past 5/sqrt(25) = 1: clipped
+        v[3] = -3.0;
+        let q = quantize(&v);
+        assert_eq!(&q[..5], &[64, -1, 127, -127, 0]);
+    }
+
+    #[test]
+    fn an_int8_graph_ranks_its_candidates_on_float16_rows_kept_in_a_scratch_file() {
+        let scratch = tempfile::tempdir().unwrap();
+        let config = VectorConfig {
+            hnsw_threshold: 100,
+            quantization: Quantization::I8,
+            ..VectorConfig::default()
+        };
+        let idx = VectorIndex::new(48, config).with_scratch_dir(scratch.path());
+        idx.upsert(&rows(0..3000, 48)).unwrap();
+        assert!(idx.is_approximate());
+        assert_eq!(idx.file_bytes(), 3000 * 48 * 2, "rows are in the file");
+        let in_memory = VectorIndex::new(48, config);
+        in_memory.upsert(&rows(0..3000, 48)).unwrap();
+        assert_eq!(in_memory.file_bytes(), 0);
+        assert!(
+            in_memory.memory_bytes() >= idx.memory_bytes() + 3000 * 48 * 2,
+            "rows in memory are counted as memory: {} against {}",
+            in_memory.memory_bytes(),
+            idx.memory_bytes()
+        );
+        // The scratch file is unlinked: nothing to clean up after a crash.
+        assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+        // Scores are exact to float16 rounding, not int8 estimates.
+        for q in [5u64, 1234, 2999] {
+            let hits = idx.search(&unit(q, 48), 3, None).unwrap();
+            assert_eq!(hits[0].0, format!("p{q}"));
+            assert!((hits[0].1 - 1.0).abs() < 2e-3, "{}", hits[0].1);
+            let exact = dot(&unit(q, 48), &unit(q + 1, 48));
+            let got = idx.search(&unit(q + 1, 48), 3000, None).unwrap();
+            let s = got.iter().find(|h| h.0 == format!("p{q}")).unwrap().1;
+            assert!((s - exact).abs() < 2e-3, "{s} against {exact}");
+            assert!(idx.holds(&format!("p{q}"), &unit(q, 48)));
+        }
+        // Exact search over the rows agrees with brute force over the float vectors.
+        let query = unit(77_777, 48);
+        let mut want: Vec<(f32, String)> = (0..3000u64)
+            .map(|i| (dot(&query, &unit(i, 48)), format!("p{i}")))
+            .collect();
+        want.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let got: Vec<String> = idx
+            .search_exact(&query, 5)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.0)
+            .collect();
+        let want: Vec<String> = want.into_iter().take(5).map(|h| h.1).collect();
+        assert_eq!(got, want);
+        // Filters apply to the graph's candidates.
+        let hits = idx
+            .search(&unit(5, 48), 5, Some(&|id: &str| id.ends_with('7')))
+            .unwrap();
+        assert_eq!(hits.len(), 5);
+        assert!(hits.iter().all(|h| h.0.ends_with('7')));
+    }
+
+    #[test]
+    fn a_saved_int8_graph_loads_with_its_rows_and_later_writes_leave_the_save_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = VectorConfig {
+            hnsw_threshold: 100,
+            quantization: Quantization::I8,
+            ..VectorConfig::default()
+        };
+        let idx = VectorIndex::new(16, config).with_scratch_dir(dir.path());
+        idx.upsert(&rows(0..500, 16)).unwrap();
+        idx.remove(&["p9".into()]).unwrap();
+        assert!(idx.save(dir.path(), "m", 42).unwrap());
+        for scratch in [true, false] {
+            let template = VectorIndex::new(16, config);
+            let template = if scratch {
+                template.with_scratch_dir(dir.path())
+            } else {
+                template
+            };
+            let (loaded, cursor) = template.load_like(dir.path(), "m").unwrap().unwrap();
+            assert_eq!(cursor, 42);
+            assert_eq!(loaded.len(), 499);
+            assert_eq!(loaded.file_bytes() > 0, scratch);
+            for q in [3u64, 77, 400, 9_999] {
+                let query = unit(q, 16);
+                assert_eq!(
+                    loaded.search(&query, 5, None).unwrap(),
+                    idx.search(&query, 5, None).unwrap()
+                );
+            }
+            // Writes after loading go to the loaded copy, not to the save.
+            loaded.upsert(&[("p3".into(), unit(9_000, 16))]).unwrap();
+            assert_eq!(loaded.search(&unit(9_000, 16), 1, None).unwrap()[0].0, "p3");
+        }
+        let (again, _) = VectorIndex::load(dir.path(), "m", 16, config)
+            .unwrap()
+            .unwrap();
+        assert!(again.holds("p3", &unit(3, 16)), "the save kept p3's vector");
+        // A float16 configuration does not take an int8 save, and a save without its rows
+        // (or with rows of another length) is rebuilt by the caller.
+        let f16 = VectorConfig {
+            quantization: Quantization::F16,
+            ..config
+        };
+        assert!(VectorIndex::load(dir.path(), "m", 16, f16)
+            .unwrap()
+            .is_none());
+        std::fs::write(dir.path().join("rows.f16"), [0u8; 64]).unwrap();
+        assert!(VectorIndex::load(dir.path(), "m", 16, config)
+            .unwrap()
+            .is_none());
+        std::fs::remove_file(dir.path().join("rows.f16")).unwrap();
+        assert!(VectorIndex::load(dir.path(), "m", 16, config)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
