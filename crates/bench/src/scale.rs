@@ -90,14 +90,11 @@ impl ExactTop {
             for (probes, best) in self.probes.chunks(chunk).zip(self.best.chunks_mut(chunk)) {
                 s.spawn(move || {
                     for (q, best) in probes.iter().zip(best) {
-                        for (j, (_, v)) in rows.iter().enumerate() {
-                            let score = dp_search::vector::dot(q, v);
-                            if best.len() < 10 || score > best[best.len() - 1].0 {
-                                let at = best.partition_point(|b| b.0 >= score);
-                                best.insert(at, (score, first + j));
-                                best.truncate(10);
-                            }
-                        }
+                        let scores = rows
+                            .iter()
+                            .enumerate()
+                            .map(|(j, (_, v))| (dp_search::vector::dot(q, v), first + j));
+                        *best = dp_search::vector::top_k(best.drain(..).chain(scores), 10);
                     }
                 });
             }

@@ -15,6 +15,11 @@ use std::path::Path;
 use std::sync::RwLock;
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
+mod rows;
+mod saved;
+
+use rows::{quantize, RowBuf, Rows};
+
 /// How the vector index is built.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VectorConfig {
@@ -72,209 +77,6 @@ struct Inner {
     free: Vec<usize>,
     /// [`Quantization::I8`]: every graph slot's vector in float16, for exact re-scoring.
     rows: Option<Rows>,
-}
-
-/// Every graph slot's vector as little-endian float16, row `slot` at `slot * dim * 2`: in
-/// memory, or in a scratch file (created already unlinked, so nothing is left behind) read and
-/// written at positions. The file's pages live in the kernel's page cache, not in this
-/// process: the kernel keeps the rows searches read and can drop the others under pressure
-/// (a search then reads its candidates' rows from disk).
-struct Rows {
-    dim: usize,
-    storage: RowStorage,
-}
-
-enum RowStorage {
-    Memory(Vec<u8>),
-    File(std::fs::File),
-}
-
-fn rows_io(e: std::io::Error) -> SearchError {
-    SearchError::Io(format!("vector rows: {e}"))
-}
-
-impl Rows {
-    /// Empty rows, in a scratch file in `dir` when given.
-    fn new(dim: usize, dir: Option<&Path>) -> Result<Rows, SearchError> {
-        let storage = match dir {
-            None => RowStorage::Memory(Vec::new()),
-            Some(dir) => {
-                let io = |e: std::io::Error| SearchError::Io(format!("{}: {e}", dir.display()));
-                std::fs::create_dir_all(dir).map_err(io)?;
-                let file = tempfile::Builder::new()
-                    .suffix(".rows")
-                    .tempfile_in(dir)
-                    .map_err(io)?
-                    .into_file();
-                RowStorage::File(file)
-            }
-        };
-        Ok(Rows { dim, storage })
-    }
-
-    fn row_bytes(&self) -> usize {
-        self.dim * 2
-    }
-
-    /// Sets the rows of `(slot, vector)` pairs (one write per run of consecutive slots).
-    fn set_many(&mut self, items: &[(usize, &[f32])]) -> Result<(), SearchError> {
-        let width = self.row_bytes();
-        let mut sorted: Vec<&(usize, &[f32])> = items.iter().collect();
-        sorted.sort_by_key(|(slot, _)| *slot);
-        let mut at = 0;
-        while at < sorted.len() {
-            let first = sorted[at].0;
-            let mut run = 1;
-            while at + run < sorted.len() && sorted[at + run].0 == first + run {
-                run += 1;
-            }
-            let mut bytes = Vec::with_capacity(run * width);
-            for (_, v) in &sorted[at..at + run] {
-                for x in v.iter() {
-                    bytes.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
-                }
-            }
-            let offset = first * width;
-            match &mut self.storage {
-                RowStorage::Memory(m) => {
-                    if m.len() < offset + bytes.len() {
-                        m.resize(offset + bytes.len(), 0);
-                    }
-                    m[offset..offset + bytes.len()].copy_from_slice(&bytes);
-                }
-                RowStorage::File(f) => {
-                    std::os::unix::fs::FileExt::write_all_at(f, &bytes, offset as u64)
-                        .map_err(rows_io)?;
-                }
-            }
-            at += run;
-        }
-        Ok(())
-    }
-
-    /// Reads `slot`'s row into `buf`.
-    fn read<'a>(&'a self, slot: usize, buf: &'a mut Vec<u8>) -> Result<&'a [u8], SearchError> {
-        let (width, offset) = (self.row_bytes(), slot * self.row_bytes());
-        match &self.storage {
-            RowStorage::Memory(m) => m
-                .get(offset..offset + width)
-                .ok_or_else(|| SearchError::Vector(format!("no row for slot {slot}"))),
-            RowStorage::File(f) => {
-                buf.resize(width, 0);
-                std::os::unix::fs::FileExt::read_exact_at(f, buf, offset as u64)
-                    .map_err(rows_io)?;
-                Ok(buf)
-            }
-        }
-    }
-
-    /// `slot`'s row as float32.
-    fn get(&self, slot: usize) -> Result<Vec<f32>, SearchError> {
-        let mut buf = Vec::new();
-        Ok(self
-            .read(slot, &mut buf)?
-            .chunks_exact(2)
-            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect())
-    }
-
-    /// Dot product of `slot`'s row with `query` (`buf`: scratch space for the row).
-    fn dot(&self, slot: usize, query: &[f32], buf: &mut Vec<u8>) -> Result<f32, SearchError> {
-        let row = self.read(slot, buf)?;
-        let mut acc = [0f32; 8];
-        for (b, q) in row.chunks_exact(16).zip(query.chunks_exact(8)) {
-            for i in 0..8 {
-                acc[i] += half::f16::from_le_bytes([b[2 * i], b[2 * i + 1]]).to_f32() * q[i];
-            }
-        }
-        let tail: f32 = row
-            .chunks_exact(2)
-            .zip(query)
-            .skip(query.len() / 8 * 8)
-            .map(|(b, q)| half::f16::from_le_bytes([b[0], b[1]]).to_f32() * q)
-            .sum();
-        Ok(acc.iter().sum::<f32>() + tail)
-    }
-
-    /// Writes the first `slots` rows to `path` (under a temporary name, then renamed).
-    fn save(&self, path: &Path, slots: usize) -> std::io::Result<()> {
-        let n = slots * self.row_bytes();
-        match &self.storage {
-            RowStorage::Memory(m) => write_renamed(path, &m[..n.min(m.len())]),
-            RowStorage::File(f) => {
-                let tmp = path.with_extension("tmp");
-                let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-                let mut buf = vec![0u8; 1 << 20];
-                let mut at = 0;
-                while at < n {
-                    let len = buf.len().min(n - at);
-                    std::os::unix::fs::FileExt::read_exact_at(f, &mut buf[..len], at as u64)?;
-                    std::io::Write::write_all(&mut out, &buf[..len])?;
-                    at += len;
-                }
-                std::io::Write::flush(&mut out)?;
-                drop(out);
-                std::fs::rename(&tmp, path)
-            }
-        }
-    }
-
-    /// The rows saved in `path` (`slots` of them), copied into memory or into a scratch file
-    /// in `scratch` (later writes must not change the save); `None` when the file is missing
-    /// or of another size.
-    fn load(
-        dim: usize,
-        path: &Path,
-        slots: usize,
-        scratch: Option<&Path>,
-    ) -> Result<Option<Rows>, SearchError> {
-        let want = slots * dim * 2;
-        let Ok(mut src) = std::fs::File::open(path) else {
-            return Ok(None);
-        };
-        if src.metadata().map(|m| m.len()).ok() != Some(want as u64) {
-            return Ok(None);
-        }
-        let io = |e: std::io::Error| SearchError::Io(format!("{}: {e}", path.display()));
-        let mut rows = Rows::new(dim, scratch)?;
-        match &mut rows.storage {
-            RowStorage::Memory(v) => {
-                v.reserve_exact(want);
-                std::io::Read::read_to_end(&mut src, v).map_err(io)?;
-            }
-            RowStorage::File(file) => {
-                std::io::copy(&mut src, file).map_err(io)?;
-            }
-        }
-        Ok(Some(rows))
-    }
-
-    /// Bytes held in memory (0 for a scratch file, whose pages are the kernel's page cache).
-    fn heap_bytes(&self) -> usize {
-        match &self.storage {
-            RowStorage::Memory(v) => v.len(),
-            RowStorage::File(_) => 0,
-        }
-    }
-
-    /// Bytes of the scratch file (0 in memory).
-    fn file_bytes(&self) -> usize {
-        match &self.storage {
-            RowStorage::Memory(_) => 0,
-            RowStorage::File(f) => f.metadata().map_or(0, |m| m.len() as usize),
-        }
-    }
-}
-
-/// int8 codes of a unit vector for the graph: components times `127 / (5 / sqrt(dim))`,
-/// rounded. A unit vector's components rarely pass 5/sqrt(dim) (all-MiniLM-L6-v2 over the
-/// 80,317 shared papers: at most 0.247 = 4.8/sqrt(384)); larger ones are clipped, which only
-/// moves the graph's estimate (candidates are ranked again on the float16 rows).
-fn quantize(v: &[f32]) -> Vec<i8> {
-    let scale = 127.0 * (v.len() as f32).sqrt() / 5.0;
-    v.iter()
-        .map(|x| (x * scale).round().clamp(-127.0, 127.0) as i8)
-        .collect()
 }
 
 /// Which paper holds which slot: slot → bare arXiv id (empty for a freed graph slot), and
@@ -442,8 +244,8 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// Keeps the best `k` (score, slot) pairs.
-fn top_k(scores: impl Iterator<Item = (f32, usize)>, k: usize) -> Vec<(f32, usize)> {
+/// Keeps the best `k` (score, slot) pairs, best first.
+pub fn top_k(scores: impl Iterator<Item = (f32, usize)>, k: usize) -> Vec<(f32, usize)> {
     let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
     for (s, i) in scores {
         if best.len() == k && best.last().is_some_and(|b| s <= b.0) {
@@ -775,7 +577,7 @@ impl VectorIndex {
                             Some(_) => index.filtered_search(&code, wide, filter),
                         }
                         .map_err(ffi)?;
-                        let mut buf = Vec::new();
+                        let mut buf = RowBuf::default();
                         let mut scored = Vec::with_capacity(found.keys.len());
                         for &key in &found.keys {
                             let slot = key as usize;
@@ -805,7 +607,7 @@ impl VectorIndex {
                     .rows
                     .as_ref()
                     .ok_or(SearchError::Vector("no rows".into()))?;
-                let mut buf = Vec::new();
+                let mut buf = RowBuf::default();
                 let mut scored = Vec::with_capacity(inner.slots.len());
                 for slot in 0..inner.slots.slot_count() {
                     if inner.slots.id(slot).is_some() {
@@ -866,197 +668,6 @@ impl VectorIndex {
     }
 }
 
-/// Bump when the saved layout changes: a saved graph of another version is ignored.
-const SAVED_VERSION: u32 = 1;
-
-/// The version of an int8 save (graph, ids and `rows.f16`): binaries from before int8 graphs
-/// ignore it instead of reading int8 codes as float16.
-const SAVED_VERSION_I8: u32 = 2;
-
-fn saved_version(q: Quantization) -> u32 {
-    match q {
-        Quantization::F16 => SAVED_VERSION,
-        Quantization::I8 => SAVED_VERSION_I8,
-    }
-}
-
-/// What a saved graph was built from; it is loaded only when all of it matches.
-#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-struct SavedMeta {
-    version: u32,
-    model: String,
-    dim: usize,
-    connectivity: usize,
-    /// The store's change cursor the graph is complete up to.
-    cursor: i64,
-    /// Slots in the id file (live and freed).
-    slots: usize,
-    /// How the graph stores vectors (saves from before int8 graphs are float16).
-    #[serde(default)]
-    quantization: Quantization,
-}
-
-impl VectorIndex {
-    /// Saves the HNSW graph and its slot ids in `dir` (`graph.usearch`, `ids.txt`, and
-    /// `meta.json` last, each written under a temporary name and renamed, so a crash midway
-    /// leaves the previous save or none). `cursor` is the store's change cursor that every
-    /// vector up to is in the graph. A flat index is not saved (it rebuilds in moments):
-    /// returns whether anything was written.
-    pub fn save(&self, dir: &Path, model: &str, cursor: i64) -> Result<bool, SearchError> {
-        let io = |e: std::io::Error| SearchError::Io(format!("{}: {e}", dir.display()));
-        let inner = self.read();
-        let Backend::Graph(index) = &inner.backend else {
-            return Ok(false);
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        // An older meta.json must not vouch for the new files while they are half written.
-        match std::fs::remove_file(dir.join("meta.json")) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
-            _ => {}
-        }
-        let graph_tmp = dir.join("graph.usearch.tmp");
-        index.save(&graph_tmp.to_string_lossy()).map_err(ffi)?;
-        std::fs::rename(&graph_tmp, dir.join("graph.usearch")).map_err(io)?;
-        let mut ids = String::with_capacity(inner.slots.slot_count() * 12);
-        for id in inner.slots.all() {
-            ids.push_str(id);
-            ids.push('\n');
-        }
-        write_renamed(&dir.join("ids.txt"), ids.as_bytes()).map_err(io)?;
-        match &inner.rows {
-            Some(rows) => rows
-                .save(&dir.join("rows.f16"), inner.slots.slot_count())
-                .map_err(io)?,
-            // A float16 graph has no rows: drop those of an earlier int8 save.
-            None => match std::fs::remove_file(dir.join("rows.f16")) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
-                _ => {}
-            },
-        }
-        let meta = SavedMeta {
-            version: saved_version(self.config.quantization),
-            model: model.to_string(),
-            dim: self.dim,
-            connectivity: self.config.connectivity,
-            cursor,
-            slots: inner.slots.slot_count(),
-            quantization: self.config.quantization,
-        };
-        let json = serde_json::to_vec(&meta).map_err(|e| SearchError::Io(e.to_string()))?;
-        write_renamed(&dir.join("meta.json"), &json).map_err(io)?;
-        Ok(true)
-    }
-
-    /// The graph saved in `dir` by [`VectorIndex::save`] for `model`, with the cursor it is
-    /// complete up to, or `None` when there is none, it is of another model, dimension, link
-    /// count or version, or it cannot be read (derived data: the caller rebuilds it).
-    pub fn load(
-        dir: &Path,
-        model: &str,
-        dim: usize,
-        config: VectorConfig,
-    ) -> Result<Option<(VectorIndex, i64)>, SearchError> {
-        Self::load_into(VectorIndex::new(dim, config), dir, model)
-    }
-
-    /// [`VectorIndex::load`] for an index built like this one (its dimension, configuration and
-    /// scratch folder).
-    pub fn load_like(
-        &self,
-        dir: &Path,
-        model: &str,
-    ) -> Result<Option<(VectorIndex, i64)>, SearchError> {
-        Self::load_into(self.empty_like(), dir, model)
-    }
-
-    fn load_into(
-        idx: VectorIndex,
-        dir: &Path,
-        model: &str,
-    ) -> Result<Option<(VectorIndex, i64)>, SearchError> {
-        let (dim, config) = (idx.dim, idx.config);
-        let Ok(bytes) = std::fs::read(dir.join("meta.json")) else {
-            return Ok(None);
-        };
-        let Ok(meta) = serde_json::from_slice::<SavedMeta>(&bytes) else {
-            return Ok(None);
-        };
-        if meta.version != saved_version(config.quantization)
-            || meta.model != model
-            || meta.dim != dim
-            || meta.connectivity != config.connectivity
-            || meta.quantization != config.quantization
-        {
-            return Ok(None);
-        }
-        let Ok(text) = std::fs::read_to_string(dir.join("ids.txt")) else {
-            return Ok(None);
-        };
-        let ids: Vec<String> = text.lines().map(str::to_string).collect();
-        if ids.len() != meta.slots {
-            return Ok(None);
-        }
-        let rows = match config.quantization {
-            Quantization::F16 => None,
-            Quantization::I8 => {
-                let path = dir.join("rows.f16");
-                match Rows::load(dim, &path, ids.len(), idx.scratch.as_deref())? {
-                    Some(rows) => Some(rows),
-                    None => return Ok(None),
-                }
-            }
-        };
-        let graph = idx.graph(ids.len())?;
-        if graph
-            .load(&dir.join("graph.usearch").to_string_lossy())
-            .is_err()
-            || graph.dimensions() != dim
-        {
-            return Ok(None);
-        }
-        graph.change_expansion_add(config.expansion_add);
-        graph.change_expansion_search(config.expansion_search);
-        graph
-            .reserve_capacity_and_threads((ids.len() * 5 / 4).max(1_000), contexts())
-            .map_err(ffi)?;
-        let mut slots = Slots::default();
-        let mut free = Vec::new();
-        for (slot, id) in ids.iter().enumerate() {
-            if id.is_empty() {
-                free.push(slot);
-                slots.push_free();
-            } else {
-                slots.put(slot, id);
-            }
-        }
-        if graph.size() != slots.len() {
-            return Ok(None);
-        }
-        *idx.write() = Inner {
-            backend: Backend::Graph(graph),
-            slots,
-            free,
-            rows,
-        };
-        Ok(Some((idx, meta.cursor)))
-    }
-
-    /// Takes over the contents of `other` (a loaded graph) in place, for every holder of this
-    /// index.
-    pub fn replace_with(&self, other: VectorIndex) {
-        let taken = other.inner.into_inner().unwrap_or_else(|e| e.into_inner());
-        // The old contents are dropped after the lock is released.
-        let old = std::mem::replace(&mut *self.write(), taken);
-        drop(old);
-    }
-}
-
-fn write_renamed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
-}
-
 fn remove_slot(inner: &mut Inner, dim: usize, slot: usize) -> Result<(), SearchError> {
     if inner.slots.id(slot).is_none() {
         return Ok(());
@@ -1090,7 +701,7 @@ fn remove_slot(inner: &mut Inner, dim: usize, slot: usize) -> Result<(), SearchE
 mod tests {
     use super::*;
 
-    fn unit(seed: u64, dim: usize) -> Vec<f32> {
+    pub(super) fn unit(seed: u64, dim: usize) -> Vec<f32> {
         // A small deterministic generator (xorshift), normalised.
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let v: Vec<f32> = (0..dim)
@@ -1105,7 +716,16 @@ mod tests {
         v.into_iter().map(|c| c / n).collect()
     }
 
-    fn rows(range: std::ops::Range<u64>, dim: usize) -> Vec<(String, Vec<f32>)> {
+    /// An int8 graph above 100 vectors.
+    pub(super) fn int8_config() -> VectorConfig {
+        VectorConfig {
+            hnsw_threshold: 100,
+            quantization: Quantization::I8,
+            ..VectorConfig::default()
+        }
+    }
+
+    pub(super) fn rows(range: std::ops::Range<u64>, dim: usize) -> Vec<(String, Vec<f32>)> {
         range.map(|i| (format!("p{i}"), unit(i, dim))).collect()
     }
 
@@ -1283,98 +903,9 @@ mod tests {
     }
 
     #[test]
-    fn a_saved_graph_loads_with_the_same_answers_and_only_for_its_model() {
-        let config = VectorConfig {
-            hnsw_threshold: 100,
-            ..VectorConfig::default()
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let flat = VectorIndex::new(16, config);
-        flat.upsert(&rows(0..50, 16)).unwrap();
-        assert!(
-            !flat.save(dir.path(), "m", 7).unwrap(),
-            "a flat index is not saved"
-        );
-        let idx = VectorIndex::new(16, config);
-        idx.upsert(&rows(0..500, 16)).unwrap();
-        idx.remove(&["p9".into()]).unwrap();
-        assert!(idx.save(dir.path(), "m", 42).unwrap());
-        let (loaded, cursor) = VectorIndex::load(dir.path(), "m", 16, config)
-            .unwrap()
-            .expect("the save loads");
-        assert_eq!(cursor, 42);
-        assert_eq!(loaded.len(), 499);
-        assert!(loaded.is_approximate() && !loaded.contains("p9"));
-        for q in [3u64, 77, 400, 9_999] {
-            let query = unit(q, 16);
-            assert_eq!(
-                loaded.search(&query, 5, None).unwrap(),
-                idx.search(&query, 5, None).unwrap()
-            );
-        }
-        // The loaded graph takes new vectors, and reuses the freed slot.
-        loaded.upsert(&[("new".into(), unit(9, 16))]).unwrap();
-        assert_eq!(loaded.search(&unit(9, 16), 1, None).unwrap()[0].0, "new");
-        assert_eq!(loaded.len(), 500);
-        // Another model, dimension or link count, or a damaged save: rebuilt by the caller.
-        assert!(VectorIndex::load(dir.path(), "other", 16, config)
-            .unwrap()
-            .is_none());
-        assert!(VectorIndex::load(dir.path(), "m", 8, config)
-            .unwrap()
-            .is_none());
-        let fewer_links = VectorConfig {
-            connectivity: 8,
-            ..config
-        };
-        assert!(VectorIndex::load(dir.path(), "m", 16, fewer_links)
-            .unwrap()
-            .is_none());
-        std::fs::write(dir.path().join("ids.txt"), "p1\n").unwrap();
-        assert!(VectorIndex::load(dir.path(), "m", 16, config)
-            .unwrap()
-            .is_none());
-        std::fs::write(dir.path().join("meta.json"), "{not json").unwrap();
-        assert!(VectorIndex::load(dir.path(), "m", 16, config)
-            .unwrap()
-            .is_none());
-        assert!(
-            VectorIndex::load(&dir.path().join("missing"), "m", 16, config)
-                .unwrap()
-                .is_none()
-        );
-        // replace_with: every holder sees the loaded contents.
-        let (again, _) = {
-            assert!(idx.save(dir.path(), "m", 43).unwrap());
-            VectorIndex::load(dir.path(), "m", 16, config)
-                .unwrap()
-                .unwrap()
-        };
-        let shared = VectorIndex::new(16, config);
-        shared.replace_with(again);
-        assert_eq!(shared.len(), 499);
-    }
-
-    #[test]
-    fn int8_codes_round_to_nearest_and_clip() {
-        // dim 25: scale 127 * 5 / 5 = 127.
-        let mut v = vec![0.0f32; 25];
-        v[0] = 0.5;
-        v[1] = -0.0041; // -0.52: rounds to -1, where truncation would give 0
-        v[2] = 2.0; // past 5/sqrt(25) = 1: clipped
-        v[3] = -3.0;
-        let q = quantize(&v);
-        assert_eq!(&q[..5], &[64, -1, 127, -127, 0]);
-    }
-
-    #[test]
     fn an_int8_graph_ranks_its_candidates_on_float16_rows_kept_in_a_scratch_file() {
         let scratch = tempfile::tempdir().unwrap();
-        let config = VectorConfig {
-            hnsw_threshold: 100,
-            quantization: Quantization::I8,
-            ..VectorConfig::default()
-        };
+        let config = int8_config();
         let idx = VectorIndex::new(48, config).with_scratch_dir(scratch.path());
         idx.upsert(&rows(0..3000, 48)).unwrap();
         assert!(idx.is_approximate());
@@ -1421,63 +952,6 @@ mod tests {
             .unwrap();
         assert_eq!(hits.len(), 5);
         assert!(hits.iter().all(|h| h.0.ends_with('7')));
-    }
-
-    #[test]
-    fn a_saved_int8_graph_loads_with_its_rows_and_later_writes_leave_the_save_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = VectorConfig {
-            hnsw_threshold: 100,
-            quantization: Quantization::I8,
-            ..VectorConfig::default()
-        };
-        let idx = VectorIndex::new(16, config).with_scratch_dir(dir.path());
-        idx.upsert(&rows(0..500, 16)).unwrap();
-        idx.remove(&["p9".into()]).unwrap();
-        assert!(idx.save(dir.path(), "m", 42).unwrap());
-        for scratch in [true, false] {
-            let template = VectorIndex::new(16, config);
-            let template = if scratch {
-                template.with_scratch_dir(dir.path())
-            } else {
-                template
-            };
-            let (loaded, cursor) = template.load_like(dir.path(), "m").unwrap().unwrap();
-            assert_eq!(cursor, 42);
-            assert_eq!(loaded.len(), 499);
-            assert_eq!(loaded.file_bytes() > 0, scratch);
-            for q in [3u64, 77, 400, 9_999] {
-                let query = unit(q, 16);
-                assert_eq!(
-                    loaded.search(&query, 5, None).unwrap(),
-                    idx.search(&query, 5, None).unwrap()
-                );
-            }
-            // Writes after loading go to the loaded copy, not to the save.
-            loaded.upsert(&[("p3".into(), unit(9_000, 16))]).unwrap();
-            assert_eq!(loaded.search(&unit(9_000, 16), 1, None).unwrap()[0].0, "p3");
-        }
-        let (again, _) = VectorIndex::load(dir.path(), "m", 16, config)
-            .unwrap()
-            .unwrap();
-        assert!(again.holds("p3", &unit(3, 16)), "the save kept p3's vector");
-        // A float16 configuration does not take an int8 save, and a save without its rows
-        // (or with rows of another length) is rebuilt by the caller.
-        let f16 = VectorConfig {
-            quantization: Quantization::F16,
-            ..config
-        };
-        assert!(VectorIndex::load(dir.path(), "m", 16, f16)
-            .unwrap()
-            .is_none());
-        std::fs::write(dir.path().join("rows.f16"), [0u8; 64]).unwrap();
-        assert!(VectorIndex::load(dir.path(), "m", 16, config)
-            .unwrap()
-            .is_none());
-        std::fs::remove_file(dir.path().join("rows.f16")).unwrap();
-        assert!(VectorIndex::load(dir.path(), "m", 16, config)
-            .unwrap()
-            .is_none());
     }
 
     #[test]
