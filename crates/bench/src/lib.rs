@@ -81,6 +81,11 @@ enum BenchWhat {
         /// vectors; at most 4,320,000), with build times, recall against exact search, latency and memory.
         #[arg(long, value_name = "N")]
         scale: Option<usize>,
+        /// With `--scale`: keep the built keyword index and vector graph in DIR and reuse them
+        /// on a later run with the same N and configuration (a 3,000,000-paper graph takes
+        /// about an hour to build), so that search changes can be measured again in minutes.
+        #[arg(long, value_name = "DIR", requires = "scale")]
+        index_dir: Option<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -447,11 +452,13 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             model_dir,
             python,
             scale,
+            index_dir,
             json,
         } => {
             let model = model_dir.clone().unwrap_or_else(|| config.model_dir());
             if let Some(n) = scale {
-                return crate::scale::run(shared, &model, config, *n, *json).await;
+                return crate::scale::run(shared, &model, config, *n, index_dir.as_deref(), *json)
+                    .await;
             }
             return match beir {
                 Some(dir) => crate::search::beir(dir, split, &model, config, *json).await,

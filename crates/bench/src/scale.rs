@@ -16,7 +16,7 @@ use dp_cli::progress::CountBar;
 use dp_core::ArxivId;
 use dp_search::embed::Embedder;
 use dp_search::vector::VectorIndex;
-use dp_search::{parse, Engine, KeywordIndex, Mode, Semantic};
+use dp_search::{parse, Engine, KeywordIndex, LongUnions, Mode, Semantic};
 use dp_store::ChangedPaper;
 use serde_json::json;
 use std::collections::HashMap;
@@ -144,6 +144,7 @@ pub async fn run(
     model_dir: &Path,
     config: &Config,
     n: usize,
+    index_dir: Option<&Path>,
     json_out: bool,
 ) -> Result<()> {
     let (rss_start, ..) = memory_mib();
@@ -193,10 +194,16 @@ pub async fn run(
         .collect();
 
     // The keyword index, on disk as a server keeps it.
-    let keyword = Arc::new(KeywordIndex::open(Some(&tmp.path().join("index")))?);
+    let keyword_dir = index_dir.map_or_else(|| tmp.path().join("index"), |d| d.join("keyword"));
+    let keyword = Arc::new(KeywordIndex::open(Some(&keyword_dir))?);
+    // A keyword index kept by an earlier run is reused when it holds these n papers.
+    let keyword_reused = keyword.cursor() == n as i64 && keyword.len() == n as u64;
+    if !keyword_reused && !keyword.is_empty() {
+        keyword.clear()?;
+    }
     let bar = CountBar::new("keyword index");
     let t = Instant::now();
-    for start in (0..n).step_by(BATCH) {
+    for start in (0..n).step_by(BATCH).filter(|_| !keyword_reused) {
         let batch: Vec<ChangedPaper> = (start..(start + BATCH).min(n))
             .map(|i| {
                 let mut c = base[i % p].clone();
@@ -245,10 +252,24 @@ pub async fn run(
 
     // The vector index, in memory as a server keeps it (HNSW above the threshold; an int8
     // graph's float16 rows in a scratch file).
-    let vectors = Arc::new(
-        VectorIndex::new(dim, config.vector_config()).with_scratch_dir(&tmp.path().join("vectors")),
-    );
-    let bar = CountBar::new("vector index");
+    let template =
+        VectorIndex::new(dim, config.vector_config()).with_scratch_dir(&tmp.path().join("vectors"));
+    // A graph saved by an earlier run, for these n papers and this configuration.
+    let graph_dir = index_dir.map(|d| d.join("graph"));
+    let saved_as = format!("bench-scale-{n}");
+    let loaded = match &graph_dir {
+        Some(dir) => template
+            .load_like(dir, &saved_as)?
+            .filter(|(_, cursor)| *cursor == n as i64),
+        None => None,
+    };
+    let vectors_reused = loaded.is_some();
+    let vectors = Arc::new(loaded.map_or(template, |(v, _)| v));
+    let bar = CountBar::new(if vectors_reused {
+        "exact top 10"
+    } else {
+        "vector index"
+    });
     let (mut vector_s, mut exact_s) = (0.0, 0.0);
     for start in (0..n).step_by(BATCH) {
         let rows: Vec<(String, Vec<f32>)> = (start..(start + BATCH).min(n))
@@ -259,15 +280,20 @@ pub async fn run(
                 ))
             })
             .collect::<Result<_>>()?;
-        let t = Instant::now();
-        vectors.upsert(&rows)?;
-        vector_s += t.elapsed().as_secs_f64();
+        if !vectors_reused {
+            let t = Instant::now();
+            vectors.upsert(&rows)?;
+            vector_s += t.elapsed().as_secs_f64();
+        }
         let t = Instant::now();
         exact.add(start, &rows);
         exact_s += t.elapsed().as_secs_f64();
         bar.update((start + rows.len()) as u64, n as u64);
     }
     bar.finish();
+    if let (Some(dir), false) = (&graph_dir, vectors_reused) {
+        vectors.save(dir, &saved_as, n as i64)?;
+    }
     let (rss_vectors, ..) = memory_mib();
     drop(base_vectors);
 
@@ -338,6 +364,7 @@ pub async fn run(
     let (before_collect, ..) = memory_mib();
     dp_cli::release_free_memory();
     let (after_collect, ..) = memory_mib();
+    let unions = long_union_rows(&engine.keyword, &sets)?;
     let (rows, all_hybrid) = latency_rows(&engine, &sets)?;
     let (rss, peak, anon, file) = memory_mib();
     let mapped = mapped_by_kind();
@@ -349,7 +376,9 @@ pub async fn run(
         "papers": n,
         "quantization": quantization,
         "keyword_index_s": keyword_s,
+        "keyword_index_reused": keyword_reused,
         "vector_index_s": vector_s,
+        "vector_index_reused": vectors_reused,
         "exact_scoring_s": exact_s,
         "vector_index_mib": vectors.memory_bytes() as f64 / 1048576.0,
         "vector_rows_file_mib": vectors.file_bytes() as f64 / 1048576.0,
@@ -358,6 +387,7 @@ pub async fn run(
         "recall": recall_rows,
         "recall_by_width": sweep_rows,
         "latency": rows,
+        "long_unions": unions,
         "hybrid_all": {"p50_ms": crate::search::percentile(&all_hybrid, 0.5), "p99_ms": crate::search::percentile(&all_hybrid, 0.99)},
         "rss_mib": rss,
         "rss_anon_mib": anon,
@@ -376,9 +406,18 @@ pub async fn run(
         println!("{out}");
         return Ok(());
     }
+    let built = |reused: bool, s: f64| {
+        if reused {
+            "reused from --index-dir".to_string()
+        } else {
+            format!("built in {s:.0} s")
+        }
+    };
     println!(
-        "{n} papers: keyword index built in {keyword_s:.0} s, vector index ({}, {quantization}) in {vector_s:.0} s, {:.0} MiB in memory and {:.0} MiB of float16 rows in a scratch file (page cache)",
+        "{n} papers: keyword index {}, vector index ({}, {quantization}) {}, {:.0} MiB in memory and {:.0} MiB of float16 rows in a scratch file (page cache)",
+        built(keyword_reused, keyword_s),
         if vectors.is_approximate() { "HNSW" } else { "exact" },
+        built(vectors_reused, vector_s),
         vectors.memory_bytes() as f64 / 1048576.0,
         vectors.file_bytes() as f64 / 1048576.0,
     );
@@ -427,6 +466,24 @@ pub async fn run(
             r["queries"],
             f("keyword"),
             f("hybrid")
+        );
+    }
+    println!(
+        "long unions (queries of 5 words or more), the keyword side's top 100 scored each way, ms:"
+    );
+    println!(
+        "{:<22} {:>7} {:>16} {:>16} {:>16}",
+        "postings", "queries", "walk p50/p99", "WAND p50/p99", "chosen p50/p99"
+    );
+    for r in &unions {
+        let f = |m: &str| crate::search::p50_p99(&r[m]);
+        println!(
+            "{:<22} {:>7} {:>16} {:>16} {:>16}",
+            r["postings"].as_str().unwrap_or(""),
+            r["queries"],
+            f("walk"),
+            f("wand"),
+            f("by_postings")
         );
     }
     println!(
@@ -489,6 +546,65 @@ fn recall_by_kind<'a>(
         }
     }
     Ok(by_kind)
+}
+
+/// The keyword side of hybrid search (top 100) for every query that is a long union of plain
+/// words, timed with each way of scoring it (second of two rounds), grouped by the postings
+/// its words have together; the last row is all of them. Leaves the default way set.
+fn long_union_rows(
+    keyword: &KeywordIndex,
+    sets: &[(&str, Vec<String>)],
+) -> Result<Vec<serde_json::Value>> {
+    let ways = [
+        ("walk", LongUnions::Walk),
+        ("wand", LongUnions::Wand),
+        ("by_postings", LongUnions::ByPostings),
+    ];
+    let queries: Vec<(u64, dp_search::SearchQuery)> = sets
+        .iter()
+        .flat_map(|(_, qs)| qs)
+        .filter_map(|q| parse(q).ok())
+        .filter_map(|pq| keyword.union_postings(&pq).map(|n| (n, pq)))
+        .collect();
+    // ms per way, per query (same order as `queries`).
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); ways.len()];
+    for (w, (_, how)) in ways.iter().enumerate() {
+        keyword.set_long_unions(*how);
+        for round in 0..2 {
+            for (_, pq) in &queries {
+                let t = Instant::now();
+                std::hint::black_box(keyword.candidates(pq, dp_search::engine::DEPTH)?);
+                if round == 1 {
+                    times[w].push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+        }
+    }
+    keyword.set_long_unions(LongUnions::ByPostings);
+    let buckets: [(&str, u64, u64); 5] = [
+        ("under 250k", 0, 250_000),
+        ("250k to 1M", 250_000, 1_000_000),
+        ("1M to 4M", 1_000_000, 4_000_000),
+        ("4M and more", 4_000_000, u64::MAX),
+        ("all", 0, u64::MAX),
+    ];
+    let mut rows = Vec::new();
+    for (name, lo, hi) in buckets {
+        let picked: Vec<usize> = (0..queries.len())
+            .filter(|&i| (lo..hi).contains(&queries[i].0))
+            .collect();
+        if picked.is_empty() {
+            continue;
+        }
+        let mut row = json!({"postings": name, "queries": picked.len()});
+        for (w, (way, _)) in ways.iter().enumerate() {
+            let mut v: Vec<f64> = picked.iter().map(|&i| times[w][i]).collect();
+            v.sort_by(f64::total_cmp);
+            row[*way] = json!({"p50_ms": crate::search::percentile(&v, 0.5), "p99_ms": crate::search::percentile(&v, 0.99)});
+        }
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Keyword and hybrid latency per query set (second of two rounds), and every hybrid time.

@@ -9,6 +9,7 @@ use dp_store::ChangedPaper;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
@@ -143,6 +144,39 @@ pub struct KeywordIndex {
     /// `None` for a read-only view of a folder another process writes.
     writer: Option<Mutex<IndexWriter>>,
     f: Fields,
+    /// How long unions are scored ([`LongUnions`] as a number; see [`top_docs`]).
+    long_unions: AtomicU8,
+}
+
+/// How a union of at least [`WALK_MIN_WORDS`] plain words (a whole title typed as a query) is
+/// scored. Every choice gives the same answer; they differ in cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongUnions {
+    /// Score every document that has any of the words.
+    Walk,
+    /// Block-max WAND: skip blocks of postings that cannot reach the top.
+    Wand,
+    /// Walk while the words' postings add up to at most [`WALK_MAX_POSTINGS`], WAND beyond
+    /// (the default).
+    ByPostings,
+}
+
+impl LongUnions {
+    fn from_u8(v: u8) -> LongUnions {
+        match v {
+            0 => LongUnions::Walk,
+            1 => LongUnions::Wand,
+            _ => LongUnions::ByPostings,
+        }
+    }
+
+    fn as_u8(self) -> u8 {
+        match self {
+            LongUnions::Walk => 0,
+            LongUnions::Wand => 1,
+            LongUnions::ByPostings => 2,
+        }
+    }
 }
 
 impl KeywordIndex {
@@ -193,6 +227,7 @@ impl KeywordIndex {
             reader,
             writer: Some(Mutex::new(writer)),
             f,
+            long_unions: AtomicU8::new(LongUnions::ByPostings.as_u8()),
         })
     }
 
@@ -209,7 +244,21 @@ impl KeywordIndex {
             reader,
             writer: None,
             f,
+            long_unions: AtomicU8::new(LongUnions::ByPostings.as_u8()),
         })
+    }
+
+    /// Scores long unions another way from now on (benchmarks compare them).
+    pub fn set_long_unions(&self, how: LongUnions) {
+        self.long_unions.store(how.as_u8(), Ordering::Relaxed);
+    }
+
+    /// For a query that is a long union of plain words, how many postings its words have
+    /// together (what a walk reads); `None` for any other query.
+    pub fn union_postings(&self, q: &SearchQuery) -> Option<u64> {
+        let searcher = self.reader.searcher();
+        let query = self.query(q, &searcher)?;
+        (plain_words(query.as_ref()) >= WALK_MIN_WORDS).then(|| postings(&searcher, query.as_ref()))
     }
 
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
@@ -387,7 +436,8 @@ impl KeywordIndex {
         let Some(query) = self.query(q, &searcher) else {
             return Ok(Vec::new());
         };
-        let top = top_docs(&searcher, query.as_ref(), n)?;
+        let how = LongUnions::from_u8(self.long_unions.load(Ordering::Relaxed));
+        let top = top_docs(&searcher, query.as_ref(), n, how)?;
         let wanted = normal(&q.text);
         // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) in a short
         // query name a method: a title that spells one the same way ranks first. In a longer
@@ -722,16 +772,22 @@ fn without_common_words(query: Box<dyn Query>, searcher: &Searcher) -> Box<dyn Q
     Box::new(BooleanQuery::new(kept))
 }
 
-/// A union of at least this many plain words is scored document by document instead of with
-/// block-max WAND. Measured over the 80,317 shared papers (`bench search`, top 50): the two
+/// A union of at least this many plain words may be scored document by document instead of
+/// with block-max WAND. Measured over the 80,317 shared papers (`bench search`, top 50): the two
 /// cost the same up to four words, and from five words on WAND costs 2 to 4.5 times as much
 /// (11 to 13 words: 4.0-4.7 ms against 0.9-1.0), since its bookkeeping grows with the number
 /// of words while the walk grows only with the postings.
 const WALK_MIN_WORDS: usize = LONG_QUERY_PARTS;
 
+/// Above this many postings (over all the words of a long union) WAND's skipping beats the
+/// walk: the walk's cost grows with the postings, so over millions of papers a title's common
+/// words make it read millions of them. Measured with `bench search --scale` (see the README).
+pub const WALK_MAX_POSTINGS: u64 = 1_000_000;
+
 /// The best `n` documents for `query` by its BM25 score, exactly as
 /// `searcher.search(query, &TopDocs::with_limit(n))` finds them, but faster for a union of
-/// many plain words (a whole title typed as a query): see [`WALK_MIN_WORDS`].
+/// many plain words (a whole title typed as a query): see [`WALK_MIN_WORDS`] and
+/// [`LongUnions`].
 ///
 /// Tried and dropped for unions with phrases in them, before phrases of common words became
 /// words in long queries ([`with_common_phrases_as_words`]), both exact: (1) running the
@@ -744,13 +800,34 @@ fn top_docs(
     searcher: &Searcher,
     query: &dyn Query,
     n: usize,
+    how: LongUnions,
 ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
     let top = TopDocs::with_limit(n);
-    if plain_words(query) >= WALK_MIN_WORDS {
+    let walk = plain_words(query) >= WALK_MIN_WORDS
+        && match how {
+            LongUnions::Walk => true,
+            LongUnions::Wand => false,
+            LongUnions::ByPostings => postings(searcher, query) <= WALK_MAX_POSTINGS,
+        };
+    if walk {
         Ok(searcher.search(query, &Walk(top))?)
     } else {
         Ok(searcher.search(query, &top)?)
     }
+}
+
+/// The postings of the words of `query` (a union of plain words) added up: one dictionary
+/// lookup per word.
+fn postings(searcher: &Searcher, query: &dyn Query) -> u64 {
+    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
+        return 0;
+    };
+    boolean
+        .clauses()
+        .iter()
+        .filter_map(|(_, q)| q.downcast_ref::<TermQuery>())
+        .map(|t| searcher.doc_freq(t.term()).unwrap_or(0))
+        .sum()
 }
 
 /// How many words `query` has when it is a union (only `Should` parts) of plain words; 0 for
@@ -934,7 +1011,7 @@ mod tests {
                 let wand = searcher
                     .search(query.as_ref(), &TopDocs::with_limit(n))
                     .unwrap();
-                let walked = top_docs(&searcher, query.as_ref(), n).unwrap();
+                let walked = top_docs(&searcher, query.as_ref(), n, LongUnions::Walk).unwrap();
                 assert!(!walked.is_empty());
                 // The same papers in the same order; scores equal but for the order of sums.
                 let addrs = |v: &[(f32, DocAddress)]| v.iter().map(|h| h.1).collect::<Vec<_>>();
@@ -947,6 +1024,28 @@ mod tests {
     }
 
     /// The parts of `text`'s query: words as `w:term`, phrases as `p:term term`.
+    #[test]
+    fn every_way_of_scoring_a_long_union_ranks_the_same() {
+        let idx = random_index(3_000);
+        let q = crate::query::parse("model mid4 w10 w11 w12 w13 w14 w15 w16 w17 w18").unwrap();
+        // "model" alone is in about a third of the papers; the rest are rare.
+        let postings = idx.union_postings(&q).unwrap();
+        assert!(postings > 500 && postings < 3_000, "{postings}");
+        assert_eq!(
+            idx.union_postings(&crate::query::parse("w1 w2").unwrap()),
+            None
+        );
+        let mut answers = Vec::new();
+        for how in [LongUnions::Walk, LongUnions::Wand, LongUnions::ByPostings] {
+            idx.set_long_unions(how);
+            let found = idx.candidates(&q, 50).unwrap();
+            assert_eq!(found.len(), 50, "{how:?}");
+            answers.push(found.into_iter().map(|c| c.id).collect::<Vec<_>>());
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert_eq!(answers[0], answers[2]);
+    }
+
     fn parts(idx: &KeywordIndex, text: &str) -> Vec<String> {
         let searcher = idx.reader.searcher();
         let query = idx

@@ -22,7 +22,7 @@ pub mod stem;
 pub mod vector;
 
 pub use engine::{Engine, Feedback, Fusion, Mode, Semantic};
-pub use keyword::{Candidate, Hit, KeywordIndex, Piece};
+pub use keyword::{Candidate, Hit, KeywordIndex, LongUnions, Piece};
 pub use query::{parse, QueryError, SearchQuery};
 
 /// What can go wrong in search.
