@@ -472,18 +472,22 @@ pub async fn run(
         "long unions (queries of 5 words or more), the keyword side's top 100 scored each way, ms:"
     );
     println!(
-        "{:<22} {:>7} {:>16} {:>16} {:>16}",
-        "postings", "queries", "walk p50/p99", "WAND p50/p99", "chosen p50/p99"
+        "{:<22} {:>7} {:>16} {:>16} {:>22}",
+        "postings",
+        "queries",
+        "walk p50/p99",
+        "WAND p50/p99",
+        format!("walk, {} threads", dp_search::keyword::search_threads())
     );
     for r in &unions {
         let f = |m: &str| crate::search::p50_p99(&r[m]);
         println!(
-            "{:<22} {:>7} {:>16} {:>16} {:>16}",
+            "{:<22} {:>7} {:>16} {:>16} {:>22}",
             r["postings"].as_str().unwrap_or(""),
             r["queries"],
             f("walk"),
             f("wand"),
-            f("by_postings")
+            f("walk_threads")
         );
     }
     println!(
@@ -550,15 +554,17 @@ fn recall_by_kind<'a>(
 
 /// The keyword side of hybrid search (top 100) for every query that is a long union of plain
 /// words, timed with each way of scoring it (second of two rounds), grouped by the postings
-/// its words have together; the last row is all of them. Leaves the default way set.
+/// its words have together; the last row is all of them. Walk and WAND on one thread, then the
+/// walk on the server's search threads; leaves the server's way set.
 fn long_union_rows(
     keyword: &KeywordIndex,
     sets: &[(&str, Vec<String>)],
 ) -> Result<Vec<serde_json::Value>> {
+    let threads = dp_search::keyword::search_threads();
     let ways = [
-        ("walk", LongUnions::Walk),
-        ("wand", LongUnions::Wand),
-        ("by_postings", LongUnions::ByPostings),
+        ("walk", LongUnions::Walk, 1),
+        ("wand", LongUnions::Wand, 1),
+        ("walk_threads", LongUnions::Walk, threads),
     ];
     let queries: Vec<(u64, dp_search::SearchQuery)> = sets
         .iter()
@@ -568,8 +574,9 @@ fn long_union_rows(
         .collect();
     // ms per way, per query (same order as `queries`).
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); ways.len()];
-    for (w, (_, how)) in ways.iter().enumerate() {
+    for (w, (_, how, threads)) in ways.iter().enumerate() {
         keyword.set_long_unions(*how);
+        keyword.set_search_threads(*threads)?;
         for round in 0..2 {
             for (_, pq) in &queries {
                 let t = Instant::now();
@@ -580,7 +587,8 @@ fn long_union_rows(
             }
         }
     }
-    keyword.set_long_unions(LongUnions::ByPostings);
+    keyword.set_long_unions(LongUnions::Walk);
+    keyword.set_search_threads(threads)?;
     let buckets: [(&str, u64, u64); 5] = [
         ("under 250k", 0, 250_000),
         ("250k to 1M", 250_000, 1_000_000),
@@ -597,7 +605,7 @@ fn long_union_rows(
             continue;
         }
         let mut row = json!({"postings": name, "queries": picked.len()});
-        for (w, (way, _)) in ways.iter().enumerate() {
+        for (w, (way, ..)) in ways.iter().enumerate() {
             let mut v: Vec<f64> = picked.iter().map(|&i| times[w][i]).collect();
             v.sort_by(f64::total_cmp);
             row[*way] = json!({"p50_ms": crate::search::percentile(&v, 0.5), "p99_ms": crate::search::percentile(&v, 0.99)});

@@ -9,12 +9,13 @@ use dp_store::ChangedPaper;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{
-    BooleanQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
+    BooleanQuery, EnableScoring, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
@@ -23,7 +24,8 @@ use tantivy::schema::{
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{
-    doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+    doc, DocAddress, Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher,
+    TantivyDocument, Term,
 };
 
 /// Bump when the schema changes: an index of another version is rebuilt. (4: column
@@ -144,38 +146,33 @@ pub struct KeywordIndex {
     /// `None` for a read-only view of a folder another process writes.
     writer: Option<Mutex<IndexWriter>>,
     f: Fields,
-    /// How long unions are scored ([`LongUnions`] as a number; see [`top_docs`]).
-    long_unions: AtomicU8,
+    /// How long unions are scored: [`LongUnions::Wand`] when set (see [`top_docs`]).
+    wand: AtomicBool,
+    /// Searches score the index's segments on these threads at once (see [`search_threads`]).
+    executor: RwLock<Executor>,
 }
 
 /// How a union of at least [`WALK_MIN_WORDS`] plain words (a whole title typed as a query) is
-/// scored. Every choice gives the same answer; they differ in cost.
+/// scored. Both give the same answer; they differ in cost (see [`WALK_MIN_WORDS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LongUnions {
-    /// Score every document that has any of the words.
+    /// Score every document that has any of the words (the default).
     Walk,
     /// Block-max WAND: skip blocks of postings that cannot reach the top.
     Wand,
-    /// Walk while the words' postings add up to at most [`WALK_MAX_POSTINGS`], WAND beyond
-    /// (the default).
-    ByPostings,
 }
 
-impl LongUnions {
-    fn from_u8(v: u8) -> LongUnions {
-        match v {
-            0 => LongUnions::Walk,
-            1 => LongUnions::Wand,
-            _ => LongUnions::ByPostings,
-        }
-    }
+/// Threads a search spreads the index's segments over: this machine's cores, at most 4.
+pub fn search_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
 
-    fn as_u8(self) -> u8 {
-        match self {
-            LongUnions::Walk => 0,
-            LongUnions::Wand => 1,
-            LongUnions::ByPostings => 2,
-        }
+/// An executor that searches segments on `threads` threads (the caller's own for 1).
+fn executor(threads: usize) -> Result<Executor, SearchError> {
+    if threads <= 1 {
+        Ok(Executor::single_thread())
+    } else {
+        Ok(Executor::multi_thread(threads, "keyword-search-")?)
     }
 }
 
@@ -227,7 +224,8 @@ impl KeywordIndex {
             reader,
             writer: Some(Mutex::new(writer)),
             f,
-            long_unions: AtomicU8::new(LongUnions::ByPostings.as_u8()),
+            wand: AtomicBool::new(false),
+            executor: RwLock::new(executor(search_threads())?),
         })
     }
 
@@ -244,13 +242,22 @@ impl KeywordIndex {
             reader,
             writer: None,
             f,
-            long_unions: AtomicU8::new(LongUnions::ByPostings.as_u8()),
+            wand: AtomicBool::new(false),
+            executor: RwLock::new(executor(search_threads())?),
         })
     }
 
     /// Scores long unions another way from now on (benchmarks compare them).
     pub fn set_long_unions(&self, how: LongUnions) {
-        self.long_unions.store(how.as_u8(), Ordering::Relaxed);
+        self.wand.store(how == LongUnions::Wand, Ordering::Relaxed);
+    }
+
+    /// Searches score segments on `threads` threads from now on (benchmarks compare them; the
+    /// default is this machine's cores, at most 4).
+    pub fn set_search_threads(&self, threads: usize) -> Result<(), SearchError> {
+        let new = executor(threads)?;
+        *self.executor.write().unwrap_or_else(|e| e.into_inner()) = new;
+        Ok(())
     }
 
     /// For a query that is a long union of plain words, how many postings its words have
@@ -436,8 +443,17 @@ impl KeywordIndex {
         let Some(query) = self.query(q, &searcher) else {
             return Ok(Vec::new());
         };
-        let how = LongUnions::from_u8(self.long_unions.load(Ordering::Relaxed));
-        let top = top_docs(&searcher, query.as_ref(), n, how)?;
+        let how = if self.wand.load(Ordering::Relaxed) {
+            LongUnions::Wand
+        } else {
+            LongUnions::Walk
+        };
+        let executor = self
+            .executor
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let top = top_docs(&searcher, query.as_ref(), n, how, &executor)?;
         let wanted = normal(&q.text);
         // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) in a short
         // query name a method: a title that spells one the same way ranks first. In a longer
@@ -779,15 +795,10 @@ fn without_common_words(query: Box<dyn Query>, searcher: &Searcher) -> Box<dyn Q
 /// of words while the walk grows only with the postings.
 const WALK_MIN_WORDS: usize = LONG_QUERY_PARTS;
 
-/// Above this many postings (over all the words of a long union) WAND's skipping beats the
-/// walk: the walk's cost grows with the postings, so over millions of papers a title's common
-/// words make it read millions of them. Measured with `bench search --scale` (see the README).
-pub const WALK_MAX_POSTINGS: u64 = 1_000_000;
-
 /// The best `n` documents for `query` by its BM25 score, exactly as
 /// `searcher.search(query, &TopDocs::with_limit(n))` finds them, but faster for a union of
-/// many plain words (a whole title typed as a query): see [`WALK_MIN_WORDS`] and
-/// [`LongUnions`].
+/// many plain words (a whole title typed as a query): see [`WALK_MIN_WORDS`]. Segments are
+/// scored on `executor`'s threads at once.
 ///
 /// Tried and dropped for unions with phrases in them, before phrases of common words became
 /// words in long queries ([`with_common_phrases_as_words`]), both exact: (1) running the
@@ -801,18 +812,14 @@ fn top_docs(
     query: &dyn Query,
     n: usize,
     how: LongUnions,
+    executor: &Executor,
 ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
     let top = TopDocs::with_limit(n);
-    let walk = plain_words(query) >= WALK_MIN_WORDS
-        && match how {
-            LongUnions::Walk => true,
-            LongUnions::Wand => false,
-            LongUnions::ByPostings => postings(searcher, query) <= WALK_MAX_POSTINGS,
-        };
-    if walk {
-        Ok(searcher.search(query, &Walk(top))?)
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    if how == LongUnions::Walk && plain_words(query) >= WALK_MIN_WORDS {
+        Ok(searcher.search_with_executor(query, &Walk(top), executor, scoring)?)
     } else {
-        Ok(searcher.search(query, &top)?)
+        Ok(searcher.search_with_executor(query, &top, executor, scoring)?)
     }
 }
 
@@ -988,9 +995,13 @@ mod tests {
                 }
             })
             .collect();
+        // Several segments, as a server's index has, so searches spread over threads.
         let idx = KeywordIndex::open(None).unwrap();
-        idx.upsert(&rows).unwrap();
-        idx.commit(rows.len() as i64).unwrap();
+        for chunk in rows.chunks(1_000) {
+            idx.upsert(chunk).unwrap();
+            idx.commit(chunk[chunk.len() - 1].seq).unwrap();
+        }
+        assert!(idx.reader.searcher().segment_readers().len() > 1 || papers <= 1_000);
         idx
     }
 
@@ -1011,7 +1022,14 @@ mod tests {
                 let wand = searcher
                     .search(query.as_ref(), &TopDocs::with_limit(n))
                     .unwrap();
-                let walked = top_docs(&searcher, query.as_ref(), n, LongUnions::Walk).unwrap();
+                let walked = top_docs(
+                    &searcher,
+                    query.as_ref(),
+                    n,
+                    LongUnions::Walk,
+                    &executor(2).unwrap(),
+                )
+                .unwrap();
                 assert!(!walked.is_empty());
                 // The same papers in the same order; scores equal but for the order of sums.
                 let addrs = |v: &[(f32, DocAddress)]| v.iter().map(|h| h.1).collect::<Vec<_>>();
@@ -1036,10 +1054,15 @@ mod tests {
             None
         );
         let mut answers = Vec::new();
-        for how in [LongUnions::Walk, LongUnions::Wand, LongUnions::ByPostings] {
+        for (how, threads) in [
+            (LongUnions::Walk, 1),
+            (LongUnions::Wand, 1),
+            (LongUnions::Walk, 2),
+        ] {
             idx.set_long_unions(how);
+            idx.set_search_threads(threads).unwrap();
             let found = idx.candidates(&q, 50).unwrap();
-            assert_eq!(found.len(), 50, "{how:?}");
+            assert_eq!(found.len(), 50, "{how:?} on {threads} threads");
             answers.push(found.into_iter().map(|c| c.id).collect::<Vec<_>>());
         }
         assert_eq!(answers[0], answers[1]);
