@@ -868,7 +868,9 @@ async fn latency_keyword(shared: &Path, json_out: bool) -> Result<()> {
             json!({"papers": n, "index_build_s": build, "keyword": rows})
         );
     } else {
-        println!("{n} papers indexed in {build:.1} s; keyword search, top 10, single-threaded:");
+        println!(
+            "{n} papers indexed in {build:.1} s; keyword search, top 10, one query at a time:"
+        );
         println!(
             "{:<22} {:>8} {:>8} {:>8} {:>12}",
             "queries", "count", "p50 ms", "p99 ms", "p50 vs base"
