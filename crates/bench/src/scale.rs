@@ -196,8 +196,17 @@ pub async fn run(
     // The keyword index, on disk as a server keeps it.
     let keyword_dir = index_dir.map_or_else(|| tmp.path().join("index"), |d| d.join("keyword"));
     let keyword = Arc::new(KeywordIndex::open(Some(&keyword_dir))?);
-    // A keyword index kept by an earlier run is reused when it holds these n papers.
-    let keyword_reused = keyword.cursor() == n as i64 && keyword.len() == n as u64;
+    // A keyword index kept by an earlier run is reused when it was built from the same base
+    // papers for these n.
+    let base_papers = base.len();
+    let keyword_key = format!("n={n} base={base_papers}");
+    let keyword_key_file = index_dir.map(|d| d.join("keyword.txt"));
+    let keyword_reused = keyword.cursor() == n as i64
+        && keyword.len() == n as u64
+        && keyword_key_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .is_some_and(|k| k == keyword_key);
     if !keyword_reused && !keyword.is_empty() {
         keyword.clear()?;
     }
@@ -216,6 +225,9 @@ pub async fn run(
         bar.update((start + batch.len()) as u64, n as u64);
     }
     keyword.commit(n as i64)?;
+    if let (Some(file), false) = (&keyword_key_file, keyword_reused) {
+        std::fs::write(file, &keyword_key)?;
+    }
     bar.finish();
     let keyword_s = t.elapsed().as_secs_f64();
     drop(base);
@@ -256,10 +268,19 @@ pub async fn run(
         VectorIndex::new(dim, config.vector_config()).with_scratch_dir(&tmp.path().join("vectors"));
     // A graph saved by an earlier run, for these n papers and this configuration.
     let graph_dir = index_dir.map(|d| d.join("graph"));
-    let saved_as = format!("bench-scale-{n}");
+    // Saved under a name that holds everything that shapes the graph (not the search width or
+    // rescore count, which the run sweeps); a graph that cannot be loaded is built again.
+    let shape = dp_search::vector::VectorConfig {
+        expansion_search: 0,
+        rescore: 0,
+        ..config.vector_config()
+    };
+    let saved_as = format!("bench-scale n={n} base={base_papers} {shape:?}");
     let loaded = match &graph_dir {
         Some(dir) => template
-            .load_like(dir, &saved_as)?
+            .load_like(dir, &saved_as)
+            .ok()
+            .flatten()
             .filter(|(_, cursor)| *cursor == n as i64),
         None => None,
     };
@@ -576,7 +597,7 @@ fn long_union_rows(
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); ways.len()];
     for (w, (_, how, threads)) in ways.iter().enumerate() {
         keyword.set_long_unions(*how);
-        keyword.set_search_threads(*threads)?;
+        keyword.set_search_threads(*threads);
         for round in 0..2 {
             for (_, pq) in &queries {
                 let t = Instant::now();
@@ -588,7 +609,7 @@ fn long_union_rows(
         }
     }
     keyword.set_long_unions(LongUnions::Walk);
-    keyword.set_search_threads(threads)?;
+    keyword.set_search_threads(threads);
     let buckets: [(&str, u64, u64); 5] = [
         ("under 250k", 0, 250_000),
         ("250k to 1M", 250_000, 1_000_000),

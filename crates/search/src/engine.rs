@@ -236,8 +236,14 @@ impl Engine {
         // searches the vectors, so a query costs the slower side, not the sum of both (over
         // 3,000,000 papers either side can take tens of milliseconds).
         let (keyword, vector, semantic) = std::thread::scope(|s| {
-            let keyword =
-                (mode == Mode::Hybrid).then(|| s.spawn(|| self.keyword.candidates(q, depth)));
+            // When no thread can be started (the system's limit under load), the keyword side
+            // runs on this one afterwards.
+            let keyword = (mode == Mode::Hybrid).then(|| {
+                std::thread::Builder::new()
+                    .name("keyword-side".into())
+                    .spawn_scoped(s, || self.keyword.candidates(q, depth))
+                    .map_err(|_| ())
+            });
             let side = (|| {
                 let vector: std::borrow::Cow<'_, [f32]> = match query_vector {
                     Some(v) => v.into(),
@@ -247,9 +253,10 @@ impl Engine {
                 Ok::<_, SearchError>((vector, semantic))
             })();
             let keyword = match keyword {
-                Some(handle) => handle
+                Some(Ok(handle)) => handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+                Some(Err(())) => self.keyword.candidates(q, depth)?,
                 None => Vec::new(),
             };
             let (vector, semantic) = side?;

@@ -9,8 +9,8 @@ use dp_store::ChangedPaper;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{
@@ -148,8 +148,13 @@ pub struct KeywordIndex {
     f: Fields,
     /// How long unions are scored: [`LongUnions::Wand`] when set (see [`top_docs`]).
     wand: AtomicBool,
-    /// Searches score the index's segments on these threads at once (see [`search_threads`]).
-    executor: RwLock<Executor>,
+    /// Threads a search may spread the index's segments over (see [`search_threads`]).
+    threads: AtomicUsize,
+    /// The pool of those threads, built at the first search that uses it.
+    pool: OnceLock<Executor>,
+    /// Searches running now: a search spreads over the pool only when it is alone, so that
+    /// under load every request keeps its own thread and the pool is no bottleneck.
+    running: AtomicUsize,
 }
 
 /// How a union of at least [`WALK_MIN_WORDS`] plain words (a whole title typed as a query) is
@@ -162,17 +167,17 @@ pub enum LongUnions {
     Wand,
 }
 
-/// Threads a search spreads the index's segments over: this machine's cores, at most 4.
+/// Threads a search may spread the index's segments over: this machine's cores, at most 4.
 pub fn search_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// An executor that searches segments on `threads` threads (the caller's own for 1).
-fn executor(threads: usize) -> Result<Executor, SearchError> {
-    if threads <= 1 {
-        Ok(Executor::single_thread())
-    } else {
-        Ok(Executor::multi_thread(threads, "keyword-search-")?)
+/// Counts a search as running while it lives.
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -225,7 +230,9 @@ impl KeywordIndex {
             writer: Some(Mutex::new(writer)),
             f,
             wand: AtomicBool::new(false),
-            executor: RwLock::new(executor(search_threads())?),
+            threads: AtomicUsize::new(search_threads()),
+            pool: OnceLock::new(),
+            running: AtomicUsize::new(0),
         })
     }
 
@@ -243,7 +250,9 @@ impl KeywordIndex {
             writer: None,
             f,
             wand: AtomicBool::new(false),
-            executor: RwLock::new(executor(search_threads())?),
+            threads: AtomicUsize::new(search_threads()),
+            pool: OnceLock::new(),
+            running: AtomicUsize::new(0),
         })
     }
 
@@ -254,10 +263,27 @@ impl KeywordIndex {
 
     /// Searches score segments on `threads` threads from now on (benchmarks compare them; the
     /// default is this machine's cores, at most 4).
-    pub fn set_search_threads(&self, threads: usize) -> Result<(), SearchError> {
-        let new = executor(threads)?;
-        *self.executor.write().unwrap_or_else(|e| e.into_inner()) = new;
-        Ok(())
+    pub fn set_search_threads(&self, threads: usize) {
+        self.threads.store(threads.max(1), Ordering::Relaxed);
+    }
+
+    /// Where a search scores its segments: on the pool when it is the only search running and
+    /// there is more than one segment, otherwise on the caller's thread (also when the pool
+    /// cannot be built).
+    fn executor(&self, searcher: &Searcher, running: &Running<'_>) -> Executor {
+        let threads = self.threads.load(Ordering::Relaxed);
+        let alone = running.0.load(Ordering::Relaxed) == 1;
+        if threads <= 1 || !alone || searcher.segment_readers().len() <= 1 {
+            return Executor::single_thread();
+        }
+        self.pool
+            .get_or_init(|| {
+                Executor::multi_thread(threads, "keyword-search-").unwrap_or_else(|e| {
+                    tracing::warn!("keyword search stays on one thread: {e}");
+                    Executor::single_thread()
+                })
+            })
+            .clone()
     }
 
     /// For a query that is a long union of plain words, how many postings its words have
@@ -448,12 +474,11 @@ impl KeywordIndex {
         } else {
             LongUnions::Walk
         };
-        let executor = self
-            .executor
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        self.running.fetch_add(1, Ordering::Relaxed);
+        let running = Running(&self.running);
+        let executor = self.executor(&searcher, &running);
         let top = top_docs(&searcher, query.as_ref(), n, how, &executor)?;
+        drop(running);
         let wanted = normal(&q.text);
         // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) in a short
         // query name a method: a title that spells one the same way ranks first. In a longer
@@ -1027,7 +1052,7 @@ mod tests {
                     query.as_ref(),
                     n,
                     LongUnions::Walk,
-                    &executor(2).unwrap(),
+                    &Executor::multi_thread(2, "test-").unwrap(),
                 )
                 .unwrap();
                 assert!(!walked.is_empty());
@@ -1041,7 +1066,6 @@ mod tests {
         }
     }
 
-    /// The parts of `text`'s query: words as `w:term`, phrases as `p:term term`.
     #[test]
     fn every_way_of_scoring_a_long_union_ranks_the_same() {
         let idx = random_index(3_000);
@@ -1060,7 +1084,7 @@ mod tests {
             (LongUnions::Walk, 2),
         ] {
             idx.set_long_unions(how);
-            idx.set_search_threads(threads).unwrap();
+            idx.set_search_threads(threads);
             let found = idx.candidates(&q, 50).unwrap();
             assert_eq!(found.len(), 50, "{how:?} on {threads} threads");
             answers.push(found.into_iter().map(|c| c.id).collect::<Vec<_>>());
@@ -1069,6 +1093,7 @@ mod tests {
         assert_eq!(answers[0], answers[2]);
     }
 
+    /// The parts of `text`'s query: words as `w:term`, phrases as `p:term term`.
     fn parts(idx: &KeywordIndex, text: &str) -> Vec<String> {
         let searcher = idx.reader.searcher();
         let query = idx
