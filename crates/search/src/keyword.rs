@@ -1,21 +1,26 @@
 //! The keyword index: tantivy, BM25 over title and abstract as one text (with English
 //! stemming) and over authors, phrase queries, filters and highlighted snippets.
 
+mod long;
+
 use crate::pread::PreadDirectory;
 use crate::query::SearchQuery;
 use crate::SearchError;
 use chrono::{NaiveDate, NaiveTime};
 use dp_store::ChangedPaper;
+use long::{
+    is_common, plain_words, postings, top_docs, with_common_phrases_as_words, without_common_words,
+    WALK_MIN_WORDS,
+};
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::query::{
-    BooleanQuery, EnableScoring, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery,
-    TermSetQuery,
+    BooleanQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
@@ -24,8 +29,7 @@ use tantivy::schema::{
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{
-    doc, DocAddress, Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher,
-    TantivyDocument, Term,
+    doc, Executor, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
 /// Bump when the schema changes: an index of another version is rebuilt. (4: column
@@ -717,212 +721,6 @@ impl KeywordIndex {
     }
 }
 
-/// Words in more than this share of the papers ("the", "of", "we") are left out of a query
-/// that has rarer words: their BM25 weight is at most ln(1 + 0.3/0.7) = 0.36 against 5 to 10
-/// for a rare word, while their posting lists are the longest to walk.
-const COMMON_SHARE: f64 = 0.7;
-
-/// Shares mean little in a small index (in four papers, every word of one is "common"):
-/// below this many papers every word counts.
-const COMMON_MIN_DOCS: u64 = 1_000;
-
-/// A phrase all of whose words are each in more than this share of the papers (`model-based`,
-/// `in-context`, `large-scale`) ranks as its separate words in a long query: see
-/// [`with_common_phrases_as_words`].
-const COMMON_PHRASE_SHARE: f64 = 0.05;
-
-/// A query of at least this many parts is long (a whole title, a claim).
-const LONG_QUERY_PARTS: usize = 5;
-
-/// `query` with each phrase of common words (see [`COMMON_PHRASE_SHARE`]) replaced by its
-/// words, when it is a long union (at least [`LONG_QUERY_PARTS`] parts, all alternatives) in
-/// an index of at least [`COMMON_MIN_DOCS`] papers.
-///
-/// Such a phrase is the dearest part of a whole title typed as a query: every paper with all
-/// its words has the words' positions read. Over the 80,317 shared papers one such phrase
-/// made a title cost 4.5 ms against about 1 ms as plain words, and it weighs little beside
-/// the title's rarer words. A phrase with a rarer word (`XLand-100B`, `GPT-4`) is cheap and
-/// stays a phrase, as do phrases in short queries, where they carry the meaning.
-fn with_common_phrases_as_words(query: Box<dyn Query>, searcher: &Searcher) -> Box<dyn Query> {
-    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
-        return query;
-    };
-    let clauses = boolean.clauses();
-    if searcher.num_docs() < COMMON_MIN_DOCS
-        || clauses.len() < LONG_QUERY_PARTS
-        || clauses.iter().any(|(occur, _)| *occur != Occur::Should)
-    {
-        return query;
-    }
-    let common_phrase = |q: &dyn Query| {
-        q.downcast_ref::<PhraseQuery>().and_then(|p| {
-            let words = p.phrase_terms();
-            words
-                .iter()
-                .all(|t| in_more_than(searcher, t, COMMON_PHRASE_SHARE))
-                .then_some(words)
-        })
-    };
-    let mut changed = false;
-    let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(clauses.len());
-    for (occur, q) in clauses {
-        match common_phrase(q.as_ref()) {
-            Some(words) => {
-                changed = true;
-                for t in words {
-                    let word = TermQuery::new(t, IndexRecordOption::WithFreqs);
-                    parts.push((*occur, Box::new(word)));
-                }
-            }
-            None => parts.push((*occur, q.box_clone())),
-        }
-    }
-    if changed {
-        Box::new(BooleanQuery::new(parts))
-    } else {
-        query
-    }
-}
-
-/// `query` without the plain words (top-level alternatives) that are in more than
-/// [`COMMON_SHARE`] of the papers, when at least one other part is left.
-fn without_common_words(query: Box<dyn Query>, searcher: &Searcher) -> Box<dyn Query> {
-    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
-        return query;
-    };
-    let clauses = boolean.clauses();
-    // One dictionary lookup per word, and none in a small index.
-    let common: Vec<bool> = clauses
-        .iter()
-        .map(|(occur, q)| {
-            *occur == Occur::Should
-                && q.downcast_ref::<TermQuery>()
-                    .is_some_and(|t| is_common(searcher, t.term()))
-        })
-        .collect();
-    let dropped = common.iter().filter(|c| **c).count();
-    if dropped == 0 || dropped == clauses.len() {
-        return query;
-    }
-    let kept: Vec<(Occur, Box<dyn Query>)> = clauses
-        .iter()
-        .zip(&common)
-        .filter(|(_, common)| !**common)
-        .map(|((occur, q), _)| (*occur, q.box_clone()))
-        .collect();
-    Box::new(BooleanQuery::new(kept))
-}
-
-/// A union of at least this many plain words may be scored document by document instead of
-/// with block-max WAND. Measured over the 80,317 shared papers (`bench search`, top 50): the two
-/// cost the same up to four words, and from five words on WAND costs 2 to 4.5 times as much
-/// (11 to 13 words: 4.0-4.7 ms against 0.9-1.0), since its bookkeeping grows with the number
-/// of words while the walk grows only with the postings.
-const WALK_MIN_WORDS: usize = LONG_QUERY_PARTS;
-
-/// The best `n` documents for `query` by its BM25 score, exactly as
-/// `searcher.search(query, &TopDocs::with_limit(n))` finds them, but faster for a union of
-/// many plain words (a whole title typed as a query): see [`WALK_MIN_WORDS`]. Segments are
-/// scored on `executor`'s threads at once.
-///
-/// Tried and dropped for unions with phrases in them, before phrases of common words became
-/// words in long queries ([`with_common_phrases_as_words`]), both exact: (1) running the
-/// union first with each phrase relaxed to all of its words anywhere (an upper bound of its
-/// score) and scoring only the relaxed top exactly: intersecting the words' postings cost as
-/// much as matching the phrase (1.02 against 1.02 ms on average over 600 titles); (2)
-/// scoring phrases of common words last, on the best 500 of the rest only: the bound that
-/// proves such an answer exact (the phrases' maximum scores) held for 30 of 444 queries.
-fn top_docs(
-    searcher: &Searcher,
-    query: &dyn Query,
-    n: usize,
-    how: LongUnions,
-    executor: &Executor,
-) -> Result<Vec<(f32, DocAddress)>, SearchError> {
-    let top = TopDocs::with_limit(n);
-    let scoring = EnableScoring::enabled_from_searcher(searcher);
-    if how == LongUnions::Walk && plain_words(query) >= WALK_MIN_WORDS {
-        Ok(searcher.search_with_executor(query, &Walk(top), executor, scoring)?)
-    } else {
-        Ok(searcher.search_with_executor(query, &top, executor, scoring)?)
-    }
-}
-
-/// The postings of the words of `query` (a union of plain words) added up: one dictionary
-/// lookup per word.
-fn postings(searcher: &Searcher, query: &dyn Query) -> u64 {
-    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
-        return 0;
-    };
-    boolean
-        .clauses()
-        .iter()
-        .filter_map(|(_, q)| q.downcast_ref::<TermQuery>())
-        .map(|t| searcher.doc_freq(t.term()).unwrap_or(0))
-        .sum()
-}
-
-/// How many words `query` has when it is a union (only `Should` parts) of plain words; 0 for
-/// anything else.
-fn plain_words(query: &dyn Query) -> usize {
-    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
-        return 0;
-    };
-    let clauses = boolean.clauses();
-    let plain = clauses
-        .iter()
-        .all(|(occur, q)| *occur == Occur::Should && q.downcast_ref::<TermQuery>().is_some());
-    if plain {
-        clauses.len()
-    } else {
-        0
-    }
-}
-
-/// A top-documents collector that scores every matching document (tantivy's default
-/// collection) instead of letting the query skip blocks (block-max WAND); the same answer.
-struct Walk(TopDocs);
-
-impl Collector for Walk {
-    type Fruit = Vec<(f32, DocAddress)>;
-    type Child = <TopDocs as Collector>::Child;
-
-    fn for_segment(
-        &self,
-        segment: u32,
-        reader: &tantivy::SegmentReader,
-    ) -> tantivy::Result<Self::Child> {
-        self.0.for_segment(segment, reader)
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(
-        &self,
-        fruits: Vec<<Self::Child as SegmentCollector>::Fruit>,
-    ) -> tantivy::Result<Self::Fruit> {
-        self.0.merge_fruits(fruits)
-    }
-}
-
-/// Whether `term` is in more than [`COMMON_SHARE`] of the papers of an index of at least
-/// [`COMMON_MIN_DOCS`].
-fn is_common(searcher: &Searcher, term: &Term) -> bool {
-    in_more_than(searcher, term, COMMON_SHARE)
-}
-
-/// Whether `term` is in more than `share` of the papers of an index of at least
-/// [`COMMON_MIN_DOCS`] (in a smaller one, shares mean little).
-fn in_more_than(searcher: &Searcher, term: &Term, share: f64) -> bool {
-    let docs = searcher.num_docs();
-    docs >= COMMON_MIN_DOCS
-        && searcher
-            .doc_freq(term)
-            .is_ok_and(|df| df as f64 > share * docs as f64)
-}
-
 fn text_of(d: &TantivyDocument, f: Field) -> String {
     d.get_first(f)
         .and_then(|v| v.as_str())
@@ -1057,7 +855,8 @@ mod tests {
                 .unwrap();
                 assert!(!walked.is_empty());
                 // The same papers in the same order; scores equal but for the order of sums.
-                let addrs = |v: &[(f32, DocAddress)]| v.iter().map(|h| h.1).collect::<Vec<_>>();
+                let addrs =
+                    |v: &[(f32, tantivy::DocAddress)]| v.iter().map(|h| h.1).collect::<Vec<_>>();
                 assert_eq!(addrs(&walked), addrs(&wand), "{text} n={n}");
                 for ((a, _), (b, _)) in walked.iter().zip(&wand) {
                     assert!((a - b).abs() <= 1e-5 * b.abs(), "{text} n={n}: {a} vs {b}");
