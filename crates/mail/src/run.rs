@@ -196,7 +196,7 @@ impl SearchCache {
         if let Some(v) = self.found.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(v);
         }
-        let ids = matcher.matches(query, from, cfg.day, cfg.per_search);
+        let ids = off_the_runtime(|| matcher.matches(query, from, cfg.day, cfg.per_search));
         let base = cfg.base_url.trim_end_matches('/');
         let mut by_id: HashMap<String, dp_store::PaperSummary> = store
             .papers_by_ids(&ids)
@@ -221,6 +221,16 @@ impl SearchCache {
             m.insert(key, v.clone());
         }
         Ok(v)
+    }
+}
+
+/// Runs `f`, a blocking search over an index, so that the runtime's other tasks (a server's
+/// requests, when the digest runs as one of its jobs) move to another thread meanwhile instead of
+/// waiting behind it. On a single-threaded runtime (tests, small tools) `f` just runs.
+fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 

@@ -235,6 +235,51 @@ async fn saved_searches_add_new_papers_and_nothing_new_sends_nothing() {
     assert!(sent[0].2.contains("http://papers.test/papers/2503.00009"));
 }
 
+/// A matcher that starts another task of the runtime and returns only once it has run: with a
+/// single worker thread, that task can run only if the search does not hold the worker.
+struct WaitsForAnotherTask;
+
+impl Matcher for WaitsForAnotherTask {
+    fn matches(&self, query: &str, from: NaiveDate, to: NaiveDate, limit: usize) -> Vec<String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        tokio::runtime::Handle::current().spawn(async move {
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok(),
+            "the runtime's other task never ran while the search ran"
+        );
+        Words.matches(query, from, to, limit)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_saved_search_does_not_hold_the_runtime_while_it_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = store(dir.path()).await else {
+        return;
+    };
+    subscribe(&store, "zebra@example.org", Cadence::Daily, &["zebra"]).await;
+    // On the runtime's one worker, as a server runs its digest job.
+    let r = tokio::spawn(async move {
+        let signer = Signer::new(b"test secret, sixteen bytes+");
+        let mailer = Scripted::default();
+        run_digest(
+            store.as_ref(),
+            &mailer,
+            Some(&WaitsForAnotherTask),
+            &signer,
+            &config("2025-03-18"),
+            &|_| {},
+        )
+        .await
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(r.sent, 1, "{r:?}");
+}
+
 #[tokio::test]
 async fn a_signed_in_subscriber_gets_the_new_papers_of_what_they_follow() {
     let dir = tempfile::tempdir().unwrap();
