@@ -150,6 +150,13 @@ pub struct KeywordIndex {
     /// `None` for a read-only view of a folder another process writes.
     writer: Option<Mutex<IndexWriter>>,
     f: Fields,
+    /// How searches run.
+    tuning: Tuning,
+}
+
+/// How an index's searches run: what benchmarks may change, and the pool a search alone
+/// spreads its segments over.
+struct Tuning {
     /// How long unions are scored: [`LongUnions::Wand`] when set (see [`top_docs`]).
     wand: AtomicBool,
     /// Threads a search may spread the index's segments over (see [`search_threads`]).
@@ -159,6 +166,43 @@ pub struct KeywordIndex {
     /// Searches running now: a search spreads over the pool only when it is alone, so that
     /// under load every request keeps its own thread and the pool is no bottleneck.
     running: AtomicUsize,
+}
+
+impl Tuning {
+    fn new() -> Tuning {
+        Tuning {
+            wand: AtomicBool::new(false),
+            threads: AtomicUsize::new(search_threads()),
+            pool: OnceLock::new(),
+            running: AtomicUsize::new(0),
+        }
+    }
+
+    fn long_unions(&self) -> LongUnions {
+        if self.wand.load(Ordering::Relaxed) {
+            LongUnions::Wand
+        } else {
+            LongUnions::Walk
+        }
+    }
+
+    /// Where a search scores its segments: on the pool when it is the only search running and
+    /// there is more than one segment, otherwise on the caller's thread (also when the pool
+    /// cannot be built).
+    fn executor(&self, searcher: &Searcher, running: &Running<'_>) -> Executor {
+        let threads = self.threads.load(Ordering::Relaxed);
+        if threads <= 1 || !running.alone() || searcher.segment_readers().len() <= 1 {
+            return Executor::single_thread();
+        }
+        self.pool
+            .get_or_init(|| {
+                Executor::multi_thread(threads, "keyword-search-").unwrap_or_else(|e| {
+                    tracing::warn!("keyword search stays on one thread: {e}");
+                    Executor::single_thread()
+                })
+            })
+            .clone()
+    }
 }
 
 /// How a union of at least [`WALK_MIN_WORDS`] plain words (a whole title typed as a query) is
@@ -178,6 +222,19 @@ pub fn search_threads() -> usize {
 
 /// Counts a search as running while it lives.
 struct Running<'a>(&'a AtomicUsize);
+
+impl Running<'_> {
+    /// Counts one more search running in `counter` until the guard drops.
+    fn enter(counter: &AtomicUsize) -> Running<'_> {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Running(counter)
+    }
+
+    /// Whether this is the only search running.
+    fn alone(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == 1
+    }
+}
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
@@ -233,10 +290,7 @@ impl KeywordIndex {
             reader,
             writer: Some(Mutex::new(writer)),
             f,
-            wand: AtomicBool::new(false),
-            threads: AtomicUsize::new(search_threads()),
-            pool: OnceLock::new(),
-            running: AtomicUsize::new(0),
+            tuning: Tuning::new(),
         })
     }
 
@@ -253,41 +307,21 @@ impl KeywordIndex {
             reader,
             writer: None,
             f,
-            wand: AtomicBool::new(false),
-            threads: AtomicUsize::new(search_threads()),
-            pool: OnceLock::new(),
-            running: AtomicUsize::new(0),
+            tuning: Tuning::new(),
         })
     }
 
     /// Scores long unions another way from now on (benchmarks compare them).
     pub fn set_long_unions(&self, how: LongUnions) {
-        self.wand.store(how == LongUnions::Wand, Ordering::Relaxed);
+        self.tuning
+            .wand
+            .store(how == LongUnions::Wand, Ordering::Relaxed);
     }
 
     /// Searches score segments on `threads` threads from now on (benchmarks compare them; the
     /// default is this machine's cores, at most 4).
     pub fn set_search_threads(&self, threads: usize) {
-        self.threads.store(threads.max(1), Ordering::Relaxed);
-    }
-
-    /// Where a search scores its segments: on the pool when it is the only search running and
-    /// there is more than one segment, otherwise on the caller's thread (also when the pool
-    /// cannot be built).
-    fn executor(&self, searcher: &Searcher, running: &Running<'_>) -> Executor {
-        let threads = self.threads.load(Ordering::Relaxed);
-        let alone = running.0.load(Ordering::Relaxed) == 1;
-        if threads <= 1 || !alone || searcher.segment_readers().len() <= 1 {
-            return Executor::single_thread();
-        }
-        self.pool
-            .get_or_init(|| {
-                Executor::multi_thread(threads, "keyword-search-").unwrap_or_else(|e| {
-                    tracing::warn!("keyword search stays on one thread: {e}");
-                    Executor::single_thread()
-                })
-            })
-            .clone()
+        self.tuning.threads.store(threads.max(1), Ordering::Relaxed);
     }
 
     /// For a query that is a long union of plain words, how many postings its words have
@@ -473,15 +507,15 @@ impl KeywordIndex {
         let Some(query) = self.query(q, &searcher) else {
             return Ok(Vec::new());
         };
-        let how = if self.wand.load(Ordering::Relaxed) {
-            LongUnions::Wand
-        } else {
-            LongUnions::Walk
-        };
-        self.running.fetch_add(1, Ordering::Relaxed);
-        let running = Running(&self.running);
-        let executor = self.executor(&searcher, &running);
-        let top = top_docs(&searcher, query.as_ref(), n, how, &executor)?;
+        let running = Running::enter(&self.tuning.running);
+        let executor = self.tuning.executor(&searcher, &running);
+        let top = top_docs(
+            &searcher,
+            query.as_ref(),
+            n,
+            self.tuning.long_unions(),
+            &executor,
+        )?;
         drop(running);
         let wanted = normal(&q.text);
         // Words typed in capitals (MUSCLE, BERT, LoRA-style names are left alone) in a short
