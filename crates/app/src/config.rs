@@ -150,6 +150,11 @@ pub struct SearchConfig {
     pub vector_quantization: Option<dp_search::vector::Quantization>,
     /// `i8`: candidates taken from the graph and ranked exactly (default 100).
     pub vector_rescore: Option<usize>,
+    /// A graph search whose best match scores below this cosine similarity runs again
+    /// `vector_wide_width` wide (0: never; default 0.5 with `i8`, 0 with `f16`).
+    pub vector_widen_below: Option<f32>,
+    /// The search width of that second search (default 4096).
+    pub vector_wide_width: Option<usize>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
     /// The arithmetic of the embedding model: `auto` (default: fp16 products for batches on
@@ -488,6 +493,20 @@ impl Config {
         if let Some(r) = self.search.vector_rescore {
             c.rescore = r.clamp(10, 10_000);
         }
+        // An int8 graph loses recall on queries far from every paper; see `widen_below`.
+        if c.quantization == dp_search::vector::Quantization::I8 {
+            c.widen_below = 0.5;
+        }
+        if let Some(s) = self.search.vector_widen_below {
+            c.widen_below = if s.is_finite() {
+                s.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+        }
+        if let Some(w) = self.search.vector_wide_width {
+            c.wide_width = w.clamp(16, 16_384);
+        }
         c
     }
 
@@ -600,6 +619,7 @@ mod tests {
         use dp_search::vector::Quantization;
         let c = Config::default();
         assert_eq!(c.vector_config().quantization, Quantization::F16);
+        assert_eq!(c.vector_config().widen_below, 0.0);
         assert!(c.vector_dir().to_string_lossy().ends_with(".vectors"));
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -610,6 +630,10 @@ mod tests {
             let v = c.vector_config();
             assert_eq!(v.quantization, Quantization::I8);
             assert_eq!(v.rescore, 10, "at least 10 candidates are ranked again");
+            assert_eq!(v.widen_below, 0.5, "an int8 graph widens far queries");
+            jail.set_env("DAILYPAPERS_SEARCH__VECTOR_WIDEN_BELOW", "0");
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            assert_eq!(c.vector_config().widen_below, 0.0, "unless told not to");
             jail.set_env("DAILYPAPERS_SEARCH__VECTOR_QUANTIZATION", "f16");
             let c = Config::load(None, &serde_json::json!({})).unwrap();
             assert_eq!(

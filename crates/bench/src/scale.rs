@@ -270,12 +270,11 @@ pub async fn run(
     let graph_dir = index_dir.map(|d| d.join("graph"));
     // Saved under a name that holds everything that shapes the graph (not the search width or
     // rescore count, which the run sweeps); a graph that cannot be loaded is built again.
-    let shape = dp_search::vector::VectorConfig {
-        expansion_search: 0,
-        rescore: 0,
-        ..config.vector_config()
-    };
-    let saved_as = format!("bench-scale n={n} base={base_papers} {shape:?}");
+    let vc = config.vector_config();
+    let saved_as = format!(
+        "bench-scale n={n} base={base_papers} threshold={} connectivity={} expansion_add={} quantization={:?}",
+        vc.hnsw_threshold, vc.connectivity, vc.expansion_add, vc.quantization
+    );
     let loaded = match &graph_dir {
         Some(dir) => template
             .load_like(dir, &saved_as)
@@ -321,7 +320,6 @@ pub async fn run(
     // Recall@10 of the index against exact search over the float32 vectors, and the vector
     // search's own latency: over all probes at a few search widths (and, for an int8 graph,
     // numbers of candidates ranked exactly), then per probe kind at the configured ones.
-    let vc = config.vector_config();
     let quantized = vc.quantization == dp_search::vector::Quantization::I8;
     let widths: Vec<(usize, usize)> = if quantized {
         vec![
@@ -335,12 +333,16 @@ pub async fn run(
         vec![(512, 0), (1024, 0), (2048, 0), (4096, 0)]
     };
     let mut sweep = Vec::new();
-    for (width, rescore) in widths
+    let swept = widths.len();
+    for (i, (width, rescore)) in widths
         .into_iter()
         .chain([(vc.expansion_search, vc.rescore)])
+        .enumerate()
     {
         vectors.set_expansion_search(width);
         vectors.set_rescore(rescore.max(1));
+        // The sweep without widening; the configured row (last) as configured.
+        vectors.set_widen_below(if i == swept { vc.widen_below } else { 0.0 });
         let by_kind = recall_by_kind(&vectors, &probe_kinds, &exact)?;
         let all: Vec<f64> = by_kind.iter().flat_map(|k| k.1.clone()).collect();
         let mut ms: Vec<f64> = by_kind.iter().flat_map(|k| k.2.clone()).collect();
@@ -353,6 +355,7 @@ pub async fn run(
             by_kind,
         ));
     }
+    let widening = widen_rows(&vectors, &probe_kinds, &exact, &vc)?;
     let Some((_, _, recall_all, _, by_kind)) = sweep.pop() else {
         bail!("no recall measured");
     };
@@ -407,6 +410,7 @@ pub async fn run(
         "recall@10": recall_all,
         "recall": recall_rows,
         "recall_by_width": sweep_rows,
+        "widening": widening,
         "latency": rows,
         "long_unions": unions,
         "hybrid_all": {"p50_ms": crate::search::percentile(&all_hybrid, 0.5), "p99_ms": crate::search::percentile(&all_hybrid, 0.99)},
@@ -443,10 +447,11 @@ pub async fn run(
         vectors.file_bytes() as f64 / 1048576.0,
     );
     println!(
-        "recall@10 against exact search over the float32 vectors: {recall_all:.4} over {} probes at search width {}{} (exact scoring took {exact_s:.0} s, not counted above)",
+        "recall@10 against exact search over the float32 vectors: {recall_all:.4} over {} probes at search width {}{}{} (exact scoring took {exact_s:.0} s, not counted above)",
         probe_kinds.len(),
         vc.expansion_search,
         if quantized { format!(", {} candidates ranked exactly", vc.rescore) } else { String::new() },
+        if vc.widen_below > 0.0 { format!(", {} wide below a best similarity of {}", vc.wide_width, vc.widen_below) } else { String::new() },
     );
     for (width, rescore, recall, p50, _) in &sweep {
         println!(
@@ -571,6 +576,106 @@ fn recall_by_kind<'a>(
         }
     }
     Ok(by_kind)
+}
+
+/// Widening a graph search when its best match is far: for each probe, a search at the
+/// configured width and one at the wide width, both without widening; then, for thresholds on
+/// the first search's best similarity, the recall and vector-search time of widening only below
+/// it (the second search's time added to the first's). Prints the best similarity per probe
+/// kind and one row per threshold; leaves the index as configured.
+fn widen_rows(
+    vectors: &VectorIndex,
+    kinds: &[&str],
+    exact: &ExactTop,
+    vc: &dp_search::vector::VectorConfig,
+) -> Result<Vec<serde_json::Value>> {
+    vectors.set_widen_below(0.0);
+    // (kind, [(recall, ms, best similarity) at the configured width, then the wide one])
+    let mut per_probe = Vec::new();
+    for ((kind, probe), best) in kinds.iter().zip(&exact.probes).zip(&exact.best) {
+        let want: Vec<String> = best
+            .iter()
+            .map(|(_, i)| synthetic_id(*i).map(|id| id.base().to_string()))
+            .collect::<Result<_>>()?;
+        let mut runs = Vec::new();
+        for width in [vc.expansion_search, vc.wide_width] {
+            vectors.set_expansion_search(width);
+            // Second of two runs, as elsewhere.
+            let _ = vectors.search(probe, 10, None)?;
+            let t = Instant::now();
+            let found = vectors.search(probe, 10, None)?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            let recall = found.iter().filter(|(id, _)| want.contains(id)).count() as f64
+                / want.len().max(1) as f64;
+            runs.push((recall, ms, found.first().map_or(0.0, |f| f.1)));
+        }
+        per_probe.push((*kind, runs[0], runs[1]));
+    }
+    vectors.set_expansion_search(vc.expansion_search);
+    vectors.set_widen_below(vc.widen_below);
+
+    println!(
+        "widening: best similarity of a search {} wide, per probe kind (p10 / p50 / p90), and its recall@10",
+        vc.expansion_search
+    );
+    let mut seen: Vec<&str> = Vec::new();
+    for (kind, ..) in &per_probe {
+        if seen.contains(kind) {
+            continue;
+        }
+        seen.push(kind);
+        let mine: Vec<_> = per_probe.iter().filter(|p| p.0 == *kind).collect();
+        let mut tops: Vec<f64> = mine.iter().map(|p| f64::from(p.1 .2)).collect();
+        tops.sort_by(f64::total_cmp);
+        let recall: Vec<f64> = mine.iter().map(|p| p.1 .0).collect();
+        println!(
+            "  {kind:<14} {:.3} / {:.3} / {:.3}   recall@10 {:.4}",
+            crate::search::percentile(&tops, 0.1),
+            crate::search::percentile(&tops, 0.5),
+            crate::search::percentile(&tops, 0.9),
+            mean(&recall)
+        );
+    }
+    println!(
+        "widening to {} below a best similarity of (each probe's two searches timed apart, added):",
+        vc.wide_width
+    );
+    let mut out = Vec::new();
+    for below in [0.0f32, 0.3, 0.4, 0.5, 0.6, 0.7, 1.1] {
+        let mut recall = Vec::new();
+        let mut ms = Vec::new();
+        let mut widened = 0;
+        for (_, first, wide) in &per_probe {
+            if first.2 < below {
+                widened += 1;
+                recall.push(wide.0);
+                ms.push(first.1 + wide.1);
+            } else {
+                recall.push(first.0);
+                ms.push(first.1);
+            }
+        }
+        ms.sort_by(f64::total_cmp);
+        let (p50, p99) = (
+            crate::search::percentile(&ms, 0.5),
+            crate::search::percentile(&ms, 0.99),
+        );
+        let mark = if below == vc.widen_below {
+            "  (configured)"
+        } else {
+            ""
+        };
+        println!(
+            "  below {below:.1}: {widened:>3} of {} widened, recall@10 {:.4}, vector p50 {p50:.2} / p99 {p99:.2} ms{mark}",
+            per_probe.len(),
+            mean(&recall),
+        );
+        out.push(
+            json!({"below": below, "widened": widened, "recall@10": mean(&recall),
+                        "vector_p50_ms": p50, "vector_p99_ms": p99}),
+        );
+    }
+    Ok(out)
 }
 
 /// The keyword side of hybrid search (top 100) for every query that is a long union of plain
