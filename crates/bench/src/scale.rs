@@ -481,17 +481,24 @@ pub async fn run(
         );
     }
     println!(
-        "{:<14} {:>7} {:>18} {:>18}",
-        "queries", "count", "keyword p50/p99", "hybrid p50/p99"
+        "{:<14} {:>7} {:>18} {:>18} {:>22} {:>16}",
+        "queries",
+        "count",
+        "keyword p50/p99",
+        "hybrid p50/p99",
+        "its keyword side alone",
+        "embedding alone"
     );
     for r in &rows {
         let f = |m: &str| crate::search::p50_p99(&r[m]);
         println!(
-            "{:<14} {:>7} {:>18} {:>18}",
+            "{:<14} {:>7} {:>18} {:>18} {:>22} {:>16}",
             r["set"].as_str().unwrap_or(""),
             r["queries"],
             f("keyword"),
-            f("hybrid")
+            f("hybrid"),
+            f("keyword_side"),
+            f("embed")
         );
     }
     println!(
@@ -759,9 +766,19 @@ fn latency_rows(
                 let t = Instant::now();
                 std::hint::black_box(engine.search(&pq, 10, Mode::Hybrid)?);
                 let hy = t.elapsed().as_secs_f64() * 1000.0;
+                // Hybrid's parts, each alone: its keyword side (the top 100, ids read for all)
+                // and the query's embedding.
+                let t = Instant::now();
+                std::hint::black_box(engine.keyword.candidates(&pq, 100)?);
+                let side = t.elapsed().as_secs_f64() * 1000.0;
+                let t = Instant::now();
+                std::hint::black_box(engine.embed_query(&pq)?);
+                let embed = t.elapsed().as_secs_f64() * 1000.0;
                 if round == 1 {
                     lat.entry("keyword").or_default().push(kw);
                     lat.entry("hybrid").or_default().push(hy);
+                    lat.entry("keyword_side").or_default().push(side);
+                    lat.entry("embed").or_default().push(embed);
                     all_hybrid.push(hy);
                 }
             }
