@@ -550,6 +550,18 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
+/// The bare ids of an exact top list.
+fn wanted_ids(best: &[(f32, usize)]) -> Result<Vec<String>> {
+    best.iter()
+        .map(|(_, i)| synthetic_id(*i).map(|id| id.base().to_string()))
+        .collect()
+}
+
+/// The share of `want` that `found` holds.
+fn recall_of(found: &[(String, f32)], want: &[String]) -> f64 {
+    found.iter().filter(|(id, _)| want.contains(id)).count() as f64 / want.len().max(1) as f64
+}
+
 /// Per probe kind: recall@10 of each probe's search against its exact top 10, and the search's
 /// time in ms (a first round warms up).
 #[allow(clippy::type_complexity)]
@@ -567,12 +579,8 @@ fn recall_by_kind<'a>(
             if round == 0 {
                 continue;
             }
-            let want: Vec<String> = best
-                .iter()
-                .map(|(_, i)| synthetic_id(*i).map(|id| id.base().to_string()))
-                .collect::<Result<_>>()?;
-            let recall = found.iter().filter(|(id, _)| want.contains(id)).count() as f64
-                / want.len().max(1) as f64;
+            let want = wanted_ids(best)?;
+            let recall = recall_of(&found, &want);
             match by_kind.iter_mut().find(|k| k.0 == *kind) {
                 Some(k) => {
                     k.1.push(recall);
@@ -600,10 +608,7 @@ fn widen_rows(
     // (kind, [(recall, ms, best similarity) at the configured width, then the wide one])
     let mut per_probe = Vec::new();
     for ((kind, probe), best) in kinds.iter().zip(&exact.probes).zip(&exact.best) {
-        let want: Vec<String> = best
-            .iter()
-            .map(|(_, i)| synthetic_id(*i).map(|id| id.base().to_string()))
-            .collect::<Result<_>>()?;
+        let want = wanted_ids(best)?;
         let mut runs = Vec::new();
         for width in [vc.expansion_search, vc.wide_width] {
             vectors.set_expansion_search(width);
@@ -612,8 +617,7 @@ fn widen_rows(
             let t = Instant::now();
             let found = vectors.search(probe, 10, None)?;
             let ms = t.elapsed().as_secs_f64() * 1000.0;
-            let recall = found.iter().filter(|(id, _)| want.contains(id)).count() as f64
-                / want.len().max(1) as f64;
+            let recall = recall_of(&found, &want);
             runs.push((recall, ms, found.first().map_or(0.0, |f| f.1)));
         }
         per_probe.push((*kind, runs[0], runs[1]));
