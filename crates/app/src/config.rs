@@ -155,6 +155,10 @@ pub struct SearchConfig {
     pub vector_widen_below: Option<f32>,
     /// The search width of that second search (default 4096).
     pub vector_wide_width: Option<usize>,
+    /// With widening on, each graph search first walks this wide; a query whose best match
+    /// there is already below `vector_widen_below` skips the normal-width walk (default 64;
+    /// 0: no probe).
+    pub vector_probe_width: Option<usize>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
     /// The arithmetic of the embedding model: `auto` (default: fp16 products for batches on
@@ -507,6 +511,9 @@ impl Config {
         if let Some(w) = self.search.vector_wide_width {
             c.wide_width = w.clamp(16, 16_384);
         }
+        if let Some(w) = self.search.vector_probe_width {
+            c.probe_width = w.min(1024);
+        }
         c
     }
 
@@ -631,6 +638,14 @@ mod tests {
             assert_eq!(v.quantization, Quantization::I8);
             assert_eq!(v.rescore, 10, "at least 10 candidates are ranked again");
             assert_eq!(v.widen_below, 0.5, "an int8 graph widens far queries");
+            assert_eq!(v.probe_width, 64, "far queries are found by a narrow probe");
+            jail.set_env("DAILYPAPERS_SEARCH__VECTOR_PROBE_WIDTH", "100000");
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            assert_eq!(
+                c.vector_config().probe_width,
+                1024,
+                "no wider than a normal search"
+            );
             jail.set_env("DAILYPAPERS_SEARCH__VECTOR_WIDEN_BELOW", "0");
             let c = Config::load(None, &serde_json::json!({})).unwrap();
             assert_eq!(c.vector_config().widen_below, 0.0, "unless told not to");

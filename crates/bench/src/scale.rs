@@ -344,8 +344,8 @@ pub async fn run(
         // The sweep without widening; the configured row (last) as configured.
         vectors.set_widen_below(if i == swept { vc.widen_below } else { 0.0 });
         let by_kind = recall_by_kind(&vectors, &probe_kinds, &exact)?;
-        let all: Vec<f64> = by_kind.iter().flat_map(|k| k.1.clone()).collect();
-        let mut ms: Vec<f64> = by_kind.iter().flat_map(|k| k.2.clone()).collect();
+        let all: Vec<f64> = by_kind.iter().flat_map(|k| k.recall.clone()).collect();
+        let mut ms: Vec<f64> = by_kind.iter().flat_map(|k| k.ms.clone()).collect();
         ms.sort_by(f64::total_cmp);
         sweep.push((
             width,
@@ -361,11 +361,12 @@ pub async fn run(
     };
     let recall_rows: Vec<serde_json::Value> = by_kind
         .into_iter()
-        .map(|(kind, recall, mut ms)| {
-            ms.sort_by(f64::total_cmp);
-            json!({"probes": kind, "count": recall.len(), "recall@10": mean(&recall),
-                   "vector_p50_ms": crate::search::percentile(&ms, 0.5),
-                   "vector_p99_ms": crate::search::percentile(&ms, 0.99)})
+        .map(|mut k| {
+            k.ms.sort_by(f64::total_cmp);
+            json!({"probes": k.kind, "count": k.recall.len(), "recall@10": mean(&k.recall),
+                   "vector_p50_ms": crate::search::percentile(&k.ms, 0.5),
+                   "vector_p99_ms": crate::search::percentile(&k.ms, 0.99),
+                   "mean_width_walked": mean(&k.walked)})
         })
         .collect();
     let sweep_rows: Vec<serde_json::Value> = sweep
@@ -451,7 +452,7 @@ pub async fn run(
         probe_kinds.len(),
         vc.expansion_search,
         if quantized { format!(", {} candidates ranked exactly", vc.rescore) } else { String::new() },
-        if vc.widen_below > 0.0 { format!(", {} wide below a best similarity of {}", vc.wide_width, vc.widen_below) } else { String::new() },
+        if vc.widen_below > 0.0 { format!(", {} wide below a best similarity of {} (probed {} wide first)", vc.wide_width, vc.widen_below, vc.probe_width) } else { String::new() },
     );
     for (width, rescore, recall, p50, _) in &sweep {
         println!(
@@ -464,12 +465,12 @@ pub async fn run(
         );
     }
     println!(
-        "{:<14} {:>7} {:>10} {:>18}",
-        "probes", "count", "recall@10", "vector p50/p99"
+        "{:<14} {:>7} {:>10} {:>18} {:>13}",
+        "probes", "count", "recall@10", "vector p50/p99", "width walked"
     );
     for r in &recall_rows {
         println!(
-            "{:<14} {:>7} {:>10.4} {:>18}",
+            "{:<14} {:>7} {:>10.4} {:>18} {:>13.0}",
             r["probes"].as_str().unwrap_or(""),
             r["count"],
             r["recall@10"].as_f64().unwrap_or(0.0),
@@ -477,7 +478,8 @@ pub async fn run(
                 "{:.2} / {:.2}",
                 r["vector_p50_ms"].as_f64().unwrap_or(0.0),
                 r["vector_p99_ms"].as_f64().unwrap_or(0.0)
-            )
+            ),
+            r["mean_width_walked"].as_f64().unwrap_or(0.0)
         );
     }
     println!(
@@ -562,32 +564,51 @@ fn recall_of(found: &[(String, f32)], want: &[String]) -> f64 {
     found.iter().filter(|(id, _)| want.contains(id)).count() as f64 / want.len().max(1) as f64
 }
 
-/// Per probe kind: recall@10 of each probe's search against its exact top 10, and the search's
-/// time in ms (a first round warms up).
-#[allow(clippy::type_complexity)]
+/// One probe kind's searches: recall@10 of each against its exact top 10, its time in ms, and
+/// the graph widths it walked, added up (probe, normal and wide walks).
+struct KindRuns<'a> {
+    kind: &'a str,
+    recall: Vec<f64>,
+    ms: Vec<f64>,
+    walked: Vec<f64>,
+}
+
+/// Each probe kind's searches (a first round warms up).
 fn recall_by_kind<'a>(
     vectors: &VectorIndex,
     kinds: &[&'a str],
     exact: &ExactTop,
-) -> Result<Vec<(&'a str, Vec<f64>, Vec<f64>)>> {
-    let mut by_kind: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
+) -> Result<Vec<KindRuns<'a>>> {
+    let mut by_kind: Vec<KindRuns> = Vec::new();
     for round in 0..2 {
         for ((kind, probe), best) in kinds.iter().zip(&exact.probes).zip(&exact.best) {
+            let walked = vectors.walked();
             let t = Instant::now();
             let found = vectors.search(probe, 10, None)?;
             let ms = t.elapsed().as_secs_f64() * 1000.0;
+            let walked = (vectors.walked() - walked) as f64;
             if round == 0 {
                 continue;
             }
             let want = wanted_ids(best)?;
             let recall = recall_of(&found, &want);
-            match by_kind.iter_mut().find(|k| k.0 == *kind) {
-                Some(k) => {
-                    k.1.push(recall);
-                    k.2.push(ms);
+            let runs = match by_kind.iter_mut().position(|k| k.kind == *kind) {
+                Some(i) => &mut by_kind[i],
+                None => {
+                    by_kind.push(KindRuns {
+                        kind,
+                        recall: Vec::new(),
+                        ms: Vec::new(),
+                        walked: Vec::new(),
+                    });
+                    by_kind
+                        .last_mut()
+                        .ok_or_else(|| anyhow::anyhow!("no kind"))?
                 }
-                None => by_kind.push((kind, vec![recall], vec![ms])),
-            }
+            };
+            runs.recall.push(recall);
+            runs.ms.push(ms);
+            runs.walked.push(walked);
         }
     }
     Ok(by_kind)

@@ -42,6 +42,12 @@ pub struct VectorConfig {
     pub widen_below: f32,
     /// The search width of that second search.
     pub wide_width: usize,
+    /// With widening on: each graph search first walks this wide, and a query whose best
+    /// match there already scores below [`VectorConfig::widen_below`] goes straight to the
+    /// wide search, skipping the normal-width one (a narrow walk never finds a better match
+    /// than a wide one, so every query it sends on would have been widened anyway; at 3M
+    /// papers author names skip a 1024-wide walk). 0: no probe.
+    pub probe_width: usize,
 }
 
 /// How the HNSW graph stores vectors.
@@ -67,6 +73,7 @@ impl Default for VectorConfig {
             rescore: 100,
             widen_below: 0.0,
             wide_width: 4096,
+            probe_width: 64,
         }
     }
 }
@@ -185,6 +192,55 @@ pub struct VectorIndex {
     /// The bits of the similarity below which a graph search is widened
     /// ([`VectorConfig::widen_below`] at first).
     widen_below: std::sync::atomic::AtomicU32,
+    /// A graph search's normal width ([`VectorConfig::expansion_search`] at first). The graph's
+    /// own width is kept at [`GRAPH_WIDTH`] and each walk asks for as many results as it
+    /// should walk wide, so searches of different widths never change shared state.
+    width: std::sync::atomic::AtomicUsize,
+    /// Graph walks' widths added up (see [`VectorIndex::walked`]).
+    walked: std::sync::atomic::AtomicUsize,
+}
+
+/// The graph's own search width: every walk asks for at least as many results as its width
+/// (usearch walks `max(its width, results asked)` wide), so this only sets a floor.
+const GRAPH_WIDTH: usize = 1;
+
+/// How wide a graph search walks: see [`VectorConfig`].
+struct Widths {
+    probe: usize,
+    normal: usize,
+    wide: usize,
+    widen_below: f32,
+}
+
+/// A graph search: a probe (when widening is on), the normal walk unless the probe found the
+/// query far, and the wide walk when the best match is still too far. `rank` turns a walk's
+/// matches into the best `(similarity, slot)` pairs; `walked` adds up the widths walked.
+fn graph_search<T: usearch::VectorType>(
+    index: &Index,
+    query: &[T],
+    keep: Option<&dyn Fn(u64) -> bool>,
+    w: &Widths,
+    walked: &std::sync::atomic::AtomicUsize,
+    mut rank: impl FnMut(usearch::ffi::Matches) -> Result<Vec<(f32, usize)>, SearchError>,
+) -> Result<Vec<(f32, usize)>, SearchError> {
+    let walk_for = |count: usize| {
+        walked.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+        walk(index, query, count, keep)
+    };
+    let widening = w.widen_below > 0.0;
+    // Nothing found counts as too far.
+    let far = |best: Option<f32>| widening && best.is_none_or(|b| b < w.widen_below);
+    let probed_far = widening && w.probe > 0 && w.probe < w.normal && {
+        let found = walk_for(w.probe)?;
+        far(found.distances.first().map(|d| 1.0 - d))
+    };
+    if !probed_far {
+        let best = rank(walk_for(w.normal)?)?;
+        if !far(best.first().map(|b| b.0)) {
+            return Ok(best);
+        }
+    }
+    rank(walk_for(w.wide)?)
 }
 
 /// One walk of the graph for `count` results: usearch searches at least `count` wide, so a
@@ -301,6 +357,8 @@ impl VectorIndex {
             scratch: None,
             rescore: config.rescore.into(),
             widen_below: config.widen_below.to_bits().into(),
+            width: config.expansion_search.into(),
+            walked: 0.into(),
         }
     }
 
@@ -374,10 +432,10 @@ impl VectorIndex {
             multi: false,
         })
         .map_err(ffi)?;
-        // The creation options' search width did not take effect (measured: recall as at the
-        // default); set both widths explicitly.
+        // The creation options' widths did not take effect (measured: recall as at the
+        // default); set both explicitly.
         index.change_expansion_add(self.config.expansion_add);
-        index.change_expansion_search(self.config.expansion_search);
+        index.change_expansion_search(GRAPH_WIDTH);
         index
             .reserve_capacity_and_threads(capacity.max(1_000), contexts())
             .map_err(ffi)?;
@@ -579,56 +637,46 @@ impl VectorIndex {
                         .is_some_and(|id| keep.is_none_or(|f| f(id)))
                 };
                 let filter: Option<&dyn Fn(u64) -> bool> = keep.map(|_| &filter as _);
-                let widen_below =
-                    f32::from_bits(self.widen_below.load(std::sync::atomic::Ordering::Relaxed));
-                // Widen when the best match is too far (or nothing was found).
-                let widen = |best: &[(f32, usize)]| {
-                    widen_below > 0.0 && best.first().is_none_or(|b| b.0 < widen_below)
+                let widths = |count: usize| Widths {
+                    probe: self.config.probe_width,
+                    normal: self
+                        .width
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                        .max(count),
+                    wide: self.config.wide_width.max(count),
+                    widen_below: f32::from_bits(
+                        self.widen_below.load(std::sync::atomic::Ordering::Relaxed),
+                    ),
                 };
-                let wide_width = self.config.wide_width;
                 match &inner.rows {
                     None => {
-                        let scores = |found: usearch::ffi::Matches, count: usize| {
-                            found
+                        graph_search(index, query, filter, &widths(k), &self.walked, |found| {
+                            Ok(found
                                 .keys
                                 .iter()
                                 .zip(&found.distances)
-                                .take(count)
+                                .take(k)
                                 .map(|(key, d)| (1.0 - d, *key as usize))
-                                .collect::<Vec<_>>()
-                        };
-                        let best = scores(walk(index, query, k, filter)?, k);
-                        if widen(&best) {
-                            let found = walk(index, query, wide_width.max(k), filter)?;
-                            scores(found, k)
-                        } else {
-                            best
-                        }
+                                .collect())
+                        })?
                     }
                     Some(rows) => {
                         // The int8 graph's best candidates, ranked again on float16 rows.
-                        let code = quantize(query);
                         // Half as many again as asked for at least, to rank exactly.
                         let wide = self
                             .rescore
                             .load(std::sync::atomic::Ordering::Relaxed)
                             .max(k + k / 2);
                         let mut buf = RowBuf::default();
-                        let mut rescored = |found: usearch::ffi::Matches| {
+                        let code = quantize(query);
+                        graph_search(index, &code, filter, &widths(wide), &self.walked, |found| {
                             let mut scored = Vec::with_capacity(wide);
                             for &key in found.keys.iter().take(wide) {
                                 let slot = key as usize;
                                 scored.push((rows.dot(slot, query, &mut buf)?, slot));
                             }
-                            Ok::<_, SearchError>(top_k(scored.into_iter(), k))
-                        };
-                        let best = rescored(walk(index, &code, wide, filter)?)?;
-                        if widen(&best) {
-                            let found = walk(index, &code, wide_width.max(wide), filter)?;
-                            rescored(found)?
-                        } else {
-                            best
-                        }
+                            Ok(top_k(scored.into_iter(), k))
+                        })?
                     }
                 }
             }
@@ -696,9 +744,14 @@ impl VectorIndex {
 
     /// Changes how many candidates a graph search keeps (recall against speed).
     pub fn set_expansion_search(&self, n: usize) {
-        if let Backend::Graph(index) = &self.read().backend {
-            index.change_expansion_search(n);
-        }
+        self.width
+            .store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The widths of every graph walk so far, added up: a search that probes and then walks
+    /// the normal width adds [`VectorConfig::probe_width`] plus that width.
+    pub fn walked(&self) -> usize {
+        self.walked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Bytes held in memory by the vectors, the graph and the ids (not a scratch file of rows:

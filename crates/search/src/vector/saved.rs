@@ -154,7 +154,7 @@ impl VectorIndex {
             return Ok(None);
         }
         graph.change_expansion_add(config.expansion_add);
-        graph.change_expansion_search(config.expansion_search);
+        graph.change_expansion_search(super::GRAPH_WIDTH);
         graph
             .reserve_capacity_and_threads((ids.len() * 5 / 4).max(1_000), contexts())
             .map_err(ffi)?;

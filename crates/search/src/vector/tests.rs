@@ -221,6 +221,8 @@ fn a_search_whose_best_match_is_far_runs_again_wider() {
             rescore: 10,
             widen_below: 0.0,
             wide_width: 4096,
+            // Narrower than the probe: no probe.
+            probe_width: 64,
         };
         let idx = VectorIndex::new(32, config);
         idx.upsert(&rows(0..3000, 32)).unwrap();
@@ -237,6 +239,49 @@ fn a_search_whose_best_match_is_far_runs_again_wider() {
         assert_eq!(idx.search(&unit(7, 32), 1, None).unwrap()[0].0, "p7");
         idx.set_widen_below(0.0);
         assert_eq!(recall(&idx), narrow, "{quantization:?}: off again");
+    }
+}
+
+#[test]
+fn a_probe_sends_far_queries_straight_to_the_wide_search() {
+    for quantization in [Quantization::F16, Quantization::I8] {
+        let config = |probe_width| VectorConfig {
+            hnsw_threshold: 100,
+            connectivity: 4,
+            expansion_add: 16,
+            expansion_search: 200,
+            quantization,
+            rescore: 10,
+            widen_below: 0.9,
+            wide_width: 1000,
+            probe_width,
+        };
+        let walked = |idx: &VectorIndex, query: &[f32]| {
+            let before = idx.walked();
+            let hits = idx.search(query, 10, None).unwrap();
+            (idx.walked() - before, hits)
+        };
+        let probed = VectorIndex::new(32, config(16));
+        probed.upsert(&rows(0..3000, 32)).unwrap();
+        // A random query is far (best cosine < 0.9): the probe, then the wide walk only.
+        let far = unit(50_000, 32);
+        let (width, hits) = walked(&probed, &far);
+        assert_eq!(width, 16 + 1000, "{quantization:?}");
+        assert_eq!(hits.len(), 10);
+        // A stored vector is near: the probe, then the normal walk, which finds it.
+        let (width, hits) = walked(&probed, &unit(7, 32));
+        assert_eq!(width, 16 + 200, "{quantization:?}");
+        assert_eq!(hits[0].0, "p7");
+        // Without a probe the far query walks the normal width first.
+        let unprobed = VectorIndex::new(32, config(0));
+        unprobed.upsert(&rows(0..3000, 32)).unwrap();
+        assert_eq!(walked(&unprobed, &far).0, 200 + 1000, "{quantization:?}");
+        // The probe costs no recall: far queries get the wide walk either way.
+        let (with, without) = (
+            recall_at_10(&probed, 50_000..50_040),
+            recall_at_10(&unprobed, 50_000..50_040),
+        );
+        assert!(with >= 0.98 && without >= 0.98, "{with} / {without}");
     }
 }
 
