@@ -159,6 +159,8 @@ pub struct SearchConfig {
     /// there is already below `vector_widen_below` skips the normal-width walk (default 64;
     /// 0: no probe).
     pub vector_probe_width: Option<usize>,
+    /// Move the HNSW graph's memory into 2 MB pages once built or loaded (default true; Linux).
+    pub vector_huge_pages: Option<bool>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
     /// The arithmetic of the embedding model: `auto` (default: fp16 products for batches on
@@ -514,6 +516,9 @@ impl Config {
         if let Some(w) = self.search.vector_probe_width {
             c.probe_width = w.min(1024);
         }
+        if let Some(h) = self.search.vector_huge_pages {
+            c.huge_pages = h;
+        }
         c
     }
 
@@ -639,6 +644,10 @@ mod tests {
             assert_eq!(v.rescore, 10, "at least 10 candidates are ranked again");
             assert_eq!(v.widen_below, 0.5, "an int8 graph widens far queries");
             assert_eq!(v.probe_width, 64, "far queries are found by a narrow probe");
+            assert!(v.huge_pages);
+            jail.set_env("DAILYPAPERS_SEARCH__VECTOR_HUGE_PAGES", "false");
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            assert!(!c.vector_config().huge_pages);
             jail.set_env("DAILYPAPERS_SEARCH__VECTOR_PROBE_WIDTH", "100000");
             let c = Config::load(None, &serde_json::json!({})).unwrap();
             assert_eq!(

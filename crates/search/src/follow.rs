@@ -138,6 +138,7 @@ impl Follower {
                 Ok(Some((graph, cursor))) => {
                     let n = graph.len() as u64;
                     sem.vectors.replace_with(graph);
+                    into_huge_pages(&sem.vectors).await;
                     self.vectors_from.store(cursor, Ordering::Release);
                     self.saved_upto.store(cursor, Ordering::Release);
                     self.vectors_loaded.store(true, Ordering::Release);
@@ -174,6 +175,7 @@ impl Follower {
         let built = Arc::try_unwrap(building)
             .map_err(|_| SearchError::Task("the vector graph is still shared".into()))?;
         sem.vectors.replace_with(built);
+        into_huge_pages(&sem.vectors).await;
         // Every paper whose `seq` is not above the floor has its vector in the graph; changes
         // since (and any a concurrent catch-up skipped while loading) are read once more.
         // Loaded first, then the re-read position: a catch-up that starts in between finds the
@@ -421,5 +423,25 @@ impl Follower {
             // An idle SQLite store answers "nothing written" and costs no query.
             look |= changes.wait(Duration::from_secs(1)).await;
         }
+    }
+}
+
+/// Moves a just built or loaded graph's memory into huge pages when its configuration asks
+/// (see [`crate::huge`]); a flat index is too small to gain.
+async fn into_huge_pages(vectors: &Arc<crate::vector::VectorIndex>) {
+    if !vectors.config().huge_pages || !vectors.is_approximate() {
+        return;
+    }
+    let started = Instant::now();
+    match tokio::task::spawn_blocking(|| crate::huge::collapse_resident(crate::huge::MIN_MAPPING))
+        .await
+    {
+        Ok(done) => tracing::info!(
+            asked_mib = done.asked >> 20,
+            huge_mib = done.collapsed >> 20,
+            ms = started.elapsed().as_millis() as u64,
+            "vector graph memory moved into huge pages"
+        ),
+        Err(e) => tracing::warn!(error = %e, "huge pages not taken"),
     }
 }

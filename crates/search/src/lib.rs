@@ -14,6 +14,7 @@ pub mod embed;
 pub mod engine;
 pub mod follow;
 mod fp16;
+pub mod huge;
 pub mod jobs;
 pub mod keyword;
 pub mod pread;

@@ -48,6 +48,10 @@ pub struct VectorConfig {
     /// than a wide one, so every query it sends on would have been widened anyway; at 3M
     /// papers author names skip a 1024-wide walk). 0: no probe.
     pub probe_width: usize,
+    /// Once a graph is built or loaded by [`crate::follow::Follower::load_vectors`], its
+    /// memory is moved into 2 MB pages (see [`crate::huge`]): graph walks then miss the TLB
+    /// less.
+    pub huge_pages: bool,
 }
 
 /// How the HNSW graph stores vectors.
@@ -74,6 +78,7 @@ impl Default for VectorConfig {
             widen_below: 0.0,
             wide_width: 4096,
             probe_width: 64,
+            huge_pages: true,
         }
     }
 }

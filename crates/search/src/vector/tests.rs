@@ -223,6 +223,7 @@ fn a_search_whose_best_match_is_far_runs_again_wider() {
             wide_width: 4096,
             // Narrower than the probe: no probe.
             probe_width: 64,
+            huge_pages: false,
         };
         let idx = VectorIndex::new(32, config);
         idx.upsert(&rows(0..3000, 32)).unwrap();
@@ -255,6 +256,7 @@ fn a_probe_sends_far_queries_straight_to_the_wide_search() {
             widen_below: 0.9,
             wide_width: 1000,
             probe_width,
+            huge_pages: false,
         };
         let walked = |idx: &VectorIndex, query: &[f32]| {
             let before = idx.walked();
