@@ -520,23 +520,28 @@ pub async fn run(
     println!(
         "long unions (queries of 5 words or more), the keyword side's top 100 scored each way, ms:"
     );
+    let threads = dp_search::keyword::search_threads();
     println!(
-        "{:<22} {:>7} {:>16} {:>16} {:>22}",
+        "{:<14} {:>7} {:>16} {:>16} {:>18} {:>16} {:>22}",
         "postings",
         "queries",
         "walk p50/p99",
         "WAND p50/p99",
-        format!("walk, {} threads", dp_search::keyword::search_threads())
+        format!("walk, {threads} threads"),
+        "MaxScore",
+        format!("MaxScore, {threads} threads")
     );
     for r in &unions {
         let f = |m: &str| crate::search::p50_p99(&r[m]);
         println!(
-            "{:<22} {:>7} {:>16} {:>16} {:>22}",
+            "{:<14} {:>7} {:>16} {:>16} {:>18} {:>16} {:>22}",
             r["postings"].as_str().unwrap_or(""),
             r["queries"],
             f("walk"),
             f("wand"),
-            f("walk_threads")
+            f("walk_threads"),
+            f("maxscore"),
+            f("maxscore_threads")
         );
     }
     println!(
@@ -737,6 +742,8 @@ fn long_union_rows(
         ("walk", LongUnions::Walk, 1),
         ("wand", LongUnions::Wand, 1),
         ("walk_threads", LongUnions::Walk, threads),
+        ("maxscore", LongUnions::MaxScore, 1),
+        ("maxscore_threads", LongUnions::MaxScore, threads),
     ];
     let queries: Vec<(u64, dp_search::SearchQuery)> = sets
         .iter()
@@ -759,7 +766,7 @@ fn long_union_rows(
             }
         }
     }
-    keyword.set_long_unions(LongUnions::Walk);
+    keyword.set_long_unions(LongUnions::default());
     keyword.set_search_threads(threads);
     let buckets: [(&str, u64, u64); 5] = [
         ("under 250k", 0, 250_000),

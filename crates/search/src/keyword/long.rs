@@ -136,10 +136,15 @@ pub(super) fn top_docs(
 ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
     let top = TopDocs::with_limit(n);
     let scoring = EnableScoring::enabled_from_searcher(searcher);
-    if how == LongUnions::Walk && plain_words(query) >= WALK_MIN_WORDS {
-        Ok(searcher.search_with_executor(query, &Walk(top), executor, scoring)?)
-    } else {
-        Ok(searcher.search_with_executor(query, &top, executor, scoring)?)
+    match how {
+        _ if plain_words(query) < WALK_MIN_WORDS => {
+            Ok(searcher.search_with_executor(query, &top, executor, scoring)?)
+        }
+        LongUnions::Walk => {
+            Ok(searcher.search_with_executor(query, &Walk(top), executor, scoring)?)
+        }
+        LongUnions::MaxScore => super::maxscore::top_docs(searcher, &words(query), n, executor),
+        LongUnions::Wand => Ok(searcher.search_with_executor(query, &top, executor, scoring)?),
     }
 }
 
@@ -155,6 +160,20 @@ pub(super) fn postings(searcher: &Searcher, query: &dyn Query) -> u64 {
         .filter_map(|(_, q)| q.downcast_ref::<TermQuery>())
         .map(|t| searcher.doc_freq(t.term()).unwrap_or(0))
         .sum()
+}
+
+/// The words of `query`, a union of plain words (see [`plain_words`]).
+fn words(query: &dyn Query) -> Vec<Term> {
+    query
+        .downcast_ref::<BooleanQuery>()
+        .map(|b| {
+            b.clauses()
+                .iter()
+                .filter_map(|(_, q)| q.downcast_ref::<TermQuery>())
+                .map(|t| t.term().clone())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// How many words `query` has when it is a union (only `Should` parts) of plain words; 0 for
