@@ -211,13 +211,15 @@ impl Tuning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[repr(u8)]
 pub enum LongUnions {
-    /// Score every document that has any of the words.
+    /// Score every document that has any of the words (the default).
+    #[default]
     Walk,
     /// Block-max WAND: skip blocks of postings that cannot reach the top.
     Wand,
     /// MaxScore: walk only the postings of the words that can still lift a document into the
-    /// top, and look the others up (see `keyword/maxscore.rs`).
-    #[default]
+    /// top, and look the others up (see `keyword/maxscore.rs`). Over 3,000,000 papers it
+    /// cost 0.86x the walk at p50 on one thread but more at p99, and about the same on two
+    /// threads, so the walk stays the default.
     MaxScore,
 }
 
