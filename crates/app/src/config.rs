@@ -159,7 +159,8 @@ pub struct SearchConfig {
     /// there is already below `vector_widen_below` skips the normal-width walk (default 64;
     /// 0: no probe).
     pub vector_probe_width: Option<usize>,
-    /// Move the HNSW graph's memory into 2 MB pages once built or loaded (default true; Linux).
+    /// Once the HNSW graph is built or loaded, move the process's large resident anonymous
+    /// memory (chiefly the graph) into 2 MB pages (default true; Linux 6.1+).
     pub vector_huge_pages: Option<bool>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,

@@ -121,7 +121,24 @@ impl Follower {
 
     /// Loads every stored vector of the model into the vector index (at start: the vector
     /// index lives in memory). Returns how many; `progress` is told the count so far.
+    ///
+    /// Once the graph answers, its memory is moved into huge pages in the background when the
+    /// configuration asks (a few seconds at millions of papers; searches run meanwhile).
     pub async fn load_vectors(
+        &self,
+        store: &(impl Changes + Vectors + ?Sized),
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64, SearchError> {
+        let n = self.fill_vectors(store, progress).await?;
+        if let Some((sem, _)) = &self.semantic {
+            into_huge_pages(&sem.vectors);
+        }
+        Ok(n)
+    }
+
+    /// [`Follower::load_vectors`] without the move into huge pages: from the graph's save when
+    /// it has one, else built from the stored vectors.
+    async fn fill_vectors(
         &self,
         store: &(impl Changes + Vectors + ?Sized),
         progress: &(dyn Fn(u64) + Sync),
@@ -138,7 +155,6 @@ impl Follower {
                 Ok(Some((graph, cursor))) => {
                     let n = graph.len() as u64;
                     sem.vectors.replace_with(graph);
-                    into_huge_pages(&sem.vectors).await;
                     self.vectors_from.store(cursor, Ordering::Release);
                     self.saved_upto.store(cursor, Ordering::Release);
                     self.vectors_loaded.store(true, Ordering::Release);
@@ -175,7 +191,6 @@ impl Follower {
         let built = Arc::try_unwrap(building)
             .map_err(|_| SearchError::Task("the vector graph is still shared".into()))?;
         sem.vectors.replace_with(built);
-        into_huge_pages(&sem.vectors).await;
         // Every paper whose `seq` is not above the floor has its vector in the graph; changes
         // since (and any a concurrent catch-up skipped while loading) are read once more.
         // Loaded first, then the re-read position: a catch-up that starts in between finds the
@@ -427,21 +442,20 @@ impl Follower {
 }
 
 /// Moves a just built or loaded graph's memory into huge pages when its configuration asks
-/// (see [`crate::huge`]); a flat index is too small to gain.
-async fn into_huge_pages(vectors: &Arc<crate::vector::VectorIndex>) {
+/// (see [`crate::huge`]); a flat index is too small to gain. Runs detached on a blocking
+/// thread: the graph already answers, and a start should not wait for it.
+fn into_huge_pages(vectors: &crate::vector::VectorIndex) {
     if !vectors.config().huge_pages || !vectors.is_approximate() {
         return;
     }
-    let started = Instant::now();
-    match tokio::task::spawn_blocking(|| crate::huge::collapse_resident(crate::huge::MIN_MAPPING))
-        .await
-    {
-        Ok(done) => tracing::info!(
+    tokio::task::spawn_blocking(|| {
+        let started = Instant::now();
+        let done = crate::huge::collapse_resident(crate::huge::MIN_MAPPING);
+        tracing::info!(
             asked_mib = done.asked >> 20,
             huge_mib = done.collapsed >> 20,
             ms = started.elapsed().as_millis() as u64,
-            "vector graph memory moved into huge pages"
-        ),
-        Err(e) => tracing::warn!(error = %e, "huge pages not taken"),
-    }
+            "large resident memory (chiefly the vector graph) moved into huge pages"
+        );
+    });
 }

@@ -48,9 +48,11 @@ pub struct VectorConfig {
     /// than a wide one, so every query it sends on would have been widened anyway; at 3M
     /// papers author names skip a 1024-wide walk). 0: no probe.
     pub probe_width: usize,
-    /// Once a graph is built or loaded by [`crate::follow::Follower::load_vectors`], its
-    /// memory is moved into 2 MB pages (see [`crate::huge`]): graph walks then miss the TLB
-    /// less.
+    /// Once a graph is built or loaded by [`crate::follow::Follower::load_vectors`], the
+    /// process's large resident anonymous memory is moved into 2 MB pages (see
+    /// [`crate::huge`]): graph walks then miss the TLB less. The graph's arenas are most of
+    /// that memory, but the move is not limited to them (a large cache or buffer that is fully
+    /// resident moves too; nothing untouched is made resident).
     pub huge_pages: bool,
 }
 
