@@ -522,26 +522,22 @@ pub async fn run(
     );
     let threads = dp_search::keyword::search_threads();
     println!(
-        "{:<14} {:>7} {:>16} {:>16} {:>18} {:>16} {:>22}",
+        "{:<14} {:>7} {:>16} {:>16} {:>18}",
         "postings",
         "queries",
         "walk p50/p99",
         "WAND p50/p99",
-        format!("walk, {threads} threads"),
-        "MaxScore",
-        format!("MaxScore, {threads} threads")
+        format!("walk, {threads} threads")
     );
     for r in &unions {
         let f = |m: &str| crate::search::p50_p99(&r[m]);
         println!(
-            "{:<14} {:>7} {:>16} {:>16} {:>18} {:>16} {:>22}",
+            "{:<14} {:>7} {:>16} {:>16} {:>18}",
             r["postings"].as_str().unwrap_or(""),
             r["queries"],
             f("walk"),
             f("wand"),
-            f("walk_threads"),
-            f("maxscore"),
-            f("maxscore_threads")
+            f("walk_threads")
         );
     }
     println!(
@@ -742,8 +738,6 @@ fn long_union_rows(
         ("walk", LongUnions::Walk, 1),
         ("wand", LongUnions::Wand, 1),
         ("walk_threads", LongUnions::Walk, threads),
-        ("maxscore", LongUnions::MaxScore, 1),
-        ("maxscore_threads", LongUnions::MaxScore, threads),
     ];
     let queries: Vec<(u64, dp_search::SearchQuery)> = sets
         .iter()

@@ -143,7 +143,6 @@ pub(super) fn top_docs(
         LongUnions::Walk => {
             Ok(searcher.search_with_executor(query, &Walk(top), executor, scoring)?)
         }
-        LongUnions::MaxScore => super::maxscore::top_docs(searcher, &words(query), n, executor),
         LongUnions::Wand => Ok(searcher.search_with_executor(query, &top, executor, scoring)?),
     }
 }
@@ -160,20 +159,6 @@ pub(super) fn postings(searcher: &Searcher, query: &dyn Query) -> u64 {
         .filter_map(|(_, q)| q.downcast_ref::<TermQuery>())
         .map(|t| searcher.doc_freq(t.term()).unwrap_or(0))
         .sum()
-}
-
-/// The words of `query`, a union of plain words (see [`plain_words`]).
-fn words(query: &dyn Query) -> Vec<Term> {
-    query
-        .downcast_ref::<BooleanQuery>()
-        .map(|b| {
-            b.clauses()
-                .iter()
-                .filter_map(|(_, q)| q.downcast_ref::<TermQuery>())
-                .map(|t| t.term().clone())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// How many words `query` has when it is a union (only `Should` parts) of plain words; 0 for
