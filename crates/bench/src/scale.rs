@@ -397,6 +397,13 @@ pub async fn run(
     let (after_collect, ..) = memory_mib();
     let unions = long_union_rows(&engine.keyword, &sets)?;
     let (rows, all_hybrid) = latency_rows(&engine, &sets)?;
+    // The same queries once more with every segment walked whole on one thread (the way before
+    // large segments were cut into parts), for a same-run comparison.
+    engine
+        .keyword
+        .set_long_unions(LongUnions::WalkWholeSegments);
+    let (_, all_whole) = latency_rows(&engine, &sets)?;
+    engine.keyword.set_long_unions(LongUnions::Walk);
     let (rss, peak, anon, file) = memory_mib();
     let mapped = mapped_by_kind();
     let quantization = match config.vector_config().quantization {
@@ -421,6 +428,7 @@ pub async fn run(
         "latency": rows,
         "long_unions": unions,
         "hybrid_all": {"p50_ms": crate::search::percentile(&all_hybrid, 0.5), "p99_ms": crate::search::percentile(&all_hybrid, 0.99)},
+        "hybrid_all_whole_segments": {"p50_ms": crate::search::percentile(&all_whole, 0.5), "p99_ms": crate::search::percentile(&all_whole, 0.99)},
         "rss_mib": rss,
         "rss_anon_mib": anon,
         "rss_file_mib": file,
@@ -522,21 +530,23 @@ pub async fn run(
     );
     let threads = dp_search::keyword::search_threads();
     println!(
-        "{:<14} {:>7} {:>16} {:>16} {:>18}",
+        "{:<14} {:>7} {:>16} {:>16} {:>24} {:>18}",
         "postings",
         "queries",
         "walk p50/p99",
         "WAND p50/p99",
+        format!("walk, {threads} threads, whole"),
         format!("walk, {threads} threads")
     );
     for r in &unions {
         let f = |m: &str| crate::search::p50_p99(&r[m]);
         println!(
-            "{:<14} {:>7} {:>16} {:>16} {:>18}",
+            "{:<14} {:>7} {:>16} {:>16} {:>24} {:>18}",
             r["postings"].as_str().unwrap_or(""),
             r["queries"],
             f("walk"),
             f("wand"),
+            f("walk_whole_threads"),
             f("walk_threads")
         );
     }
@@ -545,6 +555,11 @@ pub async fn run(
         all_hybrid.len(),
         crate::search::percentile(&all_hybrid, 0.5),
         crate::search::percentile(&all_hybrid, 0.99)
+    );
+    println!(
+        "  the same with each segment walked whole: p50 {:.2} ms, p99 {:.2} ms",
+        crate::search::percentile(&all_whole, 0.5),
+        crate::search::percentile(&all_whole, 0.99)
     );
     println!(
         "memory: {rss:.0} MiB resident while answering ({anon:.0} MiB heap, {file:.0} MiB mapped files; peak {peak:.0} MiB, {rss_start:.0} MiB at start, {before_collect:.0} MiB after building and {after_collect:.0} MiB once freed memory went back to the kernel)"
@@ -737,6 +752,7 @@ fn long_union_rows(
     let ways = [
         ("walk", LongUnions::Walk, 1),
         ("wand", LongUnions::Wand, 1),
+        ("walk_whole_threads", LongUnions::WalkWholeSegments, threads),
         ("walk_threads", LongUnions::Walk, threads),
     ];
     let queries: Vec<(u64, dp_search::SearchQuery)> = sets

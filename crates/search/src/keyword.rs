@@ -181,6 +181,7 @@ impl Tuning {
     fn long_unions(&self) -> LongUnions {
         match self.long_unions.load(Ordering::Relaxed) {
             x if x == LongUnions::Wand as u8 => LongUnions::Wand,
+            x if x == LongUnions::WalkWholeSegments as u8 => LongUnions::WalkWholeSegments,
             _ => LongUnions::Walk,
         }
     }
@@ -214,6 +215,9 @@ pub enum LongUnions {
     Walk,
     /// Block-max WAND: skip blocks of postings that cannot reach the top.
     Wand,
+    /// The walk with each segment on one thread (the walk before it cut large segments into
+    /// parts; kept for the bench to compare).
+    WalkWholeSegments,
 }
 
 /// Threads a search may spread the index's segments over: this machine's cores, at most 4.

@@ -140,11 +140,78 @@ pub(super) fn top_docs(
         _ if plain_words(query) < WALK_MIN_WORDS => {
             Ok(searcher.search_with_executor(query, &top, executor, scoring)?)
         }
-        LongUnions::Walk => {
+        LongUnions::Walk if worth_parts(searcher, executor) => {
+            walk_in_parts(searcher, query, n, executor, PART_DOCS)
+        }
+        LongUnions::Walk | LongUnions::WalkWholeSegments => {
             Ok(searcher.search_with_executor(query, &Walk(top), executor, scoring)?)
         }
         LongUnions::Wand => Ok(searcher.search_with_executor(query, &top, executor, scoring)?),
     }
+}
+
+/// Documents per part when a walk is spread over several threads (see [`walk_in_parts`]).
+pub(super) const PART_DOCS: u32 = 1 << 18;
+
+/// Whether a walk gains from parts: several threads, and a segment larger than one part (in
+/// smaller indexes every segment is one part anyway, and the segment walk stays as it was).
+fn worth_parts(searcher: &Searcher, executor: &Executor) -> bool {
+    !matches!(executor, Executor::SingleThread)
+        && searcher
+            .segment_readers()
+            .iter()
+            .any(|r| r.max_doc() > PART_DOCS)
+}
+
+/// The walk of [`Walk`] with every segment cut into parts of at most `part_docs` documents,
+/// the parts spread over `executor`'s threads; the same answer. Per segment, threads wait for
+/// the largest one: a 3,000,000-paper index held one segment of 2,000,647 documents beside four
+/// of about 250,000, so two threads walked a long title in 0.68x the time of one, not 0.5x.
+/// Each part opens its own scorer and skips to its first document (a skip-list seek per word).
+pub(super) fn walk_in_parts(
+    searcher: &Searcher,
+    query: &dyn Query,
+    n: usize,
+    executor: &Executor,
+    part_docs: u32,
+) -> Result<Vec<(f32, DocAddress)>, SearchError> {
+    let readers = searcher.segment_readers();
+    let part_docs = part_docs.max(1);
+    let parts: Vec<(u32, u32, u32)> = readers
+        .iter()
+        .enumerate()
+        .flat_map(|(ord, reader)| {
+            let max = reader.max_doc();
+            (0..max.div_ceil(part_docs)).map(move |p| {
+                let start = p * part_docs;
+                (ord as u32, start, start.saturating_add(part_docs).min(max))
+            })
+        })
+        .collect();
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let top = TopDocs::with_limit(n);
+    let fruits = executor.map(
+        |(ord, start, end)| {
+            let reader = &readers[ord as usize];
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            let mut child = top.for_segment(ord, reader)?;
+            let alive = reader.alive_bitset();
+            let mut doc = scorer.doc();
+            if doc < start {
+                doc = scorer.seek(start);
+            }
+            // TERMINATED (u32::MAX) is past every part's end.
+            while doc < end {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    child.collect(doc, scorer.score());
+                }
+                doc = scorer.advance();
+            }
+            Ok(child.harvest())
+        },
+        parts.into_iter(),
+    )?;
+    Ok(top.merge_fruits(fruits)?)
 }
 
 /// The postings of the words of `query` (a union of plain words) added up: one dictionary

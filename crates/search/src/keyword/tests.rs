@@ -104,7 +104,11 @@ fn same_top_docs_every_way(idx: &KeywordIndex) {
             let wand = searcher
                 .search(query.as_ref(), &TopDocs::with_limit(n))
                 .unwrap();
-            for (how, threads) in [(LongUnions::Walk, 1), (LongUnions::Walk, 2)] {
+            for (how, threads) in [
+                (LongUnions::Walk, 1),
+                (LongUnions::Walk, 2),
+                (LongUnions::WalkWholeSegments, 2),
+            ] {
                 let executor = match threads {
                     1 => Executor::single_thread(),
                     t => Executor::multi_thread(t, "test-").unwrap(),
@@ -112,6 +116,21 @@ fn same_top_docs_every_way(idx: &KeywordIndex) {
                 let found = top_docs(&searcher, query.as_ref(), n, how, &executor).unwrap();
                 assert!(!found.is_empty());
                 same_ranking(&found, &wand, &format!("{how:?} {text} n={n}"));
+            }
+            // Segments cut into parts (of a size that does not divide them, and of one
+            // document), on one thread and on three.
+            for part_docs in [1, 97, 400] {
+                for threads in [1, 3] {
+                    let executor = match threads {
+                        1 => Executor::single_thread(),
+                        t => Executor::multi_thread(t, "test-").unwrap(),
+                    };
+                    let found =
+                        long::walk_in_parts(&searcher, query.as_ref(), n, &executor, part_docs)
+                            .unwrap();
+                    let what = format!("parts of {part_docs} on {threads} {text} n={n}");
+                    same_ranking(&found, &wand, &what);
+                }
             }
         }
     }
@@ -133,6 +152,7 @@ fn every_way_of_scoring_a_long_union_ranks_the_same() {
         (LongUnions::Walk, 1),
         (LongUnions::Wand, 1),
         (LongUnions::Walk, 2),
+        (LongUnions::WalkWholeSegments, 2),
     ] {
         idx.set_long_unions(how);
         idx.set_search_threads(threads);
