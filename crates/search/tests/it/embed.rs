@@ -188,4 +188,22 @@ fn fp16_products_keep_every_vector_close() {
     // with its batched vector.
     let alone = auto.embed(&inputs[..1]).unwrap();
     assert!(dot(&alone[0], &half[0]) > 0.9999);
+    // Queries (a few words, whole titles) are short inputs, embedded one at a time: fp16 too,
+    // and as close to the fp32 pass.
+    let queries = ["attention", "graph neural networks", "how do LLMs reason?"]
+        .into_iter()
+        .chain(inputs.iter().filter_map(|t| t.split('\n').next()));
+    for q in queries {
+        let h = auto.embed(&[q]).unwrap().remove(0);
+        let f = fp32.embed(&[q]).unwrap().remove(0);
+        assert!(
+            dot(&h, &f) >= 0.999,
+            "{q}: cosine {} with fp32",
+            dot(&h, &f)
+        );
+        assert!(
+            h != f,
+            "{q}: the fp16 pass gave the fp32 vector bit for bit"
+        );
+    }
 }
