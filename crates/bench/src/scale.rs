@@ -505,24 +505,30 @@ pub async fn run(
         );
     }
     println!(
-        "{:<14} {:>7} {:>18} {:>18} {:>22} {:>16}",
+        "{:<14} {:>7} {:>18} {:>18} {:>22} {:>16} {:>16} {:>16} {:>16}",
         "queries",
         "count",
         "keyword p50/p99",
         "hybrid p50/p99",
         "its keyword side alone",
-        "embedding alone"
+        "embedding alone",
+        "semantic alone",
+        "hybrid ranking",
+        "highlights"
     );
     for r in &rows {
         let f = |m: &str| crate::search::p50_p99(&r[m]);
         println!(
-            "{:<14} {:>7} {:>18} {:>18} {:>22} {:>16}",
+            "{:<14} {:>7} {:>18} {:>18} {:>22} {:>16} {:>16} {:>16} {:>16}",
             r["set"].as_str().unwrap_or(""),
             r["queries"],
             f("keyword"),
             f("hybrid"),
             f("keyword_side"),
-            f("embed")
+            f("embed"),
+            f("semantic"),
+            f("hybrid_rank"),
+            f("render")
         );
     }
     println!(
@@ -830,7 +836,21 @@ fn latency_rows(
                 let t = Instant::now();
                 std::hint::black_box(engine.embed_query(&pq)?);
                 let embed = t.elapsed().as_secs_f64() * 1000.0;
+                // Hybrid without its highlights, and the semantic side alone (embedding and
+                // vector search): what fusion and the keyword side add is the difference.
+                let t = Instant::now();
+                let ranked = std::hint::black_box(engine.rank(&pq, 10, Mode::Hybrid, None)?);
+                let rank = t.elapsed().as_secs_f64() * 1000.0;
+                let t = Instant::now();
+                std::hint::black_box(engine.keyword.render(&pq, &ranked)?);
+                let render = t.elapsed().as_secs_f64() * 1000.0;
+                let t = Instant::now();
+                std::hint::black_box(engine.rank(&pq, 10, Mode::Semantic, None)?);
+                let semantic = t.elapsed().as_secs_f64() * 1000.0;
                 if round == 1 {
+                    lat.entry("hybrid_rank").or_default().push(rank);
+                    lat.entry("render").or_default().push(render);
+                    lat.entry("semantic").or_default().push(semantic);
                     lat.entry("keyword").or_default().push(kw);
                     lat.entry("hybrid").or_default().push(hy);
                     lat.entry("keyword_side").or_default().push(side);
