@@ -9,7 +9,7 @@ use crate::SearchError;
 use chrono::{NaiveDate, NaiveTime};
 use dp_store::ChangedPaper;
 use long::{
-    is_common, plain_words, postings, top_docs, with_common_phrases_as_words, without_common_words,
+    is_common, postings, top_docs, union_parts, with_common_phrases_as_words, without_common_words,
     WALK_MIN_WORDS,
 };
 use std::collections::HashMap;
@@ -205,8 +205,8 @@ impl Tuning {
     }
 }
 
-/// How a union of at least [`WALK_MIN_WORDS`] plain words (a whole title typed as a query) is
-/// scored. All give the same answer; they differ in cost (see [`WALK_MIN_WORDS`]).
+/// How a union of at least [`WALK_MIN_WORDS`] words and phrases (a whole title typed as a
+/// query) is scored. All give the same answer; they differ in cost (see [`WALK_MIN_WORDS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[repr(u8)]
 pub enum LongUnions {
@@ -327,12 +327,12 @@ impl KeywordIndex {
         self.tuning.threads.store(threads.max(1), Ordering::Relaxed);
     }
 
-    /// For a query that is a long union of plain words, how many postings its words have
-    /// together (what a walk reads); `None` for any other query.
+    /// For a query that is a long union of words and phrases, how many postings its words
+    /// have together (what a walk reads); `None` for any other query.
     pub fn union_postings(&self, q: &SearchQuery) -> Option<u64> {
         let searcher = self.reader.searcher();
         let query = self.query(q, &searcher)?;
-        (plain_words(query.as_ref()) >= WALK_MIN_WORDS).then(|| postings(&searcher, query.as_ref()))
+        (union_parts(query.as_ref()) >= WALK_MIN_WORDS).then(|| postings(&searcher, query.as_ref()))
     }
 
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {

@@ -108,17 +108,18 @@ pub(super) fn without_common_words(query: Box<dyn Query>, searcher: &Searcher) -
     Box::new(BooleanQuery::new(kept))
 }
 
-/// A union of at least this many plain words may be scored document by document instead of
-/// with block-max WAND. Measured over the 80,317 shared papers (`bench search`, top 50): the two
-/// cost the same up to four words, and from five words on WAND costs 2 to 4.5 times as much
+/// A union of at least this many words (or phrases) may be scored document by document instead
+/// of with block-max WAND (for plain words; tantivy walks a union with a phrase anyway).
+/// Measured over the 80,317 shared papers (`bench search`, top 50): the two cost the same up to
+/// four words, and from five words on WAND costs 2 to 4.5 times as much
 /// (11 to 13 words: 4.0-4.7 ms against 0.9-1.0), since its bookkeeping grows with the number
 /// of words while the walk grows only with the postings.
 pub(super) const WALK_MIN_WORDS: usize = LONG_QUERY_PARTS;
 
 /// The best `n` documents for `query` by its BM25 score, exactly as
 /// `searcher.search(query, &TopDocs::with_limit(n))` finds them, but faster for a union of
-/// many plain words (a whole title typed as a query): see [`WALK_MIN_WORDS`]. Segments are
-/// scored on `executor`'s threads at once.
+/// many words and phrases (a whole title typed as a query): see [`WALK_MIN_WORDS`]. Segments
+/// are scored on `executor`'s threads at once, large ones cut into parts ([`walk_in_parts`]).
 ///
 /// Tried and dropped for unions with phrases in them, before phrases of common words became
 /// words in long queries ([`with_common_phrases_as_words`]), both exact: (1) running the
@@ -137,16 +138,18 @@ pub(super) fn top_docs(
     let top = TopDocs::with_limit(n);
     let scoring = EnableScoring::enabled_from_searcher(searcher);
     match how {
-        _ if plain_words(query) < WALK_MIN_WORDS => {
+        // Block-max WAND for a union of plain words; a union with a phrase in it tantivy walks
+        // whole (WAND takes term scorers only), a segment per thread.
+        _ if union_parts(query) < WALK_MIN_WORDS => {
             Ok(searcher.search_with_executor(query, &top, executor, scoring)?)
         }
+        LongUnions::Wand => Ok(searcher.search_with_executor(query, &top, executor, scoring)?),
         LongUnions::Walk if worth_parts(searcher, executor) => {
             walk_in_parts(searcher, query, n, executor, PART_DOCS)
         }
         LongUnions::Walk | LongUnions::WalkWholeSegments => {
             Ok(searcher.search_with_executor(query, &Walk(top), executor, scoring)?)
         }
-        LongUnions::Wand => Ok(searcher.search_with_executor(query, &top, executor, scoring)?),
     }
 }
 
@@ -214,31 +217,40 @@ pub(super) fn walk_in_parts(
     Ok(top.merge_fruits(fruits)?)
 }
 
-/// The postings of the words of `query` (a union of plain words) added up: one dictionary
-/// lookup per word.
+/// The postings of the words of `query` (a union of words and phrases) added up, a phrase's
+/// words each counted: one dictionary lookup per word.
 pub(super) fn postings(searcher: &Searcher, query: &dyn Query) -> u64 {
     let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
         return 0;
     };
-    boolean
-        .clauses()
+    let mut terms: Vec<Term> = Vec::new();
+    for (_, q) in boolean.clauses() {
+        if let Some(t) = q.downcast_ref::<TermQuery>() {
+            terms.push(t.term().clone());
+        } else if let Some(p) = q.downcast_ref::<PhraseQuery>() {
+            terms.extend(p.phrase_terms());
+        }
+    }
+    terms
         .iter()
-        .filter_map(|(_, q)| q.downcast_ref::<TermQuery>())
-        .map(|t| searcher.doc_freq(t.term()).unwrap_or(0))
+        .map(|t| searcher.doc_freq(t).unwrap_or(0))
         .sum()
 }
 
-/// How many words `query` has when it is a union (only `Should` parts) of plain words; 0 for
-/// anything else.
-pub(super) fn plain_words(query: &dyn Query) -> usize {
+/// How many parts `query` has when it is a union (only `Should` parts) of words and phrases;
+/// 0 for anything else. A whole title typed as a query is such a union, with a phrase for each
+/// hyphenated name in it (`GPT-4`, `XLand-100B`).
+pub(super) fn union_parts(query: &dyn Query) -> usize {
     let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
         return 0;
     };
     let clauses = boolean.clauses();
-    let plain = clauses
-        .iter()
-        .all(|(occur, q)| *occur == Occur::Should && q.downcast_ref::<TermQuery>().is_some());
-    if plain {
+    let union = clauses.iter().all(|(occur, q)| {
+        *occur == Occur::Should
+            && (q.downcast_ref::<TermQuery>().is_some()
+                || q.downcast_ref::<PhraseQuery>().is_some())
+    });
+    if union {
         clauses.len()
     } else {
         0

@@ -95,11 +95,16 @@ fn same_top_docs_every_way(idx: &KeywordIndex) {
         "model mid4 w10 w11 w12 w13 w14 w15 w16 w17 w18",
         "w1 w2 w3 w4 w5",
         "mid1 mid2 mid3 mid4 mid5 mid6 mid7 mid8",
+        // Unions with a phrase of rare words in them (it stays a phrase).
+        "\"w1 w2\" mid1 mid2 mid3 w5 w6",
+        "model \"mid4 w10\" w11 w12 w13 \"w14 w15\"",
     ];
     for text in texts {
         let q = crate::query::parse(text).unwrap();
         let query = idx.query(&q, &searcher).unwrap();
-        assert!(plain_words(query.as_ref()) >= WALK_MIN_WORDS, "{text}");
+        assert!(union_parts(query.as_ref()) >= WALK_MIN_WORDS, "{text}");
+        let phrases = parts(idx, text).iter().any(|p| p.starts_with("p:"));
+        assert_eq!(phrases, text.contains('"'), "{text}");
         for n in [1, 10, 50, 500] {
             let wand = searcher
                 .search(query.as_ref(), &TopDocs::with_limit(n))
