@@ -167,10 +167,12 @@ fn worth_parts(searcher: &Searcher, executor: &Executor) -> bool {
 }
 
 /// The walk of [`Walk`] with every segment cut into parts of at most `part_docs` documents,
-/// the parts spread over `executor`'s threads; the same answer. Per segment, threads wait for
-/// the largest one: a 3,000,000-paper index held one segment of 2,000,647 documents beside four
-/// of about 250,000, so two threads walked a long title in 0.68x the time of one, not 0.5x.
-/// Each part opens its own scorer and skips to its first document (a skip-list seek per word).
+/// the parts spread over `executor`'s threads; the same answer. With a thread per segment,
+/// threads wait for the largest one: a 3,000,000-paper index held one segment of 2,000,647
+/// documents beside four of about 250,000. Measured there (six runs), parts took 0.81–0.96x
+/// the time of whole segments; two threads still walk a long title in about 0.7x the time of
+/// one, not 0.5x, so evenly shared work was only part of what was missing. Each part opens
+/// its own scorer and skips to its first document (a skip-list seek per word).
 pub(super) fn walk_in_parts(
     searcher: &Searcher,
     query: &dyn Query,
