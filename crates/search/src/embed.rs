@@ -303,6 +303,19 @@ pub fn paper_text(title: &str, summary: &str) -> String {
     format!("{}\n{}", collapse(title), collapse(summary))
 }
 
+/// The text the shared reference vectors (`../shared/data/vectors`) were computed from, for the
+/// tests and benches that compare with them; the product embeds [`paper_text`].
+///
+/// It is [`paper_text`], except that the reference's pipeline read every literal backslash-n
+/// (`\n`, two characters) as a line break, which the collapse of white space then made a
+/// space. LaTeX in abstracts has such pairs (`\neq`, `\name`, `\nobreakdash`): 74 of the
+/// 80,317 papers. On the six of them checked, [`paper_text`] (which keeps the backslash, as the
+/// pages show it) gave cosines from 0.976 to 0.998 against the reference, and this recipe
+/// 0.99998 or more.
+pub fn reference_text(title: &str, summary: &str) -> String {
+    paper_text(&title.replace("\\n", "\n"), &summary.replace("\\n", "\n"))
+}
+
 /// Dot product of two vectors of the same length (cosine similarity for unit vectors).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -311,6 +324,19 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_text_reads_a_literal_backslash_n_as_a_break() {
+        assert_eq!(
+            reference_text("A \\neq B", "fraction of \\ngrams\nunseen"),
+            "A eq B\nfraction of grams unseen"
+        );
+        // Other backslashes stay, as in the product's text.
+        assert_eq!(
+            reference_text("x", "5 \\times 2"),
+            paper_text("x", "5 \\times 2")
+        );
+    }
 
     #[test]
     fn paper_text_collapses_white_space() {

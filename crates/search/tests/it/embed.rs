@@ -1,7 +1,7 @@
 //! The in-process embedder reproduces the reference sentence-transformers vectors in
 //! `../shared/data/vectors/` (cosine ≥ 0.999 per row on the same text).
 
-use dp_search::embed::{dot, paper_text, Backend, Embedder};
+use dp_search::embed::{dot, reference_text, Backend, Embedder};
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::path::Path;
 const DIM: usize = 384;
 
 /// Title and abstract per id, by the vectors README's recipe: the first hf-daily record of the
-/// id, else the arxiv-bulk record.
+/// id, else the arxiv-bulk record (see [`reference_text`]).
 fn texts_for(data: &Path, wanted: &HashMap<String, usize>) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let open = |p: &Path| {
@@ -22,7 +22,7 @@ fn texts_for(data: &Path, wanted: &HashMap<String, usize>) -> HashMap<String, St
         let p = &v["paper"];
         let id = p["id"].as_str().unwrap().to_string();
         if wanted.contains_key(&id) && !out.contains_key(&id) {
-            let text = paper_text(
+            let text = reference_text(
                 p["title"].as_str().unwrap_or(""),
                 p["summary"].as_str().unwrap_or(""),
             );
@@ -33,7 +33,7 @@ fn texts_for(data: &Path, wanted: &HashMap<String, usize>) -> HashMap<String, St
         let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
         let id = v["id"].as_str().unwrap().to_string();
         if wanted.contains_key(&id) && !out.contains_key(&id) {
-            let text = paper_text(
+            let text = reference_text(
                 v["title"].as_str().unwrap_or(""),
                 v["summary"].as_str().unwrap_or(""),
             );
@@ -51,7 +51,7 @@ fn reference_row(matrix: &[u8], row: usize) -> Vec<f32> {
 }
 
 /// 24 papers spread over the whole reference list (hf-daily papers first, arxiv-bulk ones
-/// later): (id, text, reference row), in a fixed order.
+/// later) and one with a literal backslash-n: (id, text, reference row), in a fixed order.
 fn sample(data: &Path) -> Vec<(String, String, Vec<f32>)> {
     let ids: Vec<String> = std::fs::read_to_string(data.join("vectors/ids.txt"))
         .unwrap()
@@ -61,8 +61,16 @@ fn sample(data: &Path) -> Vec<(String, String, Vec<f32>)> {
     let matrix = std::fs::read(data.join("vectors/all-MiniLM-L6-v2.f16")).unwrap();
     assert_eq!(matrix.len(), ids.len() * DIM * 2);
     let step = ids.len() / 24;
-    let wanted: HashMap<String, usize> =
+    let mut wanted: HashMap<String, usize> =
         (0..24).map(|k| (ids[k * step].clone(), k * step)).collect();
+    // One of the papers whose abstract has a literal backslash-n (`\name`): 0.976 against
+    // the reference with the product's text, 1.0 with the reference's (see `reference_text`).
+    let odd = "2505.16994";
+    let row = ids
+        .iter()
+        .position(|id| id == odd)
+        .expect("2505.16994 in ids.txt");
+    wanted.insert(odd.to_string(), row);
     let texts = texts_for(data, &wanted);
     assert_eq!(texts.len(), wanted.len(), "every sampled id has a text");
     let mut out: Vec<(String, String, Vec<f32>)> = texts
