@@ -280,6 +280,7 @@ impl Papers for SqlStore {
         }
         let ids = batch_ids(&records);
         let mut tx = self.db.begin_write().await?;
+        tx.widen_cache().await?;
         // Writers that touch the same papers take turns, so concurrent merges never lose a
         // newer version.
         tx.lock_papers(&ids).await?;
