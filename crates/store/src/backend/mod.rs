@@ -32,10 +32,10 @@ pub(crate) enum Db {
     Postgres(postgres::PgDb),
 }
 
-/// A write transaction; dropped without [`Tx::commit`], it rolls back.
 /// Gives a SQLite connection that writes batches a 64 MB page cache (see [`Tx::widen_cache`]).
 const WIDEN_CACHE: &str = "PRAGMA cache_size = -65536";
 
+/// A write transaction; dropped without [`Tx::commit`], it rolls back.
 pub(crate) enum Tx {
     Sqlite {
         tx: sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -244,9 +244,9 @@ impl Tx {
     }
 
     /// SQLite: lets this connection keep 64 MB of pages ([`WIDEN_CACHE`]) instead of the
-    /// pool's default 8 MB, for the batch writes of an import or harvest. A bulk import into a fresh
-    /// store otherwise reads most pages back from the operating system's cache (`pread`) at
-    /// every batch. The setting stays with the connection; only the connections that write
+    /// pool's default 8 MB, for the batch writes of an import or harvest. A bulk import into a
+    /// fresh store otherwise reads most pages back from the operating system's cache (`pread`)
+    /// at every batch. The setting stays with the connection; only the connections that write
     /// batches take it, and a connection's cache grows only with the pages it touches.
     /// PostgreSQL: nothing (its buffers are the server's).
     pub async fn widen_cache(&mut self) -> Result<(), StoreError> {
