@@ -173,38 +173,124 @@ enum Msg {
     FileDone(Option<Problem>),
 }
 
-/// Writes one batch; where the store takes concurrent writers, split by paper (a hash of its
-/// id), so that every record of one paper is in the same part, in its order, and parts never
-/// wait on each other's locks. Outcomes come back in the batch's order.
-async fn write_batch(
-    store: &dyn Papers,
-    records: Vec<ImportRecord>,
-) -> Result<Vec<Outcome>, ImportError> {
-    let parts = store.concurrent_writers().clamp(1, 8);
-    if parts == 1 || records.len() < 2 * parts {
-        return Ok(store.upsert_records(records).await?);
+/// What a writer says after each of its batches: records inserted, updated and unchanged.
+type Written = Result<[u64; 3], StoreError>;
+
+/// The writers of one import: one task per part of the papers (a hash of the id) where the
+/// store takes concurrent writers, one otherwise. Every record of a paper goes to the same part,
+/// in its order, so parts never wait on each other's locks; and since each part works through
+/// its own queue, no part waits for another to finish a batch (a barrier per batch left a core
+/// idle whenever one part's transaction ran longer than the other's).
+struct Writers {
+    parts: Vec<tokio::sync::mpsc::Sender<Vec<ImportRecord>>>,
+    written: tokio::sync::mpsc::UnboundedReceiver<Written>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Writers {
+    /// Starts the writers; each holds up to two batches waiting.
+    fn start(store: &Arc<dyn Papers>) -> Writers {
+        let n = store.concurrent_writers().clamp(1, 8);
+        let (done, written) = tokio::sync::mpsc::unbounded_channel();
+        let mut parts = Vec::with_capacity(n);
+        let mut tasks = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ImportRecord>>(2);
+            let store = store.clone();
+            let done = done.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some(records) = rx.recv().await {
+                    let result = store.upsert_records(records).await.map(|outcomes| {
+                        let mut counts = [0u64; 3];
+                        for o in outcomes {
+                            counts[match o {
+                                Outcome::Inserted => 0,
+                                Outcome::Updated => 1,
+                                Outcome::Unchanged => 2,
+                            }] += 1;
+                        }
+                        counts
+                    });
+                    let failed = result.is_err();
+                    // A failed writer stops: the import ends with its error, and later
+                    // batches of its part must not be written without this one.
+                    if done.send(result).is_err() || failed {
+                        return;
+                    }
+                }
+            }));
+            parts.push(tx);
+        }
+        Writers {
+            parts,
+            written,
+            tasks,
+        }
     }
-    let part_of = |r: &ImportRecord| {
-        let h = r
-            .paper
-            .id
-            .base()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-            });
-        (h % parts as u64) as usize
-    };
-    let mut split: Vec<Vec<ImportRecord>> = (0..parts).map(|_| Vec::new()).collect();
-    let mut place = Vec::with_capacity(records.len());
-    for r in records {
-        let p = part_of(&r);
-        place.push((p, split[p].len()));
-        split[p].push(r);
+
+    /// Hands a batch to the writers, each record to its paper's part. `false` when a writer has
+    /// stopped (its error is waiting in `written`).
+    async fn send(&self, records: Vec<ImportRecord>) -> bool {
+        let n = self.parts.len();
+        let mut split: Vec<Vec<ImportRecord>> = (0..n).map(|_| Vec::new()).collect();
+        if n == 1 {
+            split[0] = records;
+        } else {
+            for r in records {
+                let h = r
+                    .paper
+                    .id
+                    .base()
+                    .bytes()
+                    .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                    });
+                split[(h % n as u64) as usize].push(r);
+            }
+        }
+        for (tx, part) in self.parts.iter().zip(split) {
+            if !part.is_empty() && tx.send(part).await.is_err() {
+                return false;
+            }
+        }
+        true
     }
-    let written =
-        futures::future::try_join_all(split.into_iter().map(|b| store.upsert_records(b))).await?;
-    Ok(place.into_iter().map(|(p, i)| written[p][i]).collect())
+
+    /// Adds what the writers have finished so far to `report`, without waiting.
+    fn collect(&mut self, report: &mut ImportReport) -> Result<(), ImportError> {
+        while let Ok(w) = self.written.try_recv() {
+            add(report, w?);
+        }
+        Ok(())
+    }
+
+    /// Lets the writers finish their queues and adds what they did to `report`.
+    async fn finish(mut self, report: &mut ImportReport) -> Result<(), ImportError> {
+        self.parts.clear();
+        let mut first_error = None;
+        while let Some(w) = self.written.recv().await {
+            match w {
+                Ok(counts) => add(report, counts),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        for t in self.tasks {
+            if let Err(e) = t.await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+        first_error.map_or(Ok(()), |e| Err(e.into()))
+    }
+}
+
+fn add(report: &mut ImportReport, [inserted, updated, unchanged]: [u64; 3]) {
+    report.inserted += inserted;
+    report.updated += updated;
+    report.unchanged += unchanged;
 }
 
 /// Imports files and folders into the store and reports what happened.
@@ -286,6 +372,7 @@ pub async fn import_paths(
     });
 
     let mut report = ImportReport::default();
+    let mut writers = Writers::start(&store);
     let written: Result<(), ImportError> = async {
         while let Some(msg) = rx.recv().await {
             match msg {
@@ -299,13 +386,11 @@ pub async fn import_paths(
                         progress.problem(&p);
                         report.problem(p);
                     }
-                    for o in write_batch(store.as_ref(), records).await? {
-                        match o {
-                            Outcome::Inserted => report.inserted += 1,
-                            Outcome::Updated => report.updated += 1,
-                            Outcome::Unchanged => report.unchanged += 1,
-                        }
+                    if !writers.send(records).await {
+                        // A writer stopped on an error: `finish` returns it.
+                        break;
                     }
+                    writers.collect(&mut report)?;
                     progress.advance(counter.load(std::sync::atomic::Ordering::Relaxed), &report);
                 }
                 Msg::FileDone(problem) => {
@@ -323,7 +408,9 @@ pub async fn import_paths(
     .await;
     drop(rx);
     let _ = reader.await;
+    let finished = writers.finish(&mut report).await;
     written?;
+    finished?;
     progress.finish(&report);
     Ok(report)
 }

@@ -306,3 +306,117 @@ async fn concurrent_writers_give_the_sequential_result() {
     let again = import(&pg.store, &[path]).await;
     assert_eq!(again.unchanged, 5000, "{again:?}");
 }
+
+/// A store whose `fail_at`-th batch write (counting from 0) fails; every other call goes to a
+/// real store. It stands for a database that goes away in the middle of an import.
+struct FailingWrites {
+    inner: Arc<dyn Store>,
+    writers: usize,
+    calls: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+}
+
+#[async_trait::async_trait]
+impl dp_store::Papers for FailingWrites {
+    async fn upsert_records(
+        &self,
+        records: Vec<dp_core::Record>,
+    ) -> Result<Vec<dp_core::Outcome>, dp_store::StoreError> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n == self.fail_at {
+            return Err(dp_store::StoreError::Unsupported(
+                "the disk went away".into(),
+            ));
+        }
+        self.inner.upsert_records(records).await
+    }
+    fn concurrent_writers(&self) -> usize {
+        self.writers
+    }
+    async fn paper(
+        &self,
+        id: &dp_core::ArxivId,
+    ) -> Result<Option<dp_core::Paper>, dp_store::StoreError> {
+        self.inner.paper(id).await
+    }
+    async fn papers_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<dp_store::PaperSummary>, dp_store::StoreError> {
+        self.inner.papers_by_ids(ids).await
+    }
+    async fn papers_page(
+        &self,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<dp_store::PaperSummary>, dp_store::StoreError> {
+        self.inner.papers_page(after, limit).await
+    }
+    async fn papers_after(
+        &self,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<dp_core::Paper>, dp_store::StoreError> {
+        self.inner.papers_after(after, limit).await
+    }
+}
+
+/// A store error in the middle of an import ends it with that error, and keeps every batch
+/// written before it: with one writer, exactly the batches before the failed one; with two
+/// (PostgreSQL's way), at least the whole first batch. Importing again completes it.
+#[tokio::test]
+async fn a_store_error_ends_the_import_and_keeps_the_batches_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("listing.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    // 10,000 papers: five batches of 2,000.
+    for i in 0..10_000 {
+        writeln!(f, "{}", listing_line(&format!("2501.{i:05}"), "A title")).unwrap();
+    }
+    drop(f);
+    for (writers, fail_at) in [(1, 2), (2, 3)] {
+        let sub = tempfile::tempdir().unwrap();
+        let inner = store(sub.path()).await;
+        let failing = Arc::new(FailingWrites {
+            inner: inner.clone(),
+            writers,
+            calls: Default::default(),
+            fail_at,
+        });
+        let err = import_paths(
+            failing.clone(),
+            std::slice::from_ref(&path),
+            &ImportOptions::default(),
+            &NoProgress,
+        )
+        .await
+        .expect_err("the import must fail");
+        assert!(
+            err.to_string().contains("the disk went away"),
+            "{writers} writers: {err}"
+        );
+        let stored: Vec<String> = contents(&inner).await.into_iter().map(|c| c.0).collect();
+        let first_batch = (0..2000).map(|i| format!("2501.{i:05}"));
+        let have: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+        assert!(
+            first_batch.clone().all(|id| have.contains(id.as_str())),
+            "{writers} writers: the first batch is kept"
+        );
+        if writers == 1 {
+            // Batches 1 and 2 written, the third failed, nothing after it.
+            assert_eq!(stored.len(), 4000, "one writer");
+            assert!(stored.iter().all(|id| id.as_str() < "2501.04000"));
+        } else {
+            assert!(
+                stored.len() < 10_000,
+                "two writers: {} stored",
+                stored.len()
+            );
+        }
+        // The failed store's writer stopped: running the import again on the real store
+        // completes it.
+        let again = import(&inner, std::slice::from_ref(&path)).await;
+        assert_eq!(again.inserted as usize, 10_000 - stored.len());
+        assert_eq!(contents(&inner).await.len(), 10_000);
+    }
+}
