@@ -144,3 +144,52 @@ async fn a_write_that_waits_past_the_busy_timeout_is_unavailable_not_a_bug() {
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
     store.set_watermark("k", "v").await.unwrap();
 }
+
+/// New stores get 16 KB pages (a fresh import wrote a quarter as many log frames, and a list
+/// entry's ~7 KB row fits on its page); a store made with another page size opens as it was.
+#[tokio::test]
+async fn new_stores_use_16_kb_pages_and_older_stores_keep_theirs() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let page_size = |store: &dp_store::SqlStore| {
+        let pool = store.sqlite_pool().unwrap().clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as("PRAGMA page_size")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        }
+    };
+    let new = format!("sqlite://{}", dir.path().join("new.sqlite").display());
+    let store = dp_store::SqlStore::open(&new).await.unwrap();
+    assert_eq!(page_size(&store).await, 16384);
+
+    // A store as older versions made it: 4 KB pages, already in write-ahead-log mode.
+    let old = dir.path().join("old.sqlite");
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&old)
+        .create_if_missing(true)
+        .page_size(4096)
+        .journal_mode(SqliteJournalMode::Wal)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE before_us (x INTEGER)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let store = dp_store::SqlStore::open(&format!("sqlite://{}", old.display()))
+        .await
+        .unwrap();
+    assert_eq!(page_size(&store).await, 4096);
+    dp_store::Papers::upsert_records(&store, vec![rec(paper("2501.00001", "kept"), None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        dp_store::Maintenance::stats(&store).await.unwrap().papers,
+        1
+    );
+}
