@@ -164,9 +164,10 @@ pub struct SearchConfig {
     pub vector_huge_pages: Option<bool>,
     /// Papers embedded per batch by `embed` and the background job.
     pub embed_batch: Option<usize>,
-    /// The arithmetic of the embedding model: `auto` (default: fp16 products for batches on
-    /// CPUs with AVX512-FP16, every vector within cosine 0.998 of fp32; else fp32), `fp32`,
-    /// or `candle` (the reference implementation, slow).
+    /// The arithmetic of the embedding model: `auto` (default: bf16 products on AMX tiles on
+    /// CPUs with AMX-BF16, else fp16 products on CPUs with AVX512-FP16, else fp32; every vector
+    /// within cosine 0.998 of the reference), `bf16`, `fp16`, `fp32`, or `candle` (the
+    /// reference implementation, slow).
     pub embedding: Option<dp_search::embed::Backend>,
 }
 
@@ -621,8 +622,11 @@ mod tests {
             let c = Config::load(None, &serde_json::json!({})).unwrap();
             assert_eq!(c.embed_backend(), Backend::Candle, "env beats file");
             jail.set_env("DAILYPAPERS_SEARCH__EMBEDDING", "bf16");
+            let c = Config::load(None, &serde_json::json!({})).unwrap();
+            assert_eq!(c.embed_backend(), Backend::Bf16);
+            jail.set_env("DAILYPAPERS_SEARCH__EMBEDDING", "int4");
             let e = Config::load(None, &serde_json::json!({})).unwrap_err();
-            assert!(e.to_string().contains("bf16"), "{e}");
+            assert!(e.to_string().contains("int4"), "{e}");
             Ok(())
         });
     }

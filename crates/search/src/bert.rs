@@ -104,6 +104,9 @@ struct Linear {
     /// The weight in [`crate::fp16`]'s panels, when that arithmetic was chosen and the CPU
     /// has AVX512-FP16 (then `w` is left empty and there are no `panels`: nothing reads them).
     half: Option<Vec<u16>>,
+    /// The weight in [`crate::amx`]'s bf16 panels, when bf16 was chosen and the CPU has
+    /// AMX-BF16 (then nothing else is kept).
+    tiles: Option<Vec<u16>>,
 }
 
 /// Up to this many rows (tokens) go to the `f16` panel kernel.
@@ -111,28 +114,40 @@ const SMALL_ROWS: usize = 48;
 
 impl Linear {
     fn new(w: Vec<f32>, k: usize, n: usize, precision: Precision) -> Linear {
-        let half = (precision == Precision::Fp16
+        // bf16 on AMX where asked for and present; else fp16 where asked for (or bf16 was,
+        // and the CPU lacks AMX) and present; else fp32.
+        let tiles = (precision == Precision::Bf16
+            && crate::amx::available()
+            && n.is_multiple_of(crate::amx::NT))
+        .then(|| crate::amx::pack(&w, k, n));
+        let half = (tiles.is_none()
+            && precision != Precision::Fp32
             && crate::fp16::available()
             && n.is_multiple_of(crate::fp16::NT))
         .then(|| crate::fp16::pack(&w, k, n));
         // The fp16 kernel takes every input when it runs (short ones too: a whole title as a
         // query embedded in 0.47x the time of the short-input kernel); otherwise short inputs
         // go to the short-input kernel and long ones to `gemm` on `w`.
-        let panels = (half.is_none() && small::available() && n.is_multiple_of(small::NT))
+        let fast = half.is_some() || tiles.is_some();
+        let panels = (!fast && small::available() && n.is_multiple_of(small::NT))
             .then(|| small::pack(&w, k, n));
-        let w = if half.is_some() { Vec::new() } else { w };
+        let w = if fast { Vec::new() } else { w };
         Linear {
             w,
             k,
             n,
             panels,
             half,
+            tiles,
         }
     }
 
     /// `dst[m×n] += a[m×k]`·W, both row-major and dense.
     fn apply(&self, m: usize, a: &[f32], dst: &mut [f32]) {
         assert!(a.len() >= m * self.k && dst.len() >= m * self.n);
+        if let Some(t) = &self.tiles {
+            return crate::amx::matmul(m, self.k, self.n, a, t, dst);
+        }
         match (&self.panels, &self.half) {
             (_, Some(h)) => crate::fp16::matmul(m, self.k, self.n, a, h, dst),
             (Some(p), _) if m <= SMALL_ROWS => small::matmul(m, self.k, self.n, a, p, dst),
@@ -293,7 +308,9 @@ impl FastBert {
     /// The arithmetic long inputs get: fp16 when the layers have [`crate::fp16`]'s panels (asked
     /// for, and the CPU has AVX512-FP16), else fp32.
     pub fn precision(&self) -> Precision {
-        if self.layers.iter().any(|l| l.qkv_w.half.is_some()) {
+        if self.layers.iter().any(|l| l.qkv_w.tiles.is_some()) {
+            Precision::Bf16
+        } else if self.layers.iter().any(|l| l.qkv_w.half.is_some()) {
             Precision::Fp16
         } else {
             Precision::Fp32

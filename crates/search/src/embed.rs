@@ -39,16 +39,22 @@ pub enum EmbedError {
 }
 
 /// Which forward pass computes the embeddings (`search.embedding` in the configuration:
-/// `"auto"`, `"fp32"` or `"candle"`).
+/// `"auto"`, `"fp32"`, `"fp16"`, `"bf16"` or `"candle"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// [`crate::bert`] when the model's configuration is one it covers (exact GELU, absolute
-    /// positions), else candle; long inputs in fp16 arithmetic where the CPU has AVX512-FP16
-    /// (every vector within cosine 0.998 of the fp32 pass), else fp32.
+    /// positions), else candle; the linear layers in bf16 on AMX tiles where the CPU has
+    /// AMX-BF16, else in fp16 where it has AVX512-FP16, else fp32 (every vector of the shared
+    /// corpus within cosine 0.998 of the reference either way).
     Auto,
     /// [`crate::bert`] in fp32 arithmetic throughout (the fallback on every CPU), else candle.
     Fp32,
+    /// [`crate::bert`] with the linear layers in fp16 where the CPU has AVX512-FP16, else fp32.
+    Fp16,
+    /// [`crate::bert`] with the linear layers in bf16 on AMX tiles where the CPU has AMX-BF16,
+    /// else as [`Backend::Fp16`].
+    Bf16,
     /// candle's `BertModel`: the reference.
     Candle,
 }
@@ -60,6 +66,9 @@ pub enum Precision {
     Fp32,
     /// Products in fp16 with `f32` partial sums (`fp16.rs`), on CPUs with AVX512-FP16.
     Fp16,
+    /// Products of bf16 values summed in `f32` on AMX tiles (`amx.rs`), on CPUs with
+    /// AMX-BF16.
+    Bf16,
 }
 
 enum Model {
@@ -147,8 +156,12 @@ impl Embedder {
             return Err(bad("model.safetensors is missing".into()));
         }
         let precision = match backend {
-            Backend::Auto => Some(Precision::Fp16),
+            // bf16 where the CPU has AMX, else fp16 where it has AVX512-FP16, else fp32
+            // (`Linear::new` in `bert.rs` falls back layer by layer).
+            Backend::Auto => Some(Precision::Bf16),
             Backend::Fp32 => Some(Precision::Fp32),
+            Backend::Fp16 => Some(Precision::Fp16),
+            Backend::Bf16 => Some(Precision::Bf16),
             Backend::Candle => None,
         };
         let model = if let Some(precision) = precision.filter(|_| fast_config.supported()) {
@@ -179,12 +192,15 @@ impl Embedder {
         &self.name
     }
 
-    /// What computes the vectors: `"fp16"` or `"fp32"` (our pass, by the arithmetic of long
-    /// inputs) or `"candle"`.
+    /// What computes the vectors: `"bf16"`, `"fp16"` or `"fp32"` (our pass, by the arithmetic
+    /// of its linear layers) or `"candle"`.
     pub fn arithmetic(&self) -> &'static str {
         match &self.model {
-            Model::Fast(b) if b.precision() == Precision::Fp16 => "fp16",
-            Model::Fast(_) => "fp32",
+            Model::Fast(b) => match b.precision() {
+                Precision::Bf16 => "bf16",
+                Precision::Fp16 => "fp16",
+                Precision::Fp32 => "fp32",
+            },
             Model::Candle(_) => "candle",
         }
     }

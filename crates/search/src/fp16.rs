@@ -62,11 +62,22 @@ pub fn available() -> bool {
 /// `w[k×n]` (row-major `f32`) as the kernel's `f16` panels (see the module comment); an odd
 /// `k` gets a zero row. `n` must be a multiple of [`NT`].
 pub fn pack(w: &[f32], k: usize, n: usize) -> Vec<u16> {
-    assert!(n.is_multiple_of(NT) && w.len() >= k * n);
-    let pairs = k.div_ceil(2);
+    pack_pairs(w, k, n, k.div_ceil(2), |x| half::f16::from_f32(x).to_bits())
+}
+
+/// The panel layout of [`pack`] with `pairs` pairs of rows (rows from `k` on are zeros) and
+/// each value stored as `convert` gives it; [`crate::amx`] packs bf16 the same way.
+pub(crate) fn pack_pairs(
+    w: &[f32],
+    k: usize,
+    n: usize,
+    pairs: usize,
+    convert: impl Fn(f32) -> u16,
+) -> Vec<u16> {
+    assert!(n.is_multiple_of(NT) && w.len() >= k * n && 2 * pairs >= k);
     let at = |row: usize, col: usize| {
         if row < k {
-            half::f16::from_f32(w[row * n + col]).to_bits()
+            convert(w[row * n + col])
         } else {
             0
         }

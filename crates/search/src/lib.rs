@@ -9,6 +9,7 @@
 //! Indexes are derived data: each server keeps its own and can rebuild it from the store at
 //! any time (`dailypapers reindex`).
 
+mod amx;
 mod bert;
 pub mod embed;
 pub mod engine;

@@ -144,28 +144,39 @@ fn embeddings_match_the_reference_vectors() {
     }
 }
 
-/// The default arithmetic on a CPU with AVX512-FP16: batches multiply in fp16 (`fp16.rs`), and
-/// every vector stays within cosine 0.998 of the reference (the goal) and 0.999 of the fp32
-/// pass, alone or in a batch. Skipped, with a notice, on CPUs without the instructions; the
-/// test above covers the fp32 pass they use.
+/// fp16 products (`fp16.rs`, on CPUs with AVX512-FP16): every vector stays within cosine
+/// 0.998 of the reference (the goal) and 0.999 of the fp32 pass, alone or in a batch. Skipped,
+/// with a notice, on CPUs without the instructions; the test above covers the fp32 pass they
+/// use.
 #[test]
 fn fp16_products_keep_every_vector_close() {
+    reduced_precision_keeps_every_vector_close(Backend::Fp16, "fp16", "AVX512-FP16");
+}
+
+/// bf16 products on AMX tiles (`amx.rs`, on CPUs with AMX-BF16, the default there): the same
+/// bounds as fp16. Skipped, with a notice, where the CPU or its kernel has no AMX.
+#[test]
+fn bf16_products_on_amx_keep_every_vector_close() {
+    reduced_precision_keeps_every_vector_close(Backend::Bf16, "bf16", "AMX-BF16");
+}
+
+fn reduced_precision_keeps_every_vector_close(backend: Backend, name: &str, needs: &str) {
     let (Some(data), Some(model)) = (dp_testkit::env::shared_data(), dp_testkit::env::model_dir())
     else {
         return;
     };
-    let auto = Embedder::load(&model).unwrap();
-    if auto.arithmetic() != "fp16" {
+    let reduced = Embedder::load_with(&model, backend).unwrap();
+    if reduced.arithmetic() != name {
         eprintln!(
-            "skipped: this CPU has no AVX512-FP16, so embeddings use the fp32 pass ({})",
-            auto.arithmetic()
+            "skipped: this CPU has no {needs}, so {name} embeddings fall back to {}",
+            reduced.arithmetic()
         );
         return;
     }
     let fp32 = Embedder::load_with(&model, Backend::Fp32).unwrap();
     let sample = sample(&data);
     let inputs: Vec<&str> = sample.iter().map(|(_, t, _)| t.as_str()).collect();
-    let half = auto.embed_many(&inputs, 8, &|_| {}).unwrap();
+    let half = reduced.embed_many(&inputs, 8, &|_| {}).unwrap();
     let full = fp32.embed_many(&inputs, 8, &|_| {}).unwrap();
     let mut worst = (1.0f32, 1.0f32);
     for (((id, _, reference), h), f) in sample.iter().zip(&half).zip(&full) {
@@ -180,29 +191,29 @@ fn fp16_products_keep_every_vector_close() {
             "{id}: cosine {to_fp32} with the fp32 pass"
         );
         worst = (worst.0.min(to_reference), worst.1.min(to_fp32));
-        // Not the fp32 vector itself: the fp16 products ran.
+        // Not the fp32 vector itself: the reduced-precision products ran.
         assert!(
             h != f,
-            "{id}: the fp16 pass gave the fp32 vector bit for bit"
+            "{id}: the {name} pass gave the fp32 vector bit for bit"
         );
     }
     eprintln!(
-        "fp16: worst cosine {:.6} to the reference, {:.6} to fp32, over {} papers",
+        "{name}: worst cosine {:.6} to the reference, {:.6} to fp32, over {} papers",
         worst.0,
         worst.1,
         half.len()
     );
-    // One long text alone (also fp16: more tokens than the short-input kernel takes) agrees
-    // with its batched vector.
-    let alone = auto.embed(&inputs[..1]).unwrap();
+    // One long text alone (more tokens than the short-input kernel takes) agrees with its
+    // batched vector.
+    let alone = reduced.embed(&inputs[..1]).unwrap();
     assert!(dot(&alone[0], &half[0]) > 0.9999);
-    // Queries (a few words, whole titles) are short inputs, embedded one at a time: fp16 too,
-    // and as close to the fp32 pass.
+    // Queries (a few words, whole titles) are short inputs, embedded one at a time: in the
+    // same arithmetic, and as close to the fp32 pass.
     let queries = ["attention", "graph neural networks", "how do LLMs reason?"]
         .into_iter()
         .chain(inputs.iter().filter_map(|t| t.split('\n').next()));
     for q in queries {
-        let h = auto.embed(&[q]).unwrap().remove(0);
+        let h = reduced.embed(&[q]).unwrap().remove(0);
         let f = fp32.embed(&[q]).unwrap().remove(0);
         assert!(
             dot(&h, &f) >= 0.999,
@@ -211,7 +222,7 @@ fn fp16_products_keep_every_vector_close() {
         );
         assert!(
             h != f,
-            "{q}: the fp16 pass gave the fp32 vector bit for bit"
+            "{q}: the {name} pass gave the fp32 vector bit for bit"
         );
     }
 }
