@@ -1,5 +1,5 @@
 //! Times the embedder on one short query, one title and a batch of abstracts-sized texts:
-//! `cargo run --release -p dp-bench --example embed_timing -- MODEL_DIR`.
+//! `cargo run --release -p dp-bench --example embed_timing -- MODEL_DIR [candle|fp32|fp16|bf16]`.
 use dp_search::embed::{Backend, Embedder};
 use std::time::Instant;
 
@@ -12,11 +12,12 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "var/models/all-MiniLM-L6-v2".into());
-    let candle = std::env::args().nth(2).is_some_and(|a| a == "candle");
-    let backend = if candle {
-        Backend::Candle
-    } else {
-        Backend::Auto
+    let backend = match std::env::args().nth(2).as_deref() {
+        Some("candle") => Backend::Candle,
+        Some("fp32") => Backend::Fp32,
+        Some("fp16") => Backend::Fp16,
+        Some("bf16") => Backend::Bf16,
+        _ => Backend::Auto,
     };
     let e = Embedder::load_with(std::path::Path::new(&dir), backend).expect("model");
     for text in [

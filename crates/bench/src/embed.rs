@@ -122,6 +122,7 @@ pub fn run(
     shared: &Path,
     model_dir: &Path,
     docs: usize,
+    only: &[String],
     python: Option<&Path>,
     json_out: bool,
 ) -> Result<()> {
@@ -161,16 +162,30 @@ pub fn run(
         .map(|q| q.to_string())
         .collect();
 
-    let fp32 = Embedder::load_with(model_dir, Backend::Fp32)?;
-    let mut rows = vec![measure(&fp32, &inputs, &reference, &queries)?];
-    drop(fp32);
-    // The default arithmetic, measured only when it is not the fp32 pass again.
-    let auto = Embedder::load_with(model_dir, Backend::Auto)?;
-    let fp16_here = auto.arithmetic() == "fp16";
-    if fp16_here {
-        rows.push(measure(&auto, &inputs, &reference, &queries)?);
+    // fp32 always (the baseline of the ratios), fp16 and bf16 where this CPU runs them (else
+    // their pass falls back to another arithmetic, measured on its own row); `only` narrows
+    // the run to the named ones (a whole-corpus check of one arithmetic).
+    let mut rows = Vec::new();
+    let mut here = Vec::new();
+    for (backend, name) in [
+        (Backend::Fp32, "fp32"),
+        (Backend::Fp16, "fp16"),
+        (Backend::Bf16, "bf16"),
+    ] {
+        let embedder = Embedder::load_with(model_dir, backend)?;
+        if embedder.arithmetic() == name {
+            here.push(name);
+            if only.is_empty() || only.iter().any(|o| o == name) {
+                rows.push(measure(&embedder, &inputs, &reference, &queries)?);
+            }
+        }
     }
-    drop(auto);
+    if rows.is_empty() {
+        bail!("none of {only:?} runs on this CPU (it runs {here:?})");
+    }
+    let fp16_here = here.contains(&"fp16");
+    let bf16_here = here.contains(&"bf16");
+    let default = Embedder::load_with(model_dir, Backend::Auto)?.arithmetic();
     let tmp = tempfile::tempdir()?;
     let owned: Vec<String> = inputs.iter().map(|t| t.to_string()).collect();
     let python_fp32 = match python {
@@ -182,22 +197,28 @@ pub fn run(
         None => None,
     };
     let rates = instruction_rates();
-    let fp32 = rows[0].docs_per_s;
+    // The fp32 row, when it ran: the ratios' baseline.
+    let base = rows.iter().find(|m| m.arithmetic == "fp32");
+    let fp32 = base.map_or(f64::NAN, |b| b.docs_per_s);
     // How far each arithmetic's vectors are from the fp32 pass's, paper by paper.
     let to_fp32: Vec<f64> = rows
         .iter()
-        .map(|m| {
-            m.vectors
+        .map(|m| match base {
+            Some(b) => m
+                .vectors
                 .iter()
-                .zip(&rows[0].vectors)
+                .zip(&b.vectors)
                 .map(|(a, b)| dot(a, b) as f64)
-                .fold(1.0, f64::min)
+                .fold(1.0, f64::min),
+            None => f64::NAN,
         })
         .collect();
     let out = json!({
         "docs": inputs.len(),
         "cores": cores(),
         "fp16_available": fp16_here,
+        "bf16_amx_available": bf16_here,
+        "default_arithmetic": default,
         "arithmetic": rows.iter().zip(&to_fp32).map(|(m, f)| json!({
             "arithmetic": m.arithmetic,
             "docs_per_s": m.docs_per_s,
@@ -236,15 +257,23 @@ pub fn run(
         "query p50/p99",
         "title p50/p99"
     );
+    // Without the fp32 row (`--only`), its columns print a dash.
+    let or_dash = |v: f64, digits: usize| {
+        if v.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{v:.digits$}")
+        }
+    };
     for (m, f) in rows.iter().zip(&to_fp32) {
         println!(
-            "{:<34} {:>9.1} {:>8.2} {:>10.5} {:>10.5} {:>12.6} {:>9.2}/{:.2} ms {:>9.2}/{:.2} ms",
+            "{:<34} {:>9.1} {:>8} {:>10.5} {:>10.5} {:>12} {:>9.2}/{:.2} ms {:>9.2}/{:.2} ms",
             format!("ours, {}", m.arithmetic),
             m.docs_per_s,
-            m.docs_per_s / fp32,
+            or_dash(m.docs_per_s / fp32, 2),
             m.min_cos,
             m.mean_cos,
-            f,
+            or_dash(*f, 6),
             m.query_p50_ms,
             m.query_p99_ms,
             m.title_p50_ms,
@@ -262,14 +291,18 @@ pub fn run(
         }
     }
     if !fp16_here {
-        println!("(this CPU has no AVX512-FP16: only the fp32 pass runs here)");
+        println!("(this CPU has no AVX512-FP16: the fp16 pass does not run here)");
     }
+    if !bf16_here {
+        println!("(this CPU or its kernel has no AMX-BF16: the bf16 pass does not run here)");
+    }
+    println!("default arithmetic here (search.embedding = \"auto\"): {default}");
     for (name, v) in [
         ("sentence-transformers, fp32", python_fp32),
         ("sentence-transformers, bf16", python_bf16),
     ] {
         match v {
-            Some(d) => println!("{name:<34} {d:>9.1} {:>8.2}", d / fp32),
+            Some(d) => println!("{name:<34} {d:>9.1} {:>8}", or_dash(d / fp32, 2)),
             None if python.is_none() => {}
             None => println!("{name:<34} (failed; see above)"),
         }

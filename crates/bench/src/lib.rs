@@ -103,6 +103,10 @@ enum BenchWhat {
         /// Papers to embed, spread over the reference matrix.
         #[arg(long, default_value_t = 500)]
         docs: usize,
+        /// Measure only these arithmetics (`fp32`, `fp16`, `bf16`; default: every one this CPU
+        /// runs). Without fp32 there are no ratios.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
         /// A Python interpreter with sentence-transformers, for the same-run comparison.
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
@@ -439,11 +443,12 @@ pub async fn run(args: &BenchArgs, config: &Config) -> Result<()> {
             shared,
             model_dir,
             docs,
+            only,
             python,
             json,
         } => {
             let model = model_dir.clone().unwrap_or_else(|| config.model_dir());
-            return crate::embed::run(shared, &model, *docs, python.as_deref(), *json);
+            return crate::embed::run(shared, &model, *docs, only, python.as_deref(), *json);
         }
         BenchWhat::Search {
             beir,
