@@ -329,19 +329,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic values in about [-1, 1].
-    fn values(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..len)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::kernel_check::{errors, values};
 
     #[test]
     fn packs_pairs_of_rows_column_by_column() {
@@ -365,28 +353,10 @@ mod tests {
         }
         // Rows not a multiple of the tile or of MC, odd inner sizes, several blocks of CHUNK.
         for (m, k, n) in [(1, 5, 64), (13, 71, 128), (200, 384, 192), (37, 1536, 64)] {
-            let a = values(m * k, 1);
-            let w = values(k * n, 2);
-            let bias = values(m * n, 3);
-            let mut got = bias.clone();
-            matmul(m, k, n, &a, &pack(&w, k, n), &mut got);
-            let (mut worst, mut total) = (0.0f64, 0.0f64);
-            for i in 0..m {
-                for j in 0..n {
-                    let exact: f64 = bias[i * n + j] as f64
-                        + (0..k)
-                            .map(|t| a[i * k + t] as f64 * w[t * n + j] as f64)
-                            .sum::<f64>();
-                    // Relative to the typical size of the sum of k terms in [-1, 1].
-                    let scale = (k as f64).sqrt() / 3.0;
-                    let error = (got[i * n + j] as f64 - exact).abs() / scale;
-                    worst = worst.max(error);
-                    total += error;
-                }
-            }
+            let (worst, mean) =
+                errors(m, k, n, |a, w, dst| matmul(m, k, n, a, &pack(w, k, n), dst));
             // fp16 rounding of inputs and of partial sums of up to 96 terms: a few thousandths
             // at worst, a thousandth on average. A wrong index or pair gives errors near 1.
-            let mean = total / (m * n) as f64;
             assert!(
                 worst < 1e-2,
                 "({m}, {k}, {n}): worst error {worst} of the sum's scale"

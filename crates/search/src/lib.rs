@@ -17,6 +17,8 @@ pub mod follow;
 mod fp16;
 pub mod huge;
 pub mod jobs;
+#[cfg(test)]
+mod kernel_check;
 pub mod keyword;
 pub mod pread;
 pub mod query;
