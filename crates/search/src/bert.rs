@@ -10,10 +10,10 @@
 //!   the attention scale folded into the query weights;
 //! - buffers reused per thread, bias, residual, GELU and layer norm applied in place;
 //! - matrix products by the `gemm` crate (AVX-512 kernels picked at run time), single-threaded
-//!   per call: a batch is split across threads by whole sequences instead; on CPUs with
-//!   AVX512-FP16 the linear layers run in fp16 ([`crate::fp16`], the default [`Precision`]),
-//!   for batches and queries alike; in fp32, short inputs read `f16` weights into `f32`
-//!   arithmetic (`small`).
+//!   per call: a batch is split across threads by whole sequences instead; by default the
+//!   linear layers run in bf16 on AMX tiles on CPUs with AMX-BF16 ([`crate::amx`]), else in
+//!   fp16 on CPUs with AVX512-FP16 ([`crate::fp16`]), for batches and queries alike; in fp32,
+//!   short inputs read `f16` weights into `f32` arithmetic (`small`).
 //!
 //! candle still reads the weights (any float dtype in `model.safetensors`), and its `BertModel`
 //! remains the reference the tests compare this pass against, and the fallback for
@@ -88,7 +88,10 @@ struct Layer {
 
 /// A linear layer's weight `[k × n]` (input × output, row-major), kept in the forms its
 /// kernels read:
-/// - with [`Precision::Fp16`] on CPUs with AVX512-FP16, [`crate::fp16`]'s panels, for every
+/// - with [`Precision::Bf16`] on CPUs with AMX-BF16, [`crate::amx`]'s bf16 tiles, for every
+///   input (about 1.5× the fp16 kernel's throughput on batches; then nothing else is kept);
+/// - with [`Precision::Fp16`] (or `Bf16` without AMX) on CPUs with AVX512-FP16,
+///   [`crate::fp16`]'s panels, for every
 ///   input (fp16 arithmetic: about 1.6× the throughput on batches, and a query in about half
 ///   the time of the short-input kernel; then nothing else is kept);
 /// - otherwise, on CPUs with AVX-512, `f16` panels of 64 columns for short inputs (a query),
@@ -104,7 +107,7 @@ struct Linear {
     /// The weight in [`crate::fp16`]'s panels, when that arithmetic was chosen and the CPU
     /// has AVX512-FP16 (then `w` is left empty and there are no `panels`: nothing reads them).
     half: Option<Vec<u16>>,
-    /// The weight in [`crate::amx`]'s bf16 panels, when bf16 was chosen and the CPU has
+    /// The weight in [`crate::amx`]'s bf16 tiles, when bf16 was chosen and the CPU has
     /// AMX-BF16 (then nothing else is kept).
     tiles: Option<Vec<u16>>,
 }
@@ -305,8 +308,9 @@ impl FastBert {
         })
     }
 
-    /// The arithmetic long inputs get: fp16 when the layers have [`crate::fp16`]'s panels (asked
-    /// for, and the CPU has AVX512-FP16), else fp32.
+    /// The arithmetic of the linear layers: bf16 when they have [`crate::amx`]'s tiles (asked
+    /// for, and the CPU has AMX-BF16), fp16 when they have [`crate::fp16`]'s panels (asked for,
+    /// and the CPU has AVX512-FP16), else fp32.
     pub fn precision(&self) -> Precision {
         if self.layers.iter().any(|l| l.qkv_w.tiles.is_some()) {
             Precision::Bf16
